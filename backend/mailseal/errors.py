@@ -1,0 +1,156 @@
+"""The one exception tree of Mailseal.
+
+Every failure a user or a client can meet is a `MailsealError` with a stable `code` (used in RFC 9457
+problem details, in CLI messages and in tests) and an HTTP `status`. The `detail` never contains
+plaintext, a passcode or a key.
+
+    MailsealError
+    ├── InputError (400)               malformed or oversized input
+    │   ├── TooLarge (413)
+    │   ├── NoEnvelope                 an upload or a mail carries no sealed message
+    │   └── MalformedMail
+    ├── DamagedEnvelope (400)          any authentication failure: one opaque error
+    ├── UnknownKey (404)               not sealed here, or its key is gone
+    ├── NotFound (404)
+    ├── AuthError (401)
+    │   ├── NotSignedIn
+    │   ├── InvalidCode / CodeExpired / TooManyTries (429)
+    ├── RateLimited (429)
+    ├── Forbidden (403)
+    │   └── PolicyRefused              the policy decision said no
+    │       ├── NotARecipient (403)
+    │       ├── MessageExpired (410)
+    │       └── MessageRevoked (410)
+    ├── Conflict (409)
+    └── ConfigError                    a setting is wrong (CLI only)
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class MailsealError(Exception):
+    """Base of every error Mailseal raises on purpose."""
+
+    code: ClassVar[str] = "internal"
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Something went wrong"
+
+    def __init__(self, detail: str | None = None) -> None:
+        self.detail = detail or self.title
+        super().__init__(self.detail)
+
+
+class InputError(MailsealError):
+    code = "input.invalid"
+    status = 400
+    title = "The input is not valid"
+
+
+class TooLarge(InputError):
+    code = "input.too-large"
+    status = 413
+    title = "The input is too large"
+
+
+class NoEnvelope(InputError):
+    code = "input.no-envelope"
+    title = "No protected message was found in this file"
+
+
+class MalformedMail(InputError):
+    code = "input.malformed-mail"
+    title = "The mail could not be read"
+
+
+class DamagedEnvelope(MailsealError):
+    """Every authentication failure of an envelope: tampered, truncated, re-ordered, wrong key."""
+
+    code = "envelope.damaged"
+    status = 400
+    title = "The protected message is damaged or was changed"
+
+
+class UnknownKey(MailsealError):
+    code = "envelope.unknown-key"
+    status = 404
+    title = "This message was not sealed here, or its key no longer exists"
+
+
+class NotFound(MailsealError):
+    code = "not-found"
+    status = 404
+    title = "Not found"
+
+
+class AuthError(MailsealError):
+    code = "auth.failed"
+    status = 401
+    title = "Sign-in failed"
+
+
+class NotSignedIn(AuthError):
+    code = "auth.required"
+    title = "Please sign in"
+
+
+class InvalidCode(AuthError):
+    code = "auth.invalid-code"
+    title = "That code is not right"
+
+
+class CodeExpired(AuthError):
+    code = "auth.code-expired"
+    title = "That code has expired; ask for a new one"
+
+
+class TooManyTries(AuthError):
+    code = "auth.too-many-tries"
+    status = 429
+    title = "Too many tries; ask for a new code"
+
+
+class RateLimited(MailsealError):
+    code = "rate-limited"
+    status = 429
+    title = "Too many requests; try again later"
+
+
+class Forbidden(MailsealError):
+    code = "forbidden"
+    status = 403
+    title = "Not allowed"
+
+
+class PolicyRefused(Forbidden):
+    code = "policy.refused"
+    title = "The message's policy does not allow this"
+
+
+class NotARecipient(PolicyRefused):
+    code = "policy.not-recipient"
+    title = "This message was not sent to any of your verified addresses"
+
+
+class MessageExpired(PolicyRefused):
+    code = "policy.expired"
+    status = 410
+    title = "This message has expired"
+
+
+class MessageRevoked(PolicyRefused):
+    code = "policy.revoked"
+    status = 410
+    title = "This message was revoked by the sender"
+
+
+class Conflict(MailsealError):
+    code = "conflict"
+    status = 409
+    title = "Conflict"
+
+
+class ConfigError(MailsealError):
+    code = "config.invalid"
+    title = "A setting is not valid"
