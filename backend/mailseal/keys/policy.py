@@ -1,0 +1,48 @@
+"""The policy decision: may this verified identity open this message now?
+
+Decided from the key service's own record (written at seal time), never from the envelope, so a
+tampered header cannot widen who may open a message.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from mailseal.errors import MessageExpired, MessageRevoked, NotARecipient
+
+
+class Identity(msgspec.Struct, frozen=True):
+    """Who asks: the addresses they have proven, and how to name them in the audit trail."""
+
+    addresses: tuple[str, ...]
+    actor: str = ""
+
+    @property
+    def audit_name(self) -> str:
+        return self.actor or ",".join(self.addresses)
+
+
+class PolicyFacts(msgspec.Struct, frozen=True):
+    sender: str
+    recipients: tuple[str, ...]
+    expires_at: int | None
+    revoked_at: int | None
+    destroyed: bool
+
+
+def decide(facts: PolicyFacts, identity: Identity, now: float) -> str:
+    """Return the address through which `identity` may open the message, or raise why not.
+
+    Order matters for honest answers: a revoked message says so even to a non-recipient who holds a copy.
+    """
+    if facts.revoked_at is not None:
+        raise MessageRevoked()
+    if facts.expires_at is not None and now >= facts.expires_at:
+        raise MessageExpired()
+    parties = (facts.sender, *facts.recipients)
+    for address in identity.addresses:
+        if address.lower() in parties:
+            if facts.destroyed:
+                raise MessageExpired()
+            return address.lower()
+    raise NotARecipient()

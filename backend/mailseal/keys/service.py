@@ -1,0 +1,267 @@
+"""The key service: register a sealed message's content key, decide, unwrap, revoke, expire, audit."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+
+import aiosqlite
+import msgspec
+
+from mailseal.errors import MailsealError, MessageExpired, NotFound, UnknownKey
+from mailseal.keys.policy import Identity, PolicyFacts, decide
+from mailseal.keys.ring import KeyRing
+from mailseal.keys.wrap import unwrap_content_key, wrap_content_key
+from mailseal.storage import Database
+
+
+class ContentKey(msgspec.Struct, frozen=True):
+    """An unwrapped content key, handed out only after the policy decision. Never stored or logged."""
+
+    message_id: str
+    key: bytes
+    opened_as: str = ""
+
+    def __repr__(self) -> str:
+        return f"ContentKey(message_id={self.message_id!r}, key=<hidden>)"
+
+
+class SealRecord(msgspec.Struct, frozen=True):
+    """What the key service knows about a sealed message (no plaintext, no key)."""
+
+    message_id: str
+    key_id: str
+    issuer: str
+    sender: str
+    recipients: tuple[str, ...]
+    template: str
+    rights: tuple[str, ...]
+    created_at: int
+    expires_at: int | None
+    revoked_at: int | None
+    destroyed: bool
+    header_mac: bytes
+
+    def facts(self) -> PolicyFacts:
+        return PolicyFacts(
+            sender=self.sender,
+            recipients=self.recipients,
+            expires_at=self.expires_at,
+            revoked_at=self.revoked_at,
+            destroyed=self.destroyed,
+        )
+
+
+class AuditEntry(msgspec.Struct, frozen=True):
+    id: int
+    at: int
+    action: str
+    message_id: str | None
+    actor: str
+    outcome: str
+    detail: str
+
+
+class NewSeal(msgspec.Struct, frozen=True):
+    """The facts of a new seal, as written in its header."""
+
+    message_id: str
+    issuer: str
+    sender: str
+    recipients: tuple[str, ...]
+    template: str
+    rights: tuple[str, ...]
+    created_at: int
+    expires_at: int | None
+    header_mac: bytes
+
+
+async def write_audit(
+    conn: aiosqlite.Connection,
+    *,
+    at: float,
+    action: str,
+    message_id: str | None,
+    actor: str,
+    outcome: str = "ok",
+    detail: str = "",
+) -> None:
+    await conn.execute(
+        "INSERT INTO audit (at, action, message_id, actor, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        (int(at), action, message_id, actor, outcome, detail[:500]),
+    )
+
+
+def _record(row: aiosqlite.Row) -> SealRecord:
+    return SealRecord(
+        message_id=row["message_id"],
+        key_id=row["key_id"],
+        issuer=row["issuer"],
+        sender=row["sender"],
+        recipients=tuple(json.loads(row["recipients"])),
+        template=row["template"],
+        rights=tuple(json.loads(row["rights"])),
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        revoked_at=row["revoked_at"],
+        destroyed=row["wrapped_key"] is None,
+        header_mac=row["header_mac"],
+    )
+
+
+class KeyService:
+    """The only place a content key is wrapped, unwrapped or destroyed."""
+
+    def __init__(self, db: Database, ring: KeyRing, *, clock: Callable[[], float] = time.time) -> None:
+        self.db = db
+        self.ring = ring
+        self.clock = clock
+
+    @property
+    def current_key_id(self) -> str:
+        return self.ring.current().id
+
+    async def register(
+        self, conn: aiosqlite.Connection, seal: NewSeal, content_key: bytes, *, key_id: str, actor: str
+    ) -> None:
+        """Store the wrapped content key and the seal record, inside the caller's write transaction."""
+        org_key = self.ring.get(key_id)
+        wrapped = wrap_content_key(org_key.key, content_key, message_id=seal.message_id, key_id=key_id)
+        await conn.execute(
+            "INSERT INTO seals (message_id, key_id, wrapped_key, issuer, sender, recipients, template, rights,"
+            " created_at, expires_at, header_mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                seal.message_id,
+                key_id,
+                wrapped,
+                seal.issuer,
+                seal.sender.lower(),
+                json.dumps([r.lower() for r in seal.recipients]),
+                seal.template,
+                json.dumps(list(seal.rights)),
+                seal.created_at,
+                seal.expires_at,
+                seal.header_mac,
+            ),
+        )
+        await write_audit(
+            conn,
+            at=self.clock(),
+            action="seal",
+            message_id=seal.message_id,
+            actor=actor,
+            detail=f"template={seal.template} recipients={len(seal.recipients)}",
+        )
+
+    async def record(self, message_id: str) -> SealRecord:
+        row = await self.db.fetch_one("SELECT * FROM seals WHERE message_id = ?", (message_id,))
+        if row is None:
+            raise UnknownKey()
+        return _record(row)
+
+    async def check(self, message_id: str, identity: Identity) -> SealRecord:
+        """The policy decision without unwrapping (for listings); refusals are not audited here."""
+        record = await self.record(message_id)
+        decide(record.facts(), identity, self.clock())
+        return record
+
+    async def unwrap(self, message_id: str, identity: Identity, *, purpose: str = "open") -> ContentKey:
+        """Decide, then unwrap; every outcome is audited. Expiry found here destroys the key."""
+        now = self.clock()
+        try:
+            record = await self.record(message_id)
+            opened_as = decide(record.facts(), identity, now)
+        except MailsealError as refusal:
+            async with self.db.write() as conn:
+                await write_audit(
+                    conn, at=now, action="refuse", message_id=message_id,
+                    actor=identity.audit_name, outcome=refusal.code, detail=purpose,
+                )
+                if isinstance(refusal, MessageExpired):
+                    await self._destroy(conn, message_id, action="expire", actor="system", at=now)
+            raise
+        row = await self.db.fetch_one(
+            "SELECT wrapped_key FROM seals WHERE message_id = ?", (message_id,)
+        )
+        if row is None or row["wrapped_key"] is None:
+            raise MessageExpired()
+        key = unwrap_content_key(
+            self.ring.get(record.key_id).key, row["wrapped_key"], message_id=message_id, key_id=record.key_id
+        )
+        async with self.db.write() as conn:
+            await write_audit(
+                conn, at=now, action=purpose, message_id=message_id, actor=identity.audit_name,
+                detail=f"as={opened_as}",
+            )
+        return ContentKey(message_id=message_id, key=key, opened_as=opened_as)
+
+    async def revoke(self, message_id: str, *, actor: str) -> SealRecord:
+        """Revoke a message: its content key is destroyed, so every copy of the envelope is dead."""
+        now = self.clock()
+        async with self.db.write() as conn:
+            async with conn.execute("SELECT revoked_at FROM seals WHERE message_id = ?", (message_id,)) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                raise NotFound("No message with that id was sealed here")
+            if row["revoked_at"] is None:
+                await conn.execute("UPDATE seals SET revoked_at = ? WHERE message_id = ?", (int(now), message_id))
+            await self._destroy(conn, message_id, action="revoke", actor=actor, at=now)
+        await self.db.checkpoint()
+        return await self.record(message_id)
+
+    async def expire_due(self) -> list[str]:
+        """Destroy the content keys of every message past its expiry; returns their ids."""
+        now = self.clock()
+        rows = await self.db.fetch_all(
+            "SELECT message_id FROM seals WHERE expires_at IS NOT NULL AND expires_at <= ?"
+            " AND wrapped_key IS NOT NULL",
+            (int(now),),
+        )
+        ids = [row["message_id"] for row in rows]
+        if ids:
+            async with self.db.write() as conn:
+                for message_id in ids:
+                    await self._destroy(conn, message_id, action="expire", actor="system", at=now)
+            await self.db.checkpoint()
+        return ids
+
+    async def _destroy(
+        self, conn: aiosqlite.Connection, message_id: str, *, action: str, actor: str, at: float
+    ) -> None:
+        cursor = await conn.execute(
+            "UPDATE seals SET wrapped_key = NULL, destroyed_at = ? WHERE message_id = ? AND wrapped_key IS NOT NULL",
+            (int(at), message_id),
+        )
+        if cursor.rowcount:
+            await write_audit(conn, at=at, action=action, message_id=message_id, actor=actor,
+                              detail="content key destroyed")
+
+    async def audit(self, message_id: str | None = None, *, limit: int = 1000) -> list[AuditEntry]:
+        if message_id is None:
+            rows = await self.db.fetch_all("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,))
+        else:
+            rows = await self.db.fetch_all(
+                "SELECT * FROM audit WHERE message_id = ? ORDER BY id DESC LIMIT ?", (message_id, limit)
+            )
+        return [
+            AuditEntry(id=r["id"], at=r["at"], action=r["action"], message_id=r["message_id"],
+                       actor=r["actor"], outcome=r["outcome"], detail=r["detail"])
+            for r in reversed(rows)
+        ]
+
+    async def list_records(self, *, limit: int = 200, sender: str | None = None) -> list[SealRecord]:
+        if sender:
+            rows = await self.db.fetch_all(
+                "SELECT * FROM seals WHERE sender = ? ORDER BY created_at DESC LIMIT ?", (sender.lower(), limit)
+            )
+        else:
+            rows = await self.db.fetch_all("SELECT * FROM seals ORDER BY created_at DESC LIMIT ?", (limit,))
+        return [_record(r) for r in rows]
+
+
+def normalise_recipients(recipients: Sequence[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for r in recipients:
+        seen.setdefault(r.strip().lower(), None)
+    return tuple(seen)
