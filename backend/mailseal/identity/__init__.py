@@ -1,0 +1,21 @@
+"""The identity room: one-time passcodes, sessions, devices and their rate limits.
+
+The public surface is what this module exports; everything else is private to the room.
+"""
+
+from mailseal.identity.address import normalise_address
+from mailseal.identity.limits import Limits
+from mailseal.identity.models import Device, PasscodeSender, Session, SessionGrant
+from mailseal.identity.service import IdentityService
+from mailseal.identity.user_agent import device_name_from_user_agent
+
+__all__ = [
+    "Device",
+    "IdentityService",
+    "Limits",
+    "PasscodeSender",
+    "Session",
+    "SessionGrant",
+    "device_name_from_user_agent",
+    "normalise_address",
+]

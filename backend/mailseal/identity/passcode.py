@@ -1,0 +1,60 @@
+"""One-time passcodes: 8 digits and a 4-character reference from a CSPRNG, and their HMACs.
+
+Only `passcode_mac` is ever stored. The reference is shown on screen and in the mail so that the person
+can tell which mail belongs to which attempt; it is bound into the MAC, so a code only works with its
+own reference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+CODE_DIGITS = 8
+REFERENCE_LENGTH = 4
+# No 0/O, 1/I/L: a reference is read off one screen and compared with another.
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+MAC_VERSION = 1
+
+# Named, versioned labels for the keys derived from the server secret (one key per purpose).
+LABEL_PASSCODE = b"mailseal.org/identity/v1/passcode"
+LABEL_ADDRESS = b"mailseal.org/identity/v1/address"
+LABEL_RATE = b"mailseal.org/identity/v1/rate-limit"
+
+MIN_SECRET_LENGTH = 32
+
+
+def derive_key(secret: bytes, label: bytes) -> bytes:
+    """A purpose-bound key: HMAC-SHA256(secret, label)."""
+    return hmac.new(secret, label, hashlib.sha256).digest()
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def new_reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+def passcode_mac(key: bytes, address: str, reference: str, code: str) -> bytes:
+    """HMAC-SHA256(k_passcode, address|reference|code); reference and code have fixed shapes."""
+    message = f"{address}|{reference}|{code}".encode()
+    return hmac.new(key, message, hashlib.sha256).digest()
+
+
+def keyed_name(key: bytes, *parts: str) -> str:
+    """A stable, non-reversible name for `parts` (an address, a client), for lookups and counters."""
+    message = "\x00".join(parts).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+def clean_code(text: str) -> str | None:
+    """The 8 digits a person typed, allowing spaces and hyphens; None if it cannot be a code."""
+    if len(text) > 4 * CODE_DIGITS:
+        return None
+    digits = "".join(ch for ch in text if ch not in " -\t")
+    if len(digits) != CODE_DIGITS or not (digits.isascii() and digits.isdigit()):
+        return None
+    return digits
