@@ -154,3 +154,55 @@ class Conflict(MailsealError):
 class ConfigError(MailsealError):
     code = "config.invalid"
     title = "A setting is not valid"
+
+
+class RulesError(ConfigError):
+    """The mail flow rules file is not valid; the detail names the file, the line and the reason."""
+
+    code = "rules.invalid"
+    title = "The mail flow rules are not valid"
+
+    def __init__(self, detail: str | None = None, *, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(detail)
+        self.line = line
+        self.column = column
+
+
+class InvalidAddress(InputError):
+    code = "input.invalid-address"
+    title = "That is not a valid e-mail address"
+
+
+class ClientRateLimited(RateLimited):
+    """Too many requests from one client; `retry_after` (seconds) is for the Retry-After header."""
+
+    code = "rate-limited.client"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class AddressLocked(TooManyTries):
+    """Too many failed passcodes for one address; `retry_after` (seconds) is for Retry-After."""
+
+    code = "auth.address-locked"
+    title = "Too many failed codes for this address; try again later"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class PushSubscriptionInvalid(InputError):
+    """A PushSubscription from a browser has the wrong shape, sizes or keys."""
+
+    code = "push.invalid-subscription"
+    title = "That push subscription is not valid"
+
+
+class PushEndpointRefused(InputError):
+    """A push endpoint is not a known push service on a public address; nothing was sent to it."""
+
+    code = "push.endpoint-refused"
+    title = "That push endpoint is not allowed"
