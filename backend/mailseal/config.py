@@ -17,12 +17,13 @@ import msgspec
 from mailseal.errors import ConfigError
 
 MiB = 1024 * 1024
+DEFAULT_DATA = "./var"
 
 
 class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """The effective settings of one Mailseal instance."""
 
-    data: str = "./var"
+    data: str = DEFAULT_DATA
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str = ""
@@ -103,7 +104,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
     """Build the settings; `overrides` (from command-line flags) win over everything else."""
     env = dict(os.environ if environ is None else environ)
     from_env = _from_env(env)
-    data = overrides.get("data") or from_env.get("data") or Settings.data
+    data = overrides.get("data") or from_env.get("data") or DEFAULT_DATA
     file_values: dict[str, Any] = {}
     config_file = env.get("MAILSEAL_CONFIG") or str(Path(data) / "mailseal.toml")
     if Path(config_file).is_file():
