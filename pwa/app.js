@@ -1,0 +1,169 @@
+// Mailseal's app shell: wires the API client, the router and the screens, the offline banner, the
+// service worker and the install prompt. Each screen lives in its own module under /modules/.
+
+import { createApi } from './modules/api.js';
+import { h, skeleton } from './modules/dom.js';
+import { pickLocale } from './modules/format.js';
+import { CLIENT_CODES } from './modules/problems.js';
+import { syncPush } from './modules/push.js';
+import { paths, startRouter } from './modules/router.js';
+import { updateAppBar } from './modules/ui-app-bar.js';
+import { renderErrorScreen } from './modules/ui-error-screen.js';
+import { renderInbox } from './modules/ui-inbox.js';
+import { renderInstall } from './modules/ui-install.js';
+import { renderMessage } from './modules/ui-message.js';
+import { createOfflineBanner } from './modules/ui-offline-banner.js';
+import { renderSettings } from './modules/ui-settings.js';
+import { renderShareFailed, renderSharedFile } from './modules/ui-shared-file.js';
+import { renderSignIn } from './modules/ui-sign-in.js';
+import { createToast } from './modules/ui-toast.js';
+
+const PUBLIC_ROUTES = new Set(['sign-in', 'install', 'not-found', 'share-failed']);
+const TITLES = {
+  inbox: 'Inbox',
+  message: 'Message',
+  'sign-in': 'Sign in',
+  settings: 'Settings',
+  'add-address': 'Add an address',
+  install: 'Install',
+  shared: 'Opening a message',
+  'share-failed': 'Could not open the file',
+  'not-found': 'Not found',
+};
+const SCREENS = {
+  inbox: renderInbox,
+  message: renderMessage,
+  'sign-in': (ctx) => renderSignIn(ctx, { mode: 'sign-in' }),
+  'add-address': (ctx) => renderSignIn(ctx, { mode: 'add' }),
+  settings: renderSettings,
+  install: renderInstall,
+  shared: renderSharedFile,
+  'share-failed': renderShareFailed,
+  'not-found': (ctx) => renderErrorScreen(ctx, { code: CLIENT_CODES.pageNotFound }),
+};
+
+/** localStorage that never throws (private modes, storage turned off): the app then just forgets. */
+const storage = {
+  getItem: (key) => { try { return localStorage.getItem(key); } catch { return null; } },
+  setItem: (key, value) => { try { localStorage.setItem(key, value); } catch { /* forget */ } },
+  removeItem: (key) => { try { localStorage.removeItem(key); } catch { /* forget */ } },
+};
+
+const main = document.getElementById('main');
+const setOnline = createOfflineBanner(document.querySelector('[data-testid=offline-banner]'));
+const toast = createToast(document.querySelector('[data-testid=toast]'));
+const locale = pickLocale(navigator.languages ?? [navigator.language]);
+let installPrompt = null;
+let current = null;
+let rendered = 0;
+
+/** `me` is undefined until asked, null when signed out. Decrypted summaries stay in memory only. */
+const session = {
+  me: undefined,
+  inbox: null,
+  setMe(me) {
+    session.me = me;
+    if (me) syncPushLater();
+  },
+};
+
+let pushSynced = false;
+/** Tell the server about a push subscription the browser renewed while the app was closed. */
+function syncPushLater() {
+  if (pushSynced || !('serviceWorker' in navigator) || !('Notification' in globalThis)) return;
+  pushSynced = true;
+  navigator.serviceWorker.getRegistration()
+    .then((registration) => registration && syncPush({ registration, api, storage, permission: Notification.permission }))
+    .catch(() => { pushSynced = false; });
+}
+
+const api = createApi({
+  onConnectivity: setOnline,
+  onAuthRequired: () => {
+    if (!session.me) return;
+    session.me = null;
+    session.inbox = null;
+    const route = router.current();
+    if (route && !PUBLIC_ROUTES.has(route.name)) router.navigate(paths.signIn(route.path), { replace: true });
+  },
+});
+
+async function loadMe(signal) {
+  try {
+    session.setMe(await api.me({ signal }));
+  } catch (error) {
+    if (error?.code === 'auth.required') session.me = null;
+    // Offline: stay undefined and let the screen show its own offline state.
+  }
+}
+
+function focusHeading(root) {
+  if (rendered > 1) root.querySelector('h1')?.focus({ preventScroll: true });
+}
+
+async function show(route) {
+  current?.abort();
+  const controller = new AbortController();
+  current = controller;
+  document.body.classList.remove('no-print', 'no-copy');
+  if (session.me === undefined && route.name !== 'install') {
+    main.replaceChildren(h('div', { class: 'screen', 'aria-busy': 'true' }, skeleton(4)));
+    await loadMe(controller.signal);
+    if (controller.signal.aborted) return;
+  }
+  if (!PUBLIC_ROUTES.has(route.name) && session.me === null) {
+    router.navigate(paths.signIn(route.path), { replace: true });
+    return;
+  }
+  if (route.name === 'sign-in' && session.me) {
+    router.navigate(route.params.next ?? paths.inbox(), { replace: true });
+    return;
+  }
+  const ctx = {
+    api,
+    route,
+    session,
+    storage,
+    locale,
+    signal: controller.signal,
+    caches: globalThis.caches ?? null,
+    navigate: (path, options) => router.navigate(path, options),
+    toast,
+    focusHeading,
+    installPrompt: () => installPrompt,
+    clearInstallPrompt: () => { installPrompt = null; },
+    signedOut: () => {
+      session.me = null;
+      session.inbox = null;
+      navigator.clearAppBadge?.().catch?.(() => null);
+      router.navigate(paths.signIn(), { replace: true });
+    },
+  };
+  const screen = SCREENS[route.name](ctx);
+  rendered += 1;
+  main.replaceChildren(screen);
+  document.title = `${TITLES[route.name]} – Mailseal`;
+  updateAppBar(route, Boolean(session.me));
+  if (rendered > 1) scrollTo(0, 0);
+  focusHeading(main);
+}
+
+addEventListener('beforeinstallprompt', (event) => {
+  installPrompt = event;
+});
+
+const router = startRouter(show);
+show(router.current());
+
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.addEventListener('message', (event) => {
+    const data = event.data ?? {};
+    if (data.type === 'open' && typeof data.url === 'string') router.navigate(data.url);
+    if (data.type === 'push') dispatchEvent(new Event('mailseal:new-message'));
+  });
+  addEventListener('load', () => {
+    // A module worker, checked past the HTTP cache (its imports too); browsers without module workers
+    // keep working online, without the offline shell.
+    navigator.serviceWorker.register('/sw.js', { type: 'module', scope: '/', updateViaCache: 'none' }).catch(() => null);
+  });
+}

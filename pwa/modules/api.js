@@ -1,0 +1,112 @@
+// The Mailseal HTTP API: one method per endpoint, CSRF header on every change, problem details -> ApiError.
+// Pure at import time; `fetch` and the cookie string are injected so Node tests can drive it.
+
+import { ApiError, CLIENT_CODES, problemToError } from './problems.js';
+
+export const CSRF_COOKIE = 'csrftoken';
+export const CSRF_HEADER = 'x-csrftoken';
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
+
+/** The value of one cookie in a `document.cookie` string, or null. */
+export function readCookie(cookies, name) {
+  for (const part of String(cookies ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return null;
+      }
+    }
+  }
+  return null;
+}
+
+async function readBody(response) {
+  if (response.status === 204) return null;
+  const type = response.headers.get('content-type') ?? '';
+  if (!type.includes('json')) return null;
+  try {
+    return await response.json();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * @param {{
+ *   fetch?: typeof fetch,
+ *   cookies?: () => string,
+ *   timeoutMs?: number,
+ *   onConnectivity?: (online: boolean) => void,
+ *   onAuthRequired?: () => void,
+ * }} options
+ */
+export function createApi({
+  fetch: fetchImpl = (...args) => globalThis.fetch(...args),
+  cookies = () => globalThis.document?.cookie ?? '',
+  timeoutMs = 30000,
+  onConnectivity = () => {},
+  onAuthRequired = () => {},
+} = {}) {
+  async function send(method, path, { json, form, signal, quiet = false } = {}) {
+    const headers = { accept: 'application/json, application/problem+json' };
+    if (!SAFE_METHODS.has(method)) {
+      // The server sets the CSRF cookie on any GET; a shell served from the cache may not have made one yet.
+      if (readCookie(cookies(), CSRF_COOKIE) === null) await send('GET', '/api/me', { signal, quiet: true }).catch(() => null);
+      headers[CSRF_HEADER] = readCookie(cookies(), CSRF_COOKIE) ?? '';
+    }
+    let body;
+    if (json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(json);
+    } else if (form !== undefined) {
+      body = form;
+    }
+    const timer = new AbortController();
+    const timeout = setTimeout(() => timer.abort(), timeoutMs);
+    const onAbort = () => timer.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let response;
+    try {
+      response = await fetchImpl(path, { method, headers, body, credentials: 'same-origin', signal: timer.signal });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      const code = timer.signal.aborted ? CLIENT_CODES.timeout : CLIENT_CODES.network;
+      if (code === CLIENT_CODES.network) onConnectivity(false);
+      throw new ApiError({ code });
+    } finally {
+      clearTimeout(timeout);
+      signal?.removeEventListener('abort', onAbort);
+    }
+    onConnectivity(true);
+    const data = await readBody(response);
+    if (response.ok) return data;
+    const error = problemToError(response.status, data, response.headers.get('retry-after'));
+    if (error.code === 'auth.required' && !quiet) onAuthRequired();
+    throw error;
+  }
+
+  const id = (value) => encodeURIComponent(value);
+  return {
+    requestCode: (email, o) => send('POST', '/api/auth/code', { ...o, json: { email } }),
+    verifyCode: (email, code, o) => send('POST', '/api/auth/verify', { ...o, json: { email, code } }),
+    me: (o) => send('GET', '/api/me', o),
+    logout: (o) => send('POST', '/api/auth/logout', o),
+    devices: (o) => send('GET', '/api/devices', o),
+    removeDevice: (deviceId, o) => send('DELETE', `/api/devices/${id(deviceId)}`, o),
+    removeAddress: (address, o) => send('DELETE', `/api/me/addresses/${id(address)}`, o),
+    messages: (o) => send('GET', '/api/messages', o),
+    message: (messageId, o) => send('GET', `/api/messages/${id(messageId)}`, o),
+    upload: (file, o) => {
+      const form = new FormData();
+      form.append('file', file, file.name || 'message.html');
+      return send('POST', '/api/messages', { ...o, form });
+    },
+    attachmentUrl: (messageId, index) => `/api/messages/${id(messageId)}/attachments/${Number(index)}`,
+    pushKey: (o) => send('GET', '/api/push/key', o),
+    addPushSubscription: (subscription, o) =>
+      send('POST', '/api/push/subscriptions', { ...o, json: { ...subscription, showSender: false } }),
+    removePushSubscription: (endpoint, o) => send('DELETE', '/api/push/subscriptions', { ...o, json: { endpoint } }),
+  };
+}

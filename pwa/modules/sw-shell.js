@@ -1,0 +1,78 @@
+// What the service worker keeps (the app shell) and how it sorts each request. Pure.
+
+import { isAppPath } from './router.js';
+
+export const SHELL_CACHE_PREFIX = 'mailseal-shell-';
+// The shell document by the URL every server answers with it (`/index.html` itself may not be served).
+export const SHELL_DOCUMENT = '/';
+export const SHARE_TARGET = '/share-target';
+
+/**
+ * The app shell: everything the first screen needs, so the app opens offline. No API answer and nothing
+ * decrypted is ever here. A test checks that every module app.js imports is listed and every file exists.
+ */
+export const SHELL_ASSETS = Object.freeze([
+  SHELL_DOCUMENT,
+  '/app.js',
+  '/styles.css',
+  '/manifest.json',
+  '/icons/icon.svg',
+  '/icons/icon-192.png',
+  '/icons/apple-touch-icon.png',
+  '/icons/badge-96.png',
+  '/modules/api.js',
+  '/modules/code.js',
+  '/modules/dom.js',
+  '/modules/format.js',
+  '/modules/pending-sign-in.js',
+  '/modules/platform.js',
+  '/modules/problems.js',
+  '/modules/push.js',
+  '/modules/rights.js',
+  '/modules/router.js',
+  '/modules/share.js',
+  '/modules/ui-app-bar.js',
+  '/modules/ui-attachments.js',
+  '/modules/ui-badges.js',
+  '/modules/ui-copy-button.js',
+  '/modules/ui-devices.js',
+  '/modules/ui-addresses.js',
+  '/modules/ui-error-screen.js',
+  '/modules/ui-inbox.js',
+  '/modules/ui-inbox-item.js',
+  '/modules/ui-install.js',
+  '/modules/ui-message.js',
+  '/modules/ui-message-body.js',
+  '/modules/ui-notifications.js',
+  '/modules/ui-offline-banner.js',
+  '/modules/ui-pull-to-refresh.js',
+  '/modules/ui-settings.js',
+  '/modules/ui-shared-file.js',
+  '/modules/ui-sign-in.js',
+  '/modules/ui-toast.js',
+]);
+
+export function shellCacheName(version) {
+  if (!/^[0-9a-z-]{1,40}$/.test(version)) throw new TypeError('shell version: lowercase letters, digits, dashes');
+  return SHELL_CACHE_PREFIX + version;
+}
+
+const SHELL_PATHS = new Set(SHELL_ASSETS);
+
+/**
+ * How the service worker answers a request:
+ * 'share' (keep the shared file), 'shell' (cached index.html), 'asset' (cache first), or 'network'
+ * (not touched: other origins, non-GET, the API, attachments, anything unknown).
+ * @param {{method: string, url: string, mode?: string}} request
+ * @param {string} origin the service worker's origin
+ */
+export function classify(request, origin) {
+  const url = new URL(request.url);
+  if (url.origin !== origin) return 'network';
+  if (request.method === 'POST' && url.pathname === SHARE_TARGET) return 'share';
+  if (request.method !== 'GET') return 'network';
+  if (url.pathname.startsWith('/api/')) return 'network';
+  if (request.mode === 'navigate' && isAppPath(url.pathname)) return 'shell';
+  if (SHELL_PATHS.has(url.pathname)) return 'asset';
+  return 'network';
+}

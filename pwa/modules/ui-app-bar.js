@@ -1,0 +1,17 @@
+// The bar at the top (from index.html): a back link on inner screens, the settings link when signed in.
+
+import { paths } from './router.js';
+
+const INNER = new Set(['message', 'settings', 'add-address', 'install', 'not-found', 'shared', 'share-failed']);
+
+/** @param {{name: string}} route @param {boolean} signedIn */
+export function updateAppBar(route, signedIn) {
+  const back = document.getElementById('back');
+  const settings = document.getElementById('settings-link');
+  const inner = INNER.has(route.name);
+  back.hidden = !inner;
+  const toSettings = route.name === 'add-address' || route.name === 'install';
+  back.setAttribute('href', toSettings ? paths.settings() : paths.inbox());
+  back.setAttribute('aria-label', toSettings ? 'Back to settings' : 'Back to the inbox');
+  settings.hidden = !signedIn || route.name === 'settings' || route.name === 'sign-in';
+}

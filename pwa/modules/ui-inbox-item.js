@@ -1,0 +1,28 @@
+// One row of the inbox: sender, date, subject, template, expiry; unread in bold with a dot.
+
+import { h, srOnly } from './dom.js';
+import { formatFullDate, formatRelativeDate, toDate } from './format.js';
+import { paths } from './router.js';
+import { expiryBadge, stateBadge, templateBadge } from './ui-badges.js';
+
+export function renderInboxItem(message, { now, locale }) {
+  const date = toDate(message.date);
+  const unread = message.unread === true;
+  return h(
+    'li',
+    { class: unread ? 'inbox-item unread' : 'inbox-item' },
+    h(
+      'a',
+      { class: 'inbox-link', href: paths.message(message.id), 'data-testid': 'inbox-item', 'data-id': message.id, 'data-unread': String(unread) },
+      h('span', { class: 'unread-dot', 'aria-hidden': 'true' }),
+      unread ? srOnly('Unread: ') : null,
+      h('span', { class: 'inbox-from' }, message.fromName || message.from || 'Unknown sender'),
+      date
+        ? h('time', { class: 'inbox-date', datetime: date.toISOString(), title: formatFullDate(date, locale) }, formatRelativeDate(date, now, locale))
+        : h('span', { class: 'inbox-date' }),
+      h('span', { class: 'inbox-subject' }, message.subject || '(no subject)'),
+      h('span', { class: 'inbox-meta' }, stateBadge(message.state), templateBadge(message.template),
+        !message.state || message.state === 'ok' ? expiryBadge(message.expiresAt, now, locale) : null),
+    ),
+  );
+}

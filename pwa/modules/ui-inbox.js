@@ -1,0 +1,152 @@
+// The inbox: every message for every verified address, newest first; refresh, pull to refresh, open a
+// file, and an empty state that explains the three ways a message gets here.
+
+import { busy, h, icon, screenHeading, skeleton } from './dom.js';
+import { friendly } from './problems.js';
+import { paths } from './router.js';
+import { renderCopyButton } from './ui-copy-button.js';
+import { renderErrorScreen } from './ui-error-screen.js';
+import { renderInboxItem } from './ui-inbox-item.js';
+import { attachPullToRefresh } from './ui-pull-to-refresh.js';
+
+export const FILE_TYPES = '.html,.htm,.eml,message/rfc822,text/html';
+const STALE_AFTER_MS = 60 * 1000;
+
+function setAppBadge(count) {
+  try {
+    const result = count > 0 ? navigator.setAppBadge?.(count) : navigator.clearAppBadge?.();
+    result?.catch?.(() => null);
+  } catch {
+    // badging is optional
+  }
+}
+
+function renderEmpty(ctx, openFile) {
+  const forward = ctx.session.me?.forwardAddress;
+  return h(
+    'div',
+    { class: 'empty', 'data-testid': 'inbox-empty' },
+    h('h2', {}, 'No messages yet'),
+    h('p', {}, 'Protected messages sent to you appear here. To bring one in:'),
+    h(
+      'ol',
+      { class: 'ways' },
+      h('li', {}, h('strong', {}, 'Tap the link'), ' “Read the message” in the mail you received.'),
+      h(
+        'li', {},
+        h('strong', {}, 'Open the attachment. '),
+        'On Android, share the message.html attachment to Mailseal. On iPhone, save it to Files, then: ',
+        h('button', { type: 'button', class: 'button secondary', onclick: openFile }, 'Open a protected message'),
+      ),
+      forward
+        ? h(
+            'li', {},
+            h('strong', {}, 'Forward the mail'), ' to your personal Mailseal address:',
+            h('span', { class: 'copy-row' }, h('code', { class: 'address', 'data-testid': 'forward-address' }, forward),
+              renderCopyButton(ctx, forward, 'Copy your Mailseal address')),
+          )
+        : null,
+    ),
+  );
+}
+
+export function renderInbox(ctx) {
+  const cached = ctx.session.inbox;
+  const list = h('div', { class: 'inbox-body' });
+  const status = h('p', { class: 'visually-hidden', role: 'status', 'data-testid': 'inbox-status' });
+  const alert = h('p', { class: 'alert', role: 'alert', 'data-testid': 'upload-error', hidden: true });
+  const picker = h('input', { type: 'file', id: 'file-picker', accept: FILE_TYPES, hidden: true, 'aria-label': 'Protected message file' });
+  const refresh = h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Refresh', 'data-testid': 'refresh' }, icon('refresh'));
+  const openButton = h('button', { type: 'button', class: 'button secondary wide', 'data-testid': 'open-file' }, icon('file'), 'Open a protected message');
+  const indicator = h('p', { class: 'pull-indicator', 'aria-hidden': 'true' }, h('span', { class: 'pull-more' }, 'Pull to refresh'), h('span', { class: 'pull-ready' }, 'Release to refresh'));
+  let loading = false;
+  let loadedAt = 0;
+
+  const openFile = () => picker.click();
+
+  function show(messages) {
+    ctx.session.inbox = messages;
+    const now = new Date();
+    list.replaceChildren(
+      messages.length === 0
+        ? renderEmpty(ctx, openFile)
+        : h('ul', { class: 'inbox-list', 'aria-label': 'Messages', 'data-testid': 'inbox-list' },
+            messages.map((message) => renderInboxItem(message, { now, locale: ctx.locale }))),
+    );
+    setAppBadge(messages.filter((m) => m.unread === true).length);
+  }
+
+  async function load({ quiet = false } = {}) {
+    if (loading) return;
+    loading = true;
+    alert.hidden = true;
+    const done = busy(refresh);
+    if (quiet) status.textContent = 'Updating the inbox…';
+    else list.replaceChildren(h('div', { 'data-testid': 'inbox-loading' }, Array.from({ length: 4 }, () => skeleton(3, { class: 'skeleton inbox-skeleton' }))));
+    try {
+      const answer = await ctx.api.messages({ signal: ctx.signal });
+      loadedAt = Date.now();
+      show(Array.isArray(answer?.messages) ? answer.messages : []);
+      status.textContent = quiet ? 'Inbox updated.' : '';
+    } catch (error) {
+      if (ctx.signal.aborted || error?.code === 'auth.required') return;
+      if (quiet && ctx.session.inbox) {
+        const words = friendly(error);
+        alert.textContent = `Could not update the inbox. ${words.heading}. ${words.text}`;
+        alert.hidden = false;
+        status.textContent = '';
+      } else {
+        list.replaceChildren(renderErrorScreen(ctx, error, { retry: () => load() }));
+      }
+    } finally {
+      loading = false;
+      done();
+    }
+  }
+
+  picker.addEventListener('change', async () => {
+    const file = picker.files?.[0];
+    picker.value = '';
+    if (!file) return;
+    alert.hidden = true;
+    const done = busy(openButton, 'Opening…');
+    try {
+      const { id } = await ctx.api.upload(file, { signal: ctx.signal });
+      ctx.navigate(paths.message(id));
+    } catch (error) {
+      if (ctx.signal.aborted || error?.code === 'auth.required') return;
+      const words = friendly(error);
+      alert.replaceChildren(h('strong', {}, `${words.heading}.`), ` ${words.text}`, words.note ? ` ${words.note}` : '');
+      alert.dataset.code = words.code;
+      alert.hidden = false;
+    } finally {
+      done();
+    }
+  });
+  openButton.addEventListener('click', openFile);
+  refresh.addEventListener('click', () => load({ quiet: Boolean(ctx.session.inbox) }));
+  attachPullToRefresh(indicator, () => load({ quiet: Boolean(ctx.session.inbox) }), ctx.signal);
+  addEventListener('mailseal:new-message', () => load({ quiet: true }), { signal: ctx.signal });
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible' && Date.now() - loadedAt > STALE_AFTER_MS) load({ quiet: true });
+  }, { signal: ctx.signal });
+
+  if (cached) {
+    show(cached);
+    load({ quiet: true });
+  } else {
+    load();
+  }
+
+  return h(
+    'section',
+    { class: 'screen inbox', 'data-testid': 'inbox' },
+    indicator,
+    h('div', { class: 'screen-head' }, screenHeading('Inbox'), refresh),
+    openButton,
+    picker,
+    alert,
+    status,
+    list,
+  );
+}

@@ -1,0 +1,91 @@
+// One message: who, when, how it is protected and what the reader may do, then the body and attachments.
+// Expired, withdrawn, not-for-you and damaged messages get a full screen that says what to do.
+
+import { h, icon, screenHeading, skeleton, srOnly } from './dom.js';
+import { formatFullDate, toDate } from './format.js';
+import { describeRights } from './rights.js';
+import { renderAttachments } from './ui-attachments.js';
+import { expiryBadge, templateBadge } from './ui-badges.js';
+import { renderErrorScreen } from './ui-error-screen.js';
+import { renderMessageBody } from './ui-message-body.js';
+
+function addressLine(label, values) {
+  const list = (Array.isArray(values) ? values : []).filter((v) => typeof v === 'string' && v);
+  if (list.length === 0) return null;
+  return [h('dt', {}, label), h('dd', {}, list.join(', '))];
+}
+
+function renderRights(message, rights) {
+  return h(
+    'div',
+    { class: rights.restricted ? 'rights rights-restricted' : 'rights', 'data-testid': 'rights' },
+    icon('lock'),
+    h('div', {},
+      h('p', { class: 'rights-summary' }, rights.summary),
+      rights.restricted
+        ? h('p', { class: 'help', 'data-testid': 'restriction-note' },
+            message.template === 'do-not-forward'
+              ? 'Do-Not-Forward: this message is for you only. Please do not pass it on.'
+              : 'Please respect what the sender allows.')
+        : null),
+  );
+}
+
+function renderLoaded(ctx, message) {
+  const rights = describeRights(message.rights);
+  const date = toDate(message.date);
+  // Page-wide: print shows a notice instead of the page, copying of the app's text is discouraged.
+  document.body.classList.toggle('no-print', !rights.canPrint);
+  document.body.classList.toggle('no-copy', !rights.canCopy);
+  ctx.signal.addEventListener('abort', () => document.body.classList.remove('no-print', 'no-copy'), { once: true });
+  const blocked = Number.isInteger(message.remoteImagesBlocked) ? message.remoteImagesBlocked : 0;
+  return h(
+    'article',
+    { class: 'screen message', 'data-testid': 'message', 'data-id': message.id },
+    h('header', { class: 'message-header' },
+      screenHeading(message.subject || '(no subject)', 1, { 'data-testid': 'message-subject' }),
+      h('p', { class: 'message-from' },
+        srOnly('From: '),
+        h('strong', { 'data-testid': 'message-from' }, message.fromName || message.from || 'Unknown sender'),
+        message.fromName && message.from ? h('span', { class: 'muted' }, ` <${message.from}>`) : null),
+      h('dl', { class: 'message-meta' },
+        addressLine('To', message.to),
+        addressLine('Cc', message.cc),
+        date ? [h('dt', {}, 'Date'), h('dd', {}, h('time', { datetime: date.toISOString() }, formatFullDate(date, ctx.locale)))] : null),
+      h('p', { class: 'badges' }, templateBadge(message.template), expiryBadge(message.expiresAt, new Date(), ctx.locale)),
+      renderRights(message, rights)),
+    blocked > 0
+      ? h('p', { class: 'notice', 'data-testid': 'remote-images-notice' },
+          blocked === 1 ? '1 remote image was blocked' : `${blocked} remote images were blocked`,
+          ' to protect your privacy (they could tell the sender when you read this).')
+      : null,
+    renderMessageBody(message, rights),
+    renderAttachments(message, { canSave: rights.canSave, locale: ctx.locale, url: ctx.api.attachmentUrl }),
+  );
+}
+
+export function renderMessage(ctx) {
+  const { id } = ctx.route.params;
+  const loading = () =>
+    h('div', { class: 'screen message', 'data-testid': 'message-loading', 'aria-busy': 'true' },
+      h('p', { class: 'visually-hidden', role: 'status' }, 'Opening the message…'),
+      skeleton(3, { class: 'skeleton message-skeleton-head' }),
+      h('div', { class: 'skeleton message-frame', 'aria-hidden': 'true' }));
+  const root = h('div', { class: 'message-slot' }, loading());
+
+  async function load() {
+    if (!root.firstElementChild?.matches('[data-testid=message-loading]')) root.replaceChildren(loading());
+    try {
+      const message = await ctx.api.message(id, { signal: ctx.signal });
+      const cached = ctx.session.inbox?.find((m) => m.id === id);
+      if (cached) cached.unread = false;
+      root.replaceChildren(renderLoaded(ctx, message));
+    } catch (error) {
+      if (ctx.signal.aborted || error?.code === 'auth.required') return;
+      root.replaceChildren(renderErrorScreen(ctx, error, { retry: load }));
+    }
+    ctx.focusHeading(root);
+  }
+  load();
+  return root;
+}

@@ -1,0 +1,176 @@
+// Sign in (and "add another address"): address -> reference shown big -> 8-digit code -> done.
+
+import { CODE_LENGTH, CODE_PATTERN, codeFromPaste, isCompleteCode, sanitizeCode } from './code.js';
+import { busy, h, screenHeading } from './dom.js';
+import { formatTime } from './format.js';
+import { clearPending, loadPending, savePending } from './pending-sign-in.js';
+import { friendly } from './problems.js';
+import { paths } from './router.js';
+
+const DEAD_CODE = new Set(['auth.code-expired', 'auth.too-many-tries', 'auth.address-locked']);
+
+function showError(box, error) {
+  const words = friendly(error);
+  box.replaceChildren(h('strong', {}, `${words.heading}.`), ' ', words.text, words.note ? ` ${words.note}` : '');
+  box.hidden = false;
+  box.dataset.code = words.code;
+}
+
+function hideError(box) {
+  box.hidden = true;
+  box.replaceChildren();
+  delete box.dataset.code;
+}
+
+/** @param {{mode: 'sign-in'|'add'}} options */
+export function renderSignIn(ctx, { mode }) {
+  const adding = mode === 'add';
+  const root = h('section', { class: 'screen sign-in', 'data-testid': adding ? 'add-address' : 'sign-in' });
+
+  async function requestCode(email, button) {
+    const done = busy(button, 'Sending…');
+    try {
+      const answer = await ctx.api.requestCode(email, { signal: ctx.signal });
+      return savePending(ctx.storage, { email, reference: answer?.reference, expiresInMinutes: answer?.expiresInMinutes, mode });
+    } finally {
+      done();
+    }
+  }
+
+  function addressStep(prefill = '') {
+    const error = h('p', { id: 'email-error', class: 'field-error', role: 'alert', 'data-testid': 'email-error', hidden: true });
+    const email = h('input', {
+      id: 'email', name: 'email', type: 'email', inputmode: 'email', autocomplete: 'email', autocapitalize: 'none',
+      spellcheck: 'false', required: true, 'aria-describedby': 'email-help email-error', value: prefill, class: 'field',
+    });
+    const send = h('button', { type: 'submit', class: 'button primary wide', 'data-testid': 'send-code' }, 'Send me a code');
+    const form = h(
+      'form', { id: 'address-form', class: 'stack', 'aria-labelledby': 'sign-in-title' },
+      h('label', { for: 'email', class: 'label' }, 'Your e-mail address'),
+      email,
+      h('p', { id: 'email-help', class: 'help' },
+        adding ? 'We will send a code to this address to check that it is yours.'
+               : 'Use the address the protected message was sent to. We will e-mail you a code to check that it is yours.'),
+      error,
+      send,
+    );
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      hideError(error);
+      try {
+        codeStep(await requestCode(email.value.trim(), send));
+      } catch (failure) {
+        if (!ctx.signal.aborted) showError(error, failure);
+      }
+    });
+    root.replaceChildren(
+      screenHeading(adding ? 'Add another address' : 'Sign in to Mailseal', 1, { id: 'sign-in-title' }),
+      adding ? null : h('p', { class: 'lead' }, 'Read and reply to protected e-mail sent to you.'),
+      form,
+    );
+  }
+
+  function codeStep(pending) {
+    const error = h('div', { id: 'code-error', class: 'field-error', role: 'alert', 'data-testid': 'code-error', hidden: true });
+    const code = h('input', {
+      id: 'code', name: 'code', type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: CODE_PATTERN,
+      required: true, enterkeyhint: 'go', class: 'field code-input', 'aria-describedby': 'code-help code-error',
+      autocorrect: 'off', spellcheck: 'false',
+    });
+    const verify = h('button', { type: 'submit', class: 'button primary wide', 'data-testid': 'verify' }, adding ? 'Add address' : 'Sign in');
+    const resend = h('button', { type: 'button', class: 'button secondary wide', 'data-testid': 'resend' }, 'Send a new code');
+    const change = h('button', { type: 'button', class: 'button link', 'data-testid': 'change-address' }, 'Use a different address');
+    const reference = h('p', { class: 'reference', 'data-testid': 'reference' }, pending.reference);
+    const until = h('span', {}, formatTime(pending.expiresAt, ctx.locale));
+    const form = h(
+      'form', { id: 'code-form', class: 'stack', 'aria-labelledby': 'sign-in-title', novalidate: true },
+      h('label', { for: 'code', class: 'label' }, `Code from the mail (${CODE_LENGTH} digits)`),
+      code,
+      h('p', { id: 'code-help', class: 'help' }, 'The code works until ', until, '. You can paste it.'),
+      error,
+      verify,
+    );
+    let sending = false;
+
+    function setCode(value) {
+      code.value = value;
+      hideError(error);
+      if (isCompleteCode(value) && !sending) form.requestSubmit();
+    }
+    code.addEventListener('input', () => setCode(sanitizeCode(code.value)));
+    code.addEventListener('paste', (event) => {
+      const text = event.clipboardData?.getData('text');
+      if (typeof text !== 'string') return;
+      event.preventDefault();
+      setCode(codeFromPaste(text));
+    });
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      if (sending) return;
+      if (!isCompleteCode(code.value)) {
+        showError(error, { code: 'auth.invalid-code', title: '', detail: `Enter all ${CODE_LENGTH} digits.` });
+        code.focus();
+        return;
+      }
+      sending = true;
+      const done = busy(verify, 'Checking…');
+      try {
+        const me = await ctx.api.verifyCode(pending.email, code.value, { signal: ctx.signal });
+        clearPending(ctx.storage);
+        ctx.session.setMe(me);
+        if (adding) {
+          ctx.toast(`${pending.email} was added.`);
+          ctx.navigate(paths.settings(), { replace: true });
+        } else {
+          ctx.navigate(ctx.route.params.next ?? paths.inbox(), { replace: true });
+        }
+      } catch (failure) {
+        if (ctx.signal.aborted) return;
+        showError(error, failure);
+        if (DEAD_CODE.has(failure?.code)) {
+          code.disabled = true;
+          verify.hidden = true;
+          resend.className = 'button primary wide';
+          resend.focus();
+        } else {
+          code.select();
+          code.focus();
+        }
+      } finally {
+        sending = false;
+        done();
+      }
+    });
+    resend.addEventListener('click', async () => {
+      hideError(error);
+      try {
+        codeStep(await requestCode(pending.email, resend));
+        ctx.toast('A new code is on its way. Check the new reference.');
+      } catch (failure) {
+        if (!ctx.signal.aborted) showError(error, failure);
+      }
+    });
+    change.addEventListener('click', () => {
+      clearPending(ctx.storage);
+      addressStep(pending.email);
+      root.querySelector('#email')?.focus();
+    });
+
+    root.replaceChildren(
+      screenHeading('Check your mail', 1, { id: 'sign-in-title' }),
+      h('p', {}, 'We sent a code to ', h('strong', { class: 'address', 'data-testid': 'code-sent-to' }, pending.email), '.'),
+      h('div', { class: 'reference-box' },
+        h('p', { class: 'reference-label' }, 'Sign-in reference'),
+        reference,
+        h('p', { class: 'help' }, 'The mail shows the same reference. If it does not match, do not use that code.')),
+      form,
+      h('div', { class: 'stack' }, resend, change),
+    );
+    code.focus();
+  }
+
+  const pending = loadPending(ctx.storage);
+  if (pending && pending.mode === mode) codeStep(pending);
+  else addressStep();
+  return root;
+}

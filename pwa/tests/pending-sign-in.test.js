@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { clearPending, loadPending, savePending } from '../modules/pending-sign-in.js';
+
+function memoryStorage() {
+  const map = new Map();
+  return { getItem: (k) => map.get(k) ?? null, setItem: (k, v) => map.set(k, String(v)), removeItem: (k) => map.delete(k), map };
+}
+
+test('a sign-in in progress survives the app being closed, until the code runs out', () => {
+  const storage = memoryStorage();
+  const saved = savePending(storage, { email: 'a@example.org', reference: 'K7QF', expiresInMinutes: 10, mode: 'sign-in' }, 1000);
+  assert.equal(saved.expiresAt, 1000 + 600_000);
+  assert.deepEqual(loadPending(storage, 2000), { email: 'a@example.org', reference: 'K7QF', expiresAt: 601_000, mode: 'sign-in' });
+  assert.equal(loadPending(storage, 601_000), null);
+  assert.equal(storage.map.size, 0, 'an expired one is removed');
+});
+
+test('no code is stored, and junk in storage is ignored', () => {
+  const storage = memoryStorage();
+  savePending(storage, { email: 'a@example.org', reference: 'K7QF', mode: 'add' }, 0);
+  assert.deepEqual(Object.keys(JSON.parse([...storage.map.values()][0])).sort(), ['email', 'expiresAt', 'mode', 'reference']);
+  assert.equal(loadPending(storage, 1).mode, 'add');
+  clearPending(storage);
+  assert.equal(loadPending(storage, 1), null);
+  storage.setItem('mailseal.pending-sign-in', '{not json');
+  assert.equal(loadPending(storage, 1), null);
+  assert.equal(loadPending(null, 1), null);
+});

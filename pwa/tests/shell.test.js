@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, posix, relative, sep } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { SHARE_CACHE } from '../modules/share.js';
+import { cacheFirst, deleteStaleCaches, precache, serveShell } from '../modules/sw-cache.js';
+import { classify, SHELL_ASSETS, SHELL_CACHE_PREFIX, shellCacheName } from '../modules/sw-shell.js';
+import { FakeCacheStorage } from './fake-caches.js';
+
+const PWA = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = join(PWA, '..');
+const ORIGIN = 'https://mail.example.org';
+const ID = '01HZX3K4M5N6P7Q8R9S0T1V2W3';
+
+/** Where a URL path of the shell lives on disk (the server serves pwa/ at /, manifest.json from the top). */
+function fileFor(path) {
+  if (path === '/') return join(PWA, 'index.html');
+  return path === '/manifest.json' ? join(ROOT, 'manifest.json') : join(PWA, ...path.split('/').filter(Boolean));
+}
+
+/** The static import graph from a module, as URL paths. */
+function importGraph(path, seen = new Set()) {
+  if (seen.has(path)) return seen;
+  seen.add(path);
+  const source = readFileSync(fileFor(path), 'utf8');
+  for (const match of source.matchAll(/^\s*(?:import|export)\s[^'";]*?from\s*['"]([^'"]+)['"]/gm)) {
+    importGraph(posix.join(posix.dirname(path), match[1]), seen);
+  }
+  return seen;
+}
+
+function listFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? listFiles(join(dir, entry.name)) : [join(dir, entry.name)]);
+}
+
+const request = (path, { method = 'GET', mode = 'cors', origin = ORIGIN } = {}) => ({ method, mode, url: origin + path });
+
+test('cache names carry the version; odd versions are refused', () => {
+  assert.equal(shellCacheName('3f2a9c'), `${SHELL_CACHE_PREFIX}3f2a9c`);
+  assert.throws(() => shellCacheName('../x'));
+  assert.throws(() => shellCacheName(''));
+});
+
+test('requests: other origins, non-GET and the API are never touched', () => {
+  assert.equal(classify(request('/app.js', { origin: 'https://cdn.example' }), ORIGIN), 'network');
+  assert.equal(classify(request('/api/messages'), ORIGIN), 'network');
+  assert.equal(classify(request(`/api/messages/${ID}`, { mode: 'navigate' }), ORIGIN), 'network');
+  assert.equal(classify(request(`/api/messages/${ID}/attachments/0`, { mode: 'navigate' }), ORIGIN), 'network');
+  assert.equal(classify(request('/api/auth/code', { method: 'POST' }), ORIGIN), 'network');
+  assert.equal(classify(request('/settings', { method: 'PUT' }), ORIGIN), 'network');
+});
+
+test('requests: app routes get the shell, shell files the cache, the share target the worker', () => {
+  assert.equal(classify(request(`/m/${ID}`, { mode: 'navigate' }), ORIGIN), 'shell');
+  assert.equal(classify(request('/?shared=00112233445566778899aabbccddeeff', { mode: 'navigate' }), ORIGIN), 'shell');
+  assert.equal(classify(request('/settings', { mode: 'navigate' }), ORIGIN), 'shell');
+  assert.equal(classify(request('/admin', { mode: 'navigate' }), ORIGIN), 'network', 'unknown pages stay the server\'s');
+  assert.equal(classify(request('/app.js'), ORIGIN), 'asset');
+  assert.equal(classify(request('/styles.css?v=2'), ORIGIN), 'asset');
+  assert.equal(classify(request('/icons/icon-512.png'), ORIGIN), 'network', 'not precached');
+  assert.equal(classify(request('/share-target', { method: 'POST', mode: 'navigate' }), ORIGIN), 'share');
+  assert.equal(classify(request('/share-target', { method: 'POST', origin: 'https://evil.example' }), ORIGIN), 'network');
+});
+
+test('the shell lists no API path and nothing outside the app', () => {
+  for (const path of SHELL_ASSETS) {
+    assert.ok(path.startsWith('/') && !path.startsWith('/api/') && !path.startsWith('/m/'), path);
+  }
+  assert.equal(new Set(SHELL_ASSETS).size, SHELL_ASSETS.length, 'no duplicates');
+});
+
+test('every shell file exists, and every module the app imports is in the shell', () => {
+  for (const path of SHELL_ASSETS) assert.ok(existsSync(fileFor(path)), `missing: ${path}`);
+  const graph = importGraph('/app.js');
+  const missing = [...graph].filter((path) => !SHELL_ASSETS.includes(path));
+  assert.deepEqual(missing, [], 'add these to SHELL_ASSETS in modules/sw-shell.js');
+  const unused = SHELL_ASSETS.filter((path) => path.startsWith('/modules/') && !graph.has(path));
+  assert.deepEqual(unused, [], 'the app does not import these: remove them from SHELL_ASSETS');
+});
+
+test('index.html preloads exactly the modules the app imports, and links what the shell caches', () => {
+  const html = readFileSync(join(PWA, 'index.html'), 'utf8');
+  const preloaded = [...html.matchAll(/<link rel="modulepreload" href="([^"]+)">/g)].map((m) => m[1]).sort();
+  const graph = [...importGraph('/app.js')].filter((path) => path !== '/app.js').sort();
+  assert.deepEqual(preloaded, graph);
+  for (const path of ['/styles.css', '/manifest.json', '/icons/icon.svg', '/icons/apple-touch-icon.png', '/app.js']) {
+    assert.ok(html.includes(`"${path}"`), path);
+    assert.ok(SHELL_ASSETS.includes(path), path);
+  }
+  assert.ok(!/<script(?![^>]*\bsrc=)/.test(html), 'no inline script (CSP script-src self)');
+  assert.ok(!/\sstyle=/.test(html) && !/<style/.test(html), 'no inline style (CSP style-src self)');
+});
+
+test("sw.js VERSION is the hash of the app's files, so any change reaches installed apps", () => {
+  const files = [...listFiles(PWA).filter((file) => {
+    const rel = relative(PWA, file).split(sep).join('/');
+    return rel !== 'sw.js' && !rel.startsWith('tests/');
+  }), join(ROOT, 'manifest.json')];
+  const hash = createHash('sha256');
+  for (const file of files.map((f) => [relative(ROOT, f).split(sep).join('/'), f]).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    hash.update(`${file[0]}\n`).update(readFileSync(file[1]));
+  }
+  const expected = hash.digest('hex').slice(0, 12);
+  const declared = /const VERSION = '([^']+)';/.exec(readFileSync(join(PWA, 'sw.js'), 'utf8'))?.[1];
+  assert.equal(declared, expected, `a shell file changed: set VERSION in pwa/sw.js to '${expected}'`);
+});
+
+test('install precaches every shell file past the HTTP cache; a failure fails the install', async () => {
+  const caches = new FakeCacheStorage();
+  const seen = [];
+  const fetch = async (req) => {
+    seen.push([new URL(req.url).pathname, req.cache]);
+    return new Response(`body of ${new URL(req.url).pathname}`);
+  };
+  await precache(caches, 'mailseal-shell-a', ['/', '/app.js'], { fetch, base: ORIGIN });
+  assert.deepEqual(seen, [['/', 'reload'], ['/app.js', 'reload']]);
+  const cache = await caches.open('mailseal-shell-a');
+  assert.equal(await (await cache.match('/app.js')).text(), 'body of /app.js');
+
+  const broken = async () => new Response('nope', { status: 404 });
+  await assert.rejects(precache(new FakeCacheStorage(), 'mailseal-shell-b', ['/app.js'], { fetch: broken, base: ORIGIN }), /404/);
+});
+
+test('activate deletes old shells only: the share cache and other caches stay', async () => {
+  const caches = new FakeCacheStorage();
+  for (const name of ['mailseal-shell-old1', 'mailseal-shell-new', SHARE_CACHE, 'something-else']) await caches.open(name);
+  assert.deepEqual(await deleteStaleCaches(caches, 'mailseal-shell-new'), ['mailseal-shell-old1']);
+  assert.deepEqual((await caches.keys()).sort(), ['mailseal-shell-new', SHARE_CACHE, 'something-else'].sort());
+});
+
+test('app routes are answered with the cached index.html, offline too', async () => {
+  const caches = new FakeCacheStorage();
+  await (await caches.open('mailseal-shell-v')).put('/', new Response('<!doctype html>shell'));
+  const offline = async () => { throw new TypeError('offline'); };
+  const answer = await serveShell(caches, 'mailseal-shell-v', new Request(`${ORIGIN}/m/${ID}`), offline);
+  assert.equal(await answer.text(), '<!doctype html>shell');
+  const asset = await cacheFirst(caches, 'mailseal-shell-v', new Request(`${ORIGIN}/?x=1`), offline);
+  assert.equal(await asset.text(), '<!doctype html>shell');
+  const network = async () => new Response('from the network');
+  assert.equal(await (await cacheFirst(caches, 'mailseal-shell-v', new Request(`${ORIGIN}/app.js`), network)).text(), 'from the network');
+  assert.equal((await (await caches.open('mailseal-shell-v')).keys()).length, 1, 'network answers are not stored');
+});
