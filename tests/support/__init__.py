@@ -1,0 +1,1 @@
+"""Test helpers shared by several test files: real servers on loopback, fixtures builders."""
