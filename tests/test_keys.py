@@ -78,7 +78,7 @@ async def _seal(keys: KeyService, message_id: str = "m" * 26, expires_at: int | 
     seal = NewSeal(
         message_id=message_id, issuer="https://mail.example.org", sender="alice@example.org",
         recipients=("bob@gmail.com", "carol@yahoo.com"), template="encrypt-only", rights=("view",),
-        created_at=int(keys.clock()), expires_at=expires_at, header_mac=b"\x01" * 32,
+        created_at=int(keys.clock()), expires_at=expires_at, header_fingerprint=b"\x01" * 32,
     )
     async with keys.db.write() as conn:
         await keys.register(conn, seal, CONTENT_KEY, key_id=keys.current_key_id, actor="test")

@@ -14,7 +14,8 @@ def policy_from_template(template: Template, *, now: float, expires_days: int | 
     days = expires_days if expires_days is not None else template.expires_days
     if days is not None and not 1 <= days <= MAX_EXPIRES_DAYS:
         raise InputError(f"expiry must be between 1 and {MAX_EXPIRES_DAYS} days")
-    return fmt.Policy(template=template.name, rights=template.rights, expires_at=int(now) + days * DAY if days else None)
+    expires_at = int(now) + days * DAY if days else None
+    return fmt.Policy(template=template.name, rights=template.rights, expires_at=expires_at)
 
 
 def policy_for(name: str, *, expires_days: int | None, now: float) -> fmt.Policy:

@@ -41,7 +41,7 @@ class SealRecord(msgspec.Struct, frozen=True):
     expires_at: int | None
     revoked_at: int | None
     destroyed: bool
-    header_mac: bytes
+    header_fingerprint: bytes
 
     def facts(self) -> PolicyFacts:
         return PolicyFacts(
@@ -74,7 +74,7 @@ class NewSeal(msgspec.Struct, frozen=True):
     rights: tuple[str, ...]
     created_at: int
     expires_at: int | None
-    header_mac: bytes
+    header_fingerprint: bytes
 
 
 async def write_audit(
@@ -106,7 +106,7 @@ def _record(row: aiosqlite.Row) -> SealRecord:
         expires_at=row["expires_at"],
         revoked_at=row["revoked_at"],
         destroyed=row["wrapped_key"] is None,
-        header_mac=row["header_mac"],
+        header_fingerprint=row["header_fingerprint"],
     )
 
 
@@ -130,7 +130,7 @@ class KeyService:
         wrapped = wrap_content_key(org_key.key, content_key, message_id=seal.message_id, key_id=key_id)
         await conn.execute(
             "INSERT INTO seals (message_id, key_id, wrapped_key, issuer, sender, recipients, template, rights,"
-            " created_at, expires_at, header_mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_at, expires_at, header_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 seal.message_id,
                 key_id,
@@ -142,7 +142,7 @@ class KeyService:
                 json.dumps(list(seal.rights)),
                 seal.created_at,
                 seal.expires_at,
-                seal.header_mac,
+                seal.header_fingerprint,
             ),
         )
         await write_audit(

@@ -62,7 +62,7 @@ class Database:
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
         async with self._reader.execute(sql, tuple(params)) as cursor:
             row = await cursor.fetchone()
-        return row  # type: ignore[no-any-return]
+        return row
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         async with self._reader.execute(sql, tuple(params)) as cursor:

@@ -12,7 +12,7 @@ CREATE TABLE seals (
     expires_at   INTEGER,
     revoked_at   INTEGER,
     destroyed_at INTEGER,
-    header_mac   BLOB NOT NULL
+    header_fingerprint   BLOB NOT NULL
 );
 
 CREATE TABLE audit (

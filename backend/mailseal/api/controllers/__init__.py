@@ -1,0 +1,1 @@
+"""One controller per resource; handlers are thin and call the flow rooms."""

@@ -1,0 +1,65 @@
+"""Sign-in by one-time passcode: ask for a code, verify it, sign out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, post
+from litestar.di import Provide
+
+from mailseal.api.me import MeView, me_view
+from mailseal.api.session import cleared_session_cookie, raw_session_id, session_cookie
+from mailseal.api.state import Services, provide_services
+from mailseal.identity import device_name_from_user_agent
+
+
+class CodeRequest(msgspec.Struct):
+    email: str = msgspec.field()
+
+
+class CodeSent(msgspec.Struct, rename="camel"):
+    reference: str
+    expires_in_minutes: int
+
+
+class VerifyRequest(msgspec.Struct):
+    email: str
+    code: str
+
+
+def client_of(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class AuthController(Controller):
+    path = "/api/auth"
+    dependencies = {"services": Provide(provide_services)}
+    tags = ["sign-in"]
+
+    @post("/code", status_code=202, summary="Send a one-time passcode to an address")
+    async def request_code(self, data: CodeRequest, request: Request[Any, Any, Any],
+                           services: Services) -> CodeSent:
+        reference = await services.identity.request_code(data.email[:320], client=client_of(request))
+        return CodeSent(reference=reference, expires_in_minutes=services.settings.code_ttl_minutes)
+
+    @post("/verify", status_code=200, summary="Verify the passcode; starts or extends the session")
+    async def verify(self, data: VerifyRequest, request: Request[Any, Any, Any],
+                     services: Services) -> Response[MeView]:
+        grant = await services.identity.verify_code(
+            data.email[:320], data.code[:32], client=client_of(request), session_id=raw_session_id(request),
+            device_name=device_name_from_user_agent(request.headers.get("user-agent", "")),
+        )
+        view = await me_view(services, grant.session)
+        response = Response(view)
+        response.set_cookie(session_cookie(grant.session_id, max_age=services.settings.session_absolute_hours * 3600))
+        return response
+
+    @post("/logout", status_code=204, summary="Sign this device out")
+    async def logout(self, request: Request[Any, Any, Any], services: Services) -> Response[None]:
+        session_id = raw_session_id(request)
+        if session_id:
+            await services.identity.logout(session_id)
+        response: Response[None] = Response(None, status_code=204)
+        response.set_cookie(cleared_session_cookie())
+        return response

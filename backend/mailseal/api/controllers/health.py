@@ -1,0 +1,24 @@
+"""Liveness and readiness for a proxy or an orchestrator."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Controller, get
+from litestar.di import Provide
+
+from mailseal.api.state import Services, provide_services
+
+
+class Health(msgspec.Struct):
+    status: str
+    database: str
+
+
+class HealthController(Controller):
+    dependencies = {"services": Provide(provide_services)}
+    tags = ["health"]
+
+    @get("/healthz", summary="Is the server up and its database reachable")
+    async def healthz(self, services: Services) -> Health:
+        row = await services.instance.db.fetch_one("SELECT 1 AS ok")
+        return Health(status="ok", database="ok" if row else "unavailable")

@@ -1,0 +1,143 @@
+"""Messages: the inbox, receiving a shared envelope, opening one for display, its attachments."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Stream
+
+from mailseal import render
+from mailseal.api.state import Services, identity_of, provide_services, provide_session
+from mailseal.errors import NotFound, TooLarge
+from mailseal.identity.models import Session
+from mailseal.mail.extract import find_envelopes
+from mailseal.messages.display import MessageView, attachment_list, message_view, part_bytes
+from mailseal.messages.inbox import InboxItem, list_inbox, mark_read
+from mailseal.messages.ingest import ingest_envelope
+from mailseal.messages.open import open_envelope
+
+
+class Inbox(msgspec.Struct):
+    messages: list[InboxItem]
+
+
+class Created(msgspec.Struct):
+    id: str
+
+
+@dataclass
+class UploadForm:
+    file: UploadFile
+
+
+async def read_upload(upload: UploadFile, limit: int) -> bytes:
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(f"The file is larger than {limit // (1024 * 1024)} MiB")
+    return data
+
+
+async def receive_shared(services: Services, session: Session, data: bytes, *, via: str) -> tuple[str, bool]:
+    envelope = find_envelopes(data)[0]
+    result = await ingest_envelope(services.instance.messages, envelope, identity_of(session), via=via)
+    return result.message_id, result.added
+
+
+async def load_view(services: Services, session: Session, message_id: str) -> MessageView:
+    """Decide, unwrap (audited), decrypt only the parts shown, sanitize; marks the message read."""
+    deps = services.instance.messages
+    thread = await deps.db.fetch_one("SELECT thread_id FROM envelopes WHERE message_id = ?", (message_id,))
+    if thread is None:
+        raise NotFound("No such message")
+    async with open_envelope(deps, message_id, identity_of(session)) as opened:
+        view = await asyncio.to_thread(
+            message_view, opened, thread_id=thread["thread_id"], api_origin=services.settings.base_url
+        )
+    await mark_read(deps, message_id, session.addresses)
+    return view
+
+
+class MessagesController(Controller):
+    path = "/api/messages"
+    dependencies = {"services": Provide(provide_services), "session": Provide(provide_session)}
+    tags = ["messages"]
+
+    @get("/", summary="The inbox of every verified address, newest first")
+    async def inbox(self, services: Services, session: Session) -> Inbox:
+        items = await list_inbox(services.instance.messages, identity_of(session), services.summaries)
+        return Inbox(messages=items)
+
+    @post("/", summary="Receive a shared message.html, raw envelope or .eml carrying one")
+    async def upload(
+        self,
+        data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+        services: Services,
+        session: Session,
+    ) -> Response[Created]:
+        raw = await read_upload(data.file, services.settings.max_upload_bytes)
+        message_id, _ = await receive_shared(services, session, raw, via="share")
+        return Response(Created(id=message_id), status_code=201)
+
+    @get("/{message_id:str}", summary="Open a message for display (sanitized)")
+    async def read(self, message_id: str, services: Services, session: Session) -> MessageView:
+        return await load_view(services, session, message_id)
+
+    @get("/{message_id:str}/body", summary="The sanitized HTML body, for the viewer's sandboxed frame")
+    async def body(self, message_id: str, services: Services, session: Session) -> Response[bytes]:
+        view = await load_view(services, session, message_id)
+        if view.html is None:
+            raise NotFound("This message has no HTML body")
+        return Response(
+            view.html.encode(),
+            media_type="text/html; charset=utf-8",
+            headers={"Content-Security-Policy": render.viewer_csp(), "X-Frame-Options": "SAMEORIGIN"},
+        )
+
+    @get("/{message_id:str}/attachments/{index:int}", summary="Stream one attachment, decoded")
+    async def attachment(self, message_id: str, index: int, services: Services, session: Session) -> Stream:
+        deps = services.instance.messages
+        context = open_envelope(deps, message_id, identity_of(session), purpose="attachment")
+        opened = await context.__aenter__()
+        try:
+            envelope = opened.envelope
+            do_not_forward = envelope.header.policy.template == "do-not-forward"
+            listed = {a.index: a for a in attachment_list(envelope.index, do_not_forward=do_not_forward)}
+            if index not in listed:
+                raise NotFound("No such attachment")
+            view = listed[index]
+            part = envelope.index.parts[index]
+        except BaseException:
+            await context.__aexit__(None, None, None)
+            raise
+
+        async def body() -> AsyncIterator[bytes]:
+            try:
+                for piece in part_bytes(opened, part):
+                    yield piece
+                    await asyncio.sleep(0)
+            finally:
+                await context.__aexit__(None, None, None)
+
+        inline = view.inline
+        media_type = view.content_type
+        if media_type.startswith("text/"):
+            charset = part.charset if re.fullmatch(r"[A-Za-z0-9_.:-]{1,40}", part.charset or "") else "utf-8"
+            media_type = f"{media_type}; charset={charset}"
+        return Stream(
+            body(),
+            media_type=media_type,
+            headers={
+                "Content-Disposition": render.content_disposition(view.filename, inline=inline),
+                "Content-Security-Policy": "sandbox; default-src 'none'",
+            },
+        )

@@ -1,0 +1,45 @@
+"""The share target's server fallback, for when the service worker is not active yet.
+
+Excluded from the CSRF token check (a share sheet cannot send the header); instead a cross-site POST
+is refused by `Sec-Fetch-Site`, and the session cookie is SameSite=Lax, so it is never sent cross-site.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, post
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect
+
+from mailseal.api.controllers.messages import UploadForm, read_upload, receive_shared
+from mailseal.api.state import Services, provide_optional_session, provide_services
+from mailseal.errors import Forbidden, MailsealError
+from mailseal.identity.models import Session
+
+
+class ShareTargetController(Controller):
+    dependencies = {"services": Provide(provide_services), "session": Provide(provide_optional_session)}
+    include_in_schema = False
+
+    @post("/share-target", status_code=303, opt={"exclude_from_csrf": True})
+    async def share(
+        self,
+        data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+        request: Request[Any, Any, Any],
+        services: Services,
+        session: Session | None,
+    ) -> Redirect:
+        try:
+            if request.headers.get("sec-fetch-site", "same-origin") not in {"same-origin", "none"}:
+                raise Forbidden("Sharing from another site is not allowed")
+            if session is None:
+                return Redirect(path="/?error=auth.required", status_code=303)
+            raw = await read_upload(data.file, services.settings.max_upload_bytes)
+            message_id, _ = await receive_shared(services, session, raw, via="share")
+        except MailsealError as exc:
+            return Redirect(path=f"/?error={quote(exc.code)}", status_code=303)
+        return Redirect(path=f"/m/{message_id}", status_code=303)

@@ -1,0 +1,51 @@
+"""What the API's handlers reach: the instance and the services built on it, in `app.state`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from litestar import Request
+
+from mailseal.api.session import raw_session_id, require
+from mailseal.config import Settings
+from mailseal.identity import IdentityService
+from mailseal.identity.models import Session
+from mailseal.instance import Instance
+from mailseal.keys import Identity
+from mailseal.messages.inbox import SummaryCache
+
+
+@dataclass
+class Services:
+    settings: Settings
+    instance: Instance
+    identity: IdentityService
+    pwa_dir: Path
+    manifest: Path
+    outbox: Any = None
+    push: Any = None
+    forward: Any = None
+    summaries: SummaryCache = field(default_factory=SummaryCache)
+
+
+async def provide_services(request: Request[Any, Any, Any]) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+async def provide_optional_session(request: Request[Any, Any, Any]) -> Session | None:
+    services: Services = request.app.state.services
+    session_id = raw_session_id(request)
+    if session_id is None:
+        return None
+    return await services.identity.get_session(session_id)
+
+
+async def provide_session(request: Request[Any, Any, Any]) -> Session:
+    return require(await provide_optional_session(request))
+
+
+def identity_of(session: Session) -> Identity:
+    return Identity(addresses=session.addresses)

@@ -1,0 +1,220 @@
+"""The `mailseal` command: keys, protect, open, revoke, audit, serve, config, rules, admin."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hmac
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from mailseal import __version__
+from mailseal import format as fmt
+from mailseal.config import Settings, load_settings
+from mailseal.errors import DamagedEnvelope, InputError, MailsealError, NotFound
+from mailseal.instance import DataFolder, Instance
+from mailseal.keys import Identity, KeyRing
+from mailseal.messages.protect import protect
+from mailseal.templates import policy_for
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mailseal", description="Protected e-mail, self-hosted.")
+    parser.add_argument("--data", help="data folder (MAILSEAL_DATA, default ./var)")
+    parser.add_argument("--version", action="version", version=f"mailseal {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    keys = sub.add_parser("keys", help="organisation keys").add_subparsers(dest="keys_command", required=True)
+    keys.add_parser("init", help="create the key ring (once)")
+    keys.add_parser("rotate", help="add a new key; new seals use it, old messages still open")
+    keys.add_parser("list", help="list key ids")
+
+    p = sub.add_parser("protect", help="seal a message for its recipients")
+    p.add_argument("message", type=Path, help="the RFC 5322 message (.eml)")
+    p.add_argument("--from", dest="sender", required=True)
+    p.add_argument("--to", dest="recipients", action="append", required=True)
+    p.add_argument("--template", default="encrypt-only")
+    p.add_argument("--expires-days", type=int)
+    p.add_argument("-o", "--output", type=Path, required=True, help="where to write message.html")
+
+    o = sub.add_parser("open", help="open a sealed message as an audited administrator's open")
+    o.add_argument("envelope", type=Path, help="message.html or a raw envelope")
+    o.add_argument("--as", dest="address", required=True, help="the recipient on whose behalf to open")
+    o.add_argument("-o", "--output", type=Path, required=True)
+
+    r = sub.add_parser("revoke", help="revoke a message: every copy becomes unreadable")
+    r.add_argument("message_id")
+
+    a = sub.add_parser("audit", help="print the audit trail")
+    a.add_argument("message_id", nargs="?")
+    a.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("serve", help="run the web app and the SMTP listeners")
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+    s.add_argument("--dev", action="store_true", default=None, help="development mode (/dev/outbox)")
+    s.add_argument("--relay-port", type=int)
+    s.add_argument("--inbound-port", type=int)
+
+    sub.add_parser("config", help="print the effective settings (secrets hidden)")
+    return parser
+
+
+async def _keys(settings: Settings, command: str) -> int:
+    folder = DataFolder(settings.data_path)
+    if command == "init":
+        ring, created = KeyRing.load_or_create(folder.ring)
+        print(f"{'created' if created else 'already exists'}: {folder.ring} (current key {ring.current().id})")
+    elif command == "rotate":
+        ring = KeyRing.load(folder.ring)
+        key = ring.rotate()
+        print(f"new current key {key.id}; {len(ring.ids) - 1} older key(s) kept for older messages")
+    else:
+        for key_id in KeyRing.load(folder.ring).ids:
+            print(key_id)
+    return 0
+
+
+async def _protect(settings: Settings, args: argparse.Namespace) -> int:
+    policy = policy_for(args.template, expires_days=args.expires_days, now=time.time())
+    instance = await Instance.open(settings)
+    try:
+        with open(args.message, "rb") as source:
+            sealed = await protect(
+                instance.messages, source, sender=args.sender, recipients=args.recipients,
+                policy=policy, actor=f"cli:{os.environ.get('USER', 'admin')}",
+            )
+        view_url = f"{settings.base_url}/m/{sealed.message_id}"
+        with instance.blobs.open(sealed.message_id) as envelope:
+            _write_atomically(
+                args.output,
+                lambda out: fmt.armor(
+                    envelope, out, view_url=view_url, org_name=settings.org_name, sender=args.sender
+                ),
+            )
+    finally:
+        await instance.close()
+    print(sealed.message_id)
+    return 0
+
+
+async def _open(settings: Settings, args: argparse.Namespace) -> int:
+    instance = await Instance.open(settings, create_keys=False)
+    identity = Identity(addresses=(args.address.strip().lower(),), actor=f"admin-for:{args.address.strip().lower()}")
+    try:
+        with tempfile.TemporaryFile() as binary, open(args.envelope, "rb") as source:
+            kind = fmt.sniff(source.read(64))
+            source.seek(0)
+            if kind == "armored":
+                fmt.dearmor(source, binary)
+            elif kind == "binary":
+                while block := source.read(1 << 20):
+                    binary.write(block)
+            else:
+                raise InputError("not a Mailseal message (neither message.html nor a raw envelope)")
+            binary.seek(0)
+            header = fmt.read_header(binary)
+            record = await instance.keys.record(header.id)
+            binary.seek(0)
+            if not hmac.compare_digest(fmt.header_fingerprint(binary), record.header_fingerprint):
+                raise DamagedEnvelope()
+            key = await instance.keys.unwrap(header.id, identity, purpose="open")
+            binary.seek(0)
+            opened = fmt.open_envelope(binary, key.key)
+
+            def write(out: Any) -> None:
+                for piece in opened.iter_plaintext():
+                    out.write(piece)
+
+            _write_atomically(args.output, write)
+    finally:
+        await instance.close()
+    return 0
+
+
+def _write_atomically(path: Path, write: Any) -> None:
+    """Write through a temporary file renamed into place only on success: nothing half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
+async def _revoke(settings: Settings, message_id: str) -> int:
+    instance = await Instance.open(settings, create_keys=False)
+    try:
+        record = await instance.keys.revoke(message_id.strip().lower(), actor=f"cli:{os.environ.get('USER', 'admin')}")
+    finally:
+        await instance.close()
+    print(f"revoked {record.message_id}: its content key is destroyed; every copy is now unreadable")
+    return 0
+
+
+async def _audit(settings: Settings, message_id: str | None, as_json: bool) -> int:
+    instance = await Instance.open(settings, create_keys=False)
+    try:
+        entries = await instance.keys.audit(message_id)
+    finally:
+        await instance.close()
+    for entry in entries:
+        if as_json:
+            print(json.dumps({f: getattr(entry, f) for f in entry.__struct_fields__}))
+        else:
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(entry.at))
+            target = entry.message_id or "-"
+            print(f"{when}Z  {entry.action:<8} {target:<26}  {entry.actor}  {entry.outcome}  {entry.detail}")
+    return 0
+
+
+def _serve(settings: Settings) -> int:
+    from mailseal.server import run
+
+    return run(settings)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        overrides: dict[str, Any] = {"data": args.data}
+        if args.command == "serve":
+            overrides.update(host=args.host, port=args.port, dev=args.dev,
+                             relay_port=args.relay_port, inbound_port=args.inbound_port)
+        settings = load_settings(**overrides)
+        if args.command == "keys":
+            return asyncio.run(_keys(settings, args.keys_command))
+        if args.command == "protect":
+            return asyncio.run(_protect(settings, args))
+        if args.command == "open":
+            return asyncio.run(_open(settings, args))
+        if args.command == "revoke":
+            return asyncio.run(_revoke(settings, args.message_id))
+        if args.command == "audit":
+            return asyncio.run(_audit(settings, args.message_id, args.json))
+        if args.command == "config":
+            print(json.dumps(settings.redacted(), indent=2, default=str))
+            return 0
+        if args.command == "serve":
+            return _serve(settings)
+    except NotFound as exc:
+        print(f"mailseal: {exc.detail}", file=sys.stderr)
+        return 2
+    except MailsealError as exc:
+        print(f"mailseal: {exc.detail} [{exc.code}]", file=sys.stderr)
+        return 1
+    except FileNotFoundError as exc:
+        print(f"mailseal: no such file: {exc.filename}", file=sys.stderr)
+        return 1
+    return 2

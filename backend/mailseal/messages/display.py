@@ -1,0 +1,175 @@
+"""Read a message for display: the header fields, the sanitized body, the attachment list.
+
+Only the parts needed are decrypted (by the envelope's index); the HTML body goes through the render
+room's allow-list sanitizer, and inline `cid:` images become `data:` URLs because the viewer frame is
+sandboxed with an opaque origin that can carry no session.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+
+import msgspec
+
+from mailseal import format as fmt
+from mailseal import render
+from mailseal.messages.open import OpenMessage
+from mailseal.messages.part_body import decode_all, decode_stream
+
+MAX_BODY_BYTES = 5 * 1024 * 1024
+MAX_INLINE_IMAGE_BYTES = 2 * 1024 * 1024
+INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+class AttachmentView(msgspec.Struct, frozen=True, rename="camel"):
+    index: int
+    filename: str
+    content_type: str
+    size: int
+    inline: bool
+
+
+class MessageView(msgspec.Struct, frozen=True, rename="camel"):
+    id: str
+    thread_id: str
+    subject: str
+    from_: str = msgspec.field(name="from")
+    from_name: str = ""
+    sender: str = ""
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    date: str = ""
+    html: str | None = None
+    body_url: str | None = None
+    text: str | None = None
+    remote_images_blocked: int = 0
+    attachments: tuple[AttachmentView, ...] = ()
+    template: str = ""
+    rights: tuple[str, ...] = ()
+    expires_at: int | None = None
+    in_reply_to: str = ""
+    message_id_header: str = ""
+
+
+def part_bytes(opened: OpenMessage, part: fmt.Part) -> Iterator[bytes]:
+    """The decoded bytes of one leaf, streamed from the envelope (random access by chunk)."""
+    return decode_stream(opened.envelope.read_range(part.start, part.end), part.transfer_encoding)
+
+
+def _is_attachment(part: fmt.Part) -> bool:
+    if part.disposition.lower() == "attachment":
+        return True
+    main = part.content_type.lower()
+    return not main.startswith("text/") and not (main in INLINE_IMAGE_TYPES and part.content_id)
+
+
+def _estimated_size(part: fmt.Part) -> int:
+    length = part.end - part.start
+    if part.transfer_encoding.lower() == "base64":
+        return length * 57 // 78
+    return length
+
+
+def body_parts(index: fmt.MessageIndex) -> tuple[fmt.Part | None, fmt.Part | None]:
+    """The first HTML and the first plain-text leaf that are not attachments.
+
+    In document order the message's own body comes before any attached message's, so the first wins.
+    """
+    html = text = None
+    for part in index.parts:
+        if part.disposition.lower() == "attachment" or part.filename:
+            continue
+        kind = part.content_type.lower()
+        if kind == "text/html" and html is None:
+            html = part
+        elif kind == "text/plain" and text is None:
+            text = part
+    return html, text
+
+
+def attachment_list(index: fmt.MessageIndex, *, do_not_forward: bool) -> tuple[AttachmentView, ...]:
+    html, text = body_parts(index)
+    views = []
+    for number, part in enumerate(index.parts):
+        if part is html or part is text or not _is_attachment(part):
+            continue
+        content_type = render.safe_content_type(part.content_type)
+        views.append(
+            AttachmentView(
+                index=number,
+                filename=render.safe_filename(part.filename or None),
+                content_type=content_type,
+                size=_estimated_size(part),
+                inline=do_not_forward or render.is_inline_viewable(content_type),
+            )
+        )
+    return tuple(views)
+
+
+def _decode_text(opened: OpenMessage, part: fmt.Part) -> str:
+    raw = decode_all(opened.envelope.read_range(part.start, part.end), part.transfer_encoding, limit=MAX_BODY_BYTES)
+    charset = part.charset or "utf-8"
+    try:
+        return raw.decode(charset, errors="replace")
+    except LookupError:
+        return raw.decode("utf-8", errors="replace")
+
+
+def _cid_resolver(opened: OpenMessage) -> dict[str, str]:
+    """Inline images by Content-ID, as data: URLs, within a total budget."""
+    found: dict[str, str] = {}
+    budget = MAX_INLINE_IMAGE_BYTES
+    for part in opened.envelope.index.parts:
+        kind = part.content_type.lower()
+        if not part.content_id or kind not in INLINE_IMAGE_TYPES or _estimated_size(part) > budget:
+            continue
+        try:
+            data = decode_all(
+                opened.envelope.read_range(part.start, part.end), part.transfer_encoding, limit=budget
+            )
+        except ValueError:
+            continue
+        budget -= len(data)
+        found[part.content_id.strip("<> ").lower()] = f"data:{kind};base64,{base64.b64encode(data).decode()}"
+    return found
+
+
+def message_view(opened: OpenMessage, *, thread_id: str, api_origin: str) -> MessageView:
+    envelope = opened.envelope
+    header, index = envelope.header, envelope.index
+    html_part, text_part = body_parts(index)
+    html_doc: str | None = None
+    text: str | None = None
+    blocked = 0
+    if html_part is not None:
+        cids = _cid_resolver(opened)
+        sanitized = render.sanitize_html(
+            _decode_text(opened, html_part), cid_url=lambda cid: cids.get(cid.strip("<> ").lower())
+        )
+        html_doc = render.wrap_for_viewer(sanitized.html, api_origin=api_origin)
+        blocked = sanitized.remote_images_blocked
+    if text_part is not None:
+        text = _decode_text(opened, text_part)
+    policy = header.policy
+    return MessageView(
+        id=header.id,
+        thread_id=thread_id,
+        subject=index.subject,
+        from_=header.sender,
+        from_name=index.from_,
+        sender=header.sender,
+        to=tuple(header.recipients),
+        cc=tuple(a.strip() for a in index.cc.split(",") if a.strip()),
+        date=index.date,
+        html=html_doc,
+        body_url=f"/api/messages/{header.id}/body" if html_doc is not None else None,
+        text=text,
+        remote_images_blocked=blocked,
+        attachments=attachment_list(index, do_not_forward=policy.template == "do-not-forward"),
+        template=policy.template,
+        rights=tuple(policy.rights),
+        expires_at=policy.expires_at,
+        in_reply_to=index.in_reply_to,
+        message_id_header=index.message_id_header,
+    )

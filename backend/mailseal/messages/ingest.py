@@ -1,0 +1,55 @@
+"""Ingest: a sealed envelope arrives from a recipient (shared file, upload, forwarded mail).
+
+The envelope must be one this server sealed, byte for byte: its header MAC must equal the one recorded
+at seal time. The message then appears in the inbox of the person's addresses that are its parties.
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+import time
+from collections.abc import Sequence
+
+import msgspec
+
+from mailseal import format as fmt
+from mailseal.errors import DamagedEnvelope, NotARecipient
+from mailseal.keys import Identity
+from mailseal.keys.policy import decide
+from mailseal.messages.deps import MessageDeps
+from mailseal.messages.inbox import add_to_inboxes
+
+
+class Ingested(msgspec.Struct, frozen=True):
+    message_id: str
+    added: bool
+
+
+async def ingest_envelope(deps: MessageDeps, envelope: bytes, identity: Identity, *, via: str) -> Ingested:
+    """Add a sealed envelope to the inbox of `identity`'s addresses that may open it."""
+    header = fmt.read_header(io.BytesIO(envelope))
+    message_id = header.id
+    record = await deps.keys.record(message_id)
+    if not hmac.compare_digest(fmt.header_fingerprint(io.BytesIO(envelope)), record.header_fingerprint):
+        raise DamagedEnvelope()
+    decide(record.facts(), identity, time.time())
+    parties = set((record.sender, *record.recipients))
+    mine = [a.lower() for a in identity.addresses if a.lower() in parties]
+    if not mine:
+        raise NotARecipient()
+    added = await _add(deps, message_id, mine, via=via)
+    if added:
+        await deps.notifier.message_arrived(mine, message_id, "message")
+    return Ingested(message_id=message_id, added=added)
+
+
+async def _add(deps: MessageDeps, message_id: str, addresses: Sequence[str], *, via: str) -> bool:
+    marks = ",".join("?" for _ in addresses)
+    before = await deps.db.fetch_one(
+        f"SELECT COUNT(*) AS n FROM inbox WHERE message_id = ? AND address IN ({marks})",
+        (message_id, *addresses),
+    )
+    async with deps.db.write() as conn:
+        await add_to_inboxes(conn, message_id, addresses, via=via)
+    return bool(before is None or before["n"] < len(addresses))

@@ -1,0 +1,47 @@
+"""Open: policy decision and unwrap (in `keys`), then the envelope is authenticated and read.
+
+The envelope file stays open for the life of the context so that attachments can be streamed from it
+chunk by chunk, with bounded memory.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from mailseal import format as fmt
+from mailseal.errors import DamagedEnvelope, NotFound
+from mailseal.keys import ContentKey, Identity
+from mailseal.messages.deps import MessageDeps
+
+
+@dataclass
+class OpenMessage:
+    """An authenticated envelope and the key it was opened with, for the life of a request."""
+
+    key: ContentKey
+    envelope: fmt.OpenedEnvelope
+    file: BinaryIO
+
+
+@asynccontextmanager
+async def open_envelope(
+    deps: MessageDeps, message_id: str, identity: Identity, *, purpose: str = "open"
+) -> AsyncIterator[OpenMessage]:
+    """Decide, unwrap (audited), verify the header MAC and decrypt the index. Raises on any refusal."""
+    record = await deps.keys.record(message_id)
+    if not deps.blobs.exists(message_id):
+        raise NotFound("The protected message is not stored here")
+    key = await deps.keys.unwrap(message_id, identity, purpose=purpose)
+    handle = deps.blobs.open(message_id)
+    try:
+        if not hmac.compare_digest(fmt.header_fingerprint(handle), record.header_fingerprint):
+            raise DamagedEnvelope()
+        handle.seek(0)
+        envelope = fmt.open_envelope(handle, key.key)
+        yield OpenMessage(key=key, envelope=envelope, file=handle)
+    finally:
+        handle.close()

@@ -1,0 +1,47 @@
+"""What browser tests do as a person: read the passcode from the outbox, sign in, seal a message."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from support.live_server import LiveServer
+
+
+def outbox_code(data: Path, address: str) -> str:
+    folder = data / "outbox" / "new"
+    for path in sorted(folder.iterdir(), reverse=True):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if address in str(message.get("To", "")):
+            body = message.get_body(preferencelist=("plain",))
+            found = re.search(r"\b(\d{8})\b", body.get_content() if body else "")
+            if found:
+                return found.group(1)
+    raise AssertionError(f"no passcode mail to {address}")
+
+
+def sign_in(page: Any, server: LiveServer, address: str) -> None:
+    page.goto("/sign-in")
+    page.fill("#email", address)
+    page.click("[data-testid=send-code]")
+    page.wait_for_selector("[data-testid=reference]")
+    page.fill("#code", outbox_code(server.data, address))
+    page.wait_for_selector("[data-testid=inbox]")
+
+
+def seal(server: LiveServer, raw: bytes, tmp: Path, *, to: str = "bob@gmail.com", template: str = "encrypt-only",
+         expires_days: int | None = None) -> tuple[str, Path]:
+    source = tmp / "in.eml"
+    source.write_bytes(raw)
+    page = tmp / "message.html"
+    args = [sys.executable, "-m", "mailseal", "--data", str(server.data), "protect", str(source),
+            "--from", "alice@example.org", "--to", to, "--template", template, "-o", str(page)]
+    if expires_days:
+        args += ["--expires-days", str(expires_days)]
+    result = subprocess.run(args, capture_output=True, text=True, check=True, env=server.env)
+    return result.stdout.strip(), page

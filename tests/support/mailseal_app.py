@@ -1,0 +1,128 @@
+"""A real Mailseal app for tests: data folder in tmp, Maildir outbox, Litestar's async test client.
+
+The base URL is https so that the `__Host-` session cookie (Secure) is sent back, as a browser would.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import re
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+
+from mailseal.api.state import Services
+from mailseal.config import Settings
+from mailseal.mail.outbox import MaildirOutbox
+from mailseal.messages.protect import Sealed, protect
+from mailseal.server import build_app
+from mailseal.templates import policy_for
+
+BASE_URL = "https://mailseal.test"
+CODE = re.compile(r"\b(\d{8})\b")
+
+
+def make_settings(data: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"data": str(data), "public_url": BASE_URL, "dev": True, "org_domains": ("example.org",)}
+    values.update(overrides)
+    return Settings(**values)
+
+
+class MailsealClient:
+    """The test client plus what a test needs to act as a person: CSRF header, codes from the outbox."""
+
+    def __init__(self, client: AsyncTestClient[Any], settings: Settings) -> None:
+        self.http = client
+        self.settings = settings
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.http.app.state.services
+        return services
+
+    @property
+    def outbox(self) -> MaildirOutbox:
+        return MaildirOutbox(self.settings.data_path / "outbox")
+
+    async def csrf(self) -> dict[str, str]:
+        if "csrftoken" not in self.http.cookies:
+            await self.http.get("/healthz")
+        return {"x-csrftoken": self.http.cookies["csrftoken"]}
+
+    async def post(self, url: str, **kwargs: Any) -> Any:
+        headers = {**(await self.csrf()), **kwargs.pop("headers", {})}
+        return await self.http.post(url, headers=headers, **kwargs)
+
+    async def delete(self, url: str, **kwargs: Any) -> Any:
+        headers = {**(await self.csrf()), **kwargs.pop("headers", {})}
+        return await self.http.delete(url, headers=headers, **kwargs)
+
+    def last_mail_to(self, address: str) -> email.message.EmailMessage:
+        entries = [e for e in self.outbox.list() if address in e.recipients]
+        assert entries, f"no mail to {address} in the outbox"
+        latest = max(entries, key=lambda e: (e.written_at, e.key))
+        message = email.message_from_bytes(self.outbox.read(latest.key), policy=email.policy.default)
+        assert isinstance(message, email.message.EmailMessage)
+        return message
+
+    def code_for(self, address: str) -> str:
+        body = self.last_mail_to(address).get_body(preferencelist=("plain",))
+        assert body is not None
+        found = CODE.search(body.get_content())
+        assert found, "no 8-digit code in the passcode mail"
+        return found.group(1)
+
+    async def sign_in(self, address: str) -> dict[str, Any]:
+        response = await self.post("/api/auth/code", json={"email": address})
+        assert response.status_code == 202, response.text
+        response = await self.post("/api/auth/verify", json={"email": address, "code": self.code_for(address)})
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def seal(
+        self, raw: bytes, *, sender: str = "alice@example.org", recipients: Sequence[str] = ("bob@gmail.com",),
+        template: str = "encrypt-only", expires_days: int | None = None,
+    ) -> Sealed:
+        import time
+
+        return await protect(
+            self.services.instance.messages, io.BytesIO(raw), sender=sender, recipients=recipients,
+            policy=policy_for(template, expires_days=expires_days, now=time.time()), actor="test",
+        )
+
+    def envelope_bytes(self, message_id: str) -> bytes:
+        with self.services.instance.blobs.open(message_id) as handle:
+            return handle.read()
+
+
+@asynccontextmanager
+async def running_app(data: Path, **overrides: Any) -> AsyncIterator[MailsealClient]:
+    settings = make_settings(data, **overrides)
+    app = build_app(settings)
+    async with AsyncTestClient(app=app, base_url=BASE_URL) as client:
+        yield MailsealClient(client, settings)
+
+
+def simple_mail(subject: str = "Quarterly numbers", body: str = "The numbers are good.", *,
+                html: str | None = None, attachment: tuple[str, str, bytes] | None = None,
+                sender: str = "alice@example.org", to: str = "bob@gmail.com") -> bytes:
+    message = email.message.EmailMessage(policy=email.policy.SMTP)
+    message["From"] = f"Alice Example <{sender}>"
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = "Fri, 27 Nov 2026 09:00:00 +0000"
+    message["Message-ID"] = "<original-1@example.org>"
+    message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    if attachment is not None:
+        name, ctype, data = attachment
+        maintype, subtype = ctype.split("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return message.as_bytes()

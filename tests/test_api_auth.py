@@ -1,0 +1,110 @@
+"""Sign-in through the real app: codes by mail, sessions in cookies, CSRF, limits, problem details."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from support.mailseal_app import running_app
+
+
+async def test_sign_in_with_the_code_from_the_outbox(tmp_path: Path) -> None:
+    async with running_app(tmp_path) as app:
+        response = await app.post("/api/auth/code", json={"email": "Bob@Gmail.com"})
+        assert response.status_code == 202
+        reference = response.json()["reference"]
+        mail = app.last_mail_to("bob@gmail.com")
+        assert reference in mail.get_body(preferencelist=("plain",)).get_content()
+        me = await app.post("/api/auth/verify", json={"email": "bob@gmail.com", "code": app.code_for("bob@gmail.com")})
+        assert me.status_code == 200
+        assert me.json()["addresses"] == ["bob@gmail.com"]
+        cookie = me.headers["set-cookie"]
+        assert "__Host-mailseal=" in cookie and "Secure" in cookie and "HttpOnly" in cookie
+        assert "samesite=lax" in cookie.lower() and "Domain" not in cookie
+        assert (await app.http.get("/api/me")).json()["addresses"] == ["bob@gmail.com"]
+
+
+async def test_unknown_and_known_addresses_get_the_same_answer(tmp_path: Path) -> None:
+    async with running_app(tmp_path) as app:
+        first = await app.post("/api/auth/code", json={"email": "someone@nowhere.test"})
+        second = await app.post("/api/auth/code", json={"email": "bob@gmail.com"})
+        assert first.status_code == second.status_code == 202
+        assert set(first.json()) == set(second.json()) == {"reference", "expiresInMinutes"}
+
+
+async def test_wrong_code_then_sixth_try_refused(tmp_path: Path) -> None:
+    async with running_app(tmp_path) as app:
+        await app.post("/api/auth/code", json={"email": "bob@gmail.com"})
+        right = app.code_for("bob@gmail.com")
+        wrong = "00000000" if right != "00000000" else "11111111"
+        for _ in range(5):
+            response = await app.post("/api/auth/verify", json={"email": "bob@gmail.com", "code": wrong})
+            assert response.status_code == 401
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert response.json()["code"] == "auth.invalid-code"
+        response = await app.post("/api/auth/verify", json={"email": "bob@gmail.com", "code": right})
+        assert response.status_code == 429
+        assert response.json()["code"] == "auth.too-many-tries"
+        assert (await app.http.get("/api/me")).status_code == 401
+
+
+async def test_expired_code(tmp_path: Path) -> None:
+    async with running_app(tmp_path) as app:
+        await app.post("/api/auth/code", json={"email": "bob@gmail.com"})
+        code = app.code_for("bob@gmail.com")
+        real_clock = app.services.identity._clock
+        app.services.identity._clock = lambda: real_clock() + 11 * 60
+        response = await app.post("/api/auth/verify", json={"email": "bob@gmail.com", "code": code})
+        assert response.status_code == 401
+        assert response.json()["code"] == "auth.code-expired"
+
+
+async def test_state_changes_need_the_csrf_token(tmp_path: Path) -> None:
+    async with running_app(tmp_path) as app:
+        await app.http.get("/healthz")
+        response = await app.http.post("/api/auth/code", json={"email": "bob@gmail.com"})
+        assert response.status_code == 403
+        assert response.json()["code"] == "csrf.failed"
+        assert app.outbox.list() == []
+
+
+async def test_me_requires_sign_in(tmp_path: Path) -> None:
+    async with running_app(tmp_path) as app:
+        response = await app.http.get("/api/me")
+        assert response.status_code == 401
+        assert response.json()["code"] == "auth.required"
+
+
+async def test_two_addresses_one_session_and_logout(tmp_path: Path) -> None:
+    async with running_app(tmp_path) as app:
+        await app.sign_in("bob@gmail.com")
+        old_cookie = app.http.cookies["__Host-mailseal"]
+        me = await app.sign_in("bob@work.example")
+        assert sorted(me["addresses"]) == ["bob@gmail.com", "bob@work.example"]
+        assert app.http.cookies["__Host-mailseal"] != old_cookie, "the session id must rotate at sign-in"
+        devices = (await app.http.get("/api/devices")).json()["devices"]
+        assert len(devices) == 1 and devices[0]["current"]
+        assert (await app.post("/api/auth/logout")).status_code == 204
+        assert (await app.http.get("/api/me")).status_code == 401
+
+
+@pytest.mark.parametrize("body", [{"email": "not an address"}, {"mail": "x"}, {"email": "a@b.c" * 100}])
+async def test_bad_input_is_a_problem(tmp_path: Path, body: dict[str, str]) -> None:
+    async with running_app(tmp_path) as app:
+        response = await app.post("/api/auth/code", json=body)
+        assert response.status_code == 400
+        assert response.json()["code"].startswith("input.")
+
+
+async def test_security_headers_everywhere(tmp_path: Path) -> None:
+    async with running_app(tmp_path) as app:
+        for path in ["/", "/healthz", "/api/me", "/manifest.json", "/nope"]:
+            response = await app.http.get(path)
+            headers = response.headers
+            assert "default-src" in headers["content-security-policy"], path
+            assert "frame-ancestors 'none'" in headers["content-security-policy"], path
+            assert headers["x-content-type-options"] == "nosniff"
+            assert headers["referrer-policy"] == "no-referrer"
+            assert headers["strict-transport-security"].startswith("max-age=")
+        assert (await app.http.get("/api/me")).headers["cache-control"] == "no-store"
