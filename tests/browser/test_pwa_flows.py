@@ -1,0 +1,116 @@
+"""The PWA in real Chromium at a phone's size: sign in, open by link, picker and share target, read,
+download, offline, installability."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from support.browser import outbox_code, seal, sign_in
+from support.live_server import LiveServer
+from support.mailseal_app import simple_mail
+
+HTML = '<p style="color:#b91c1c">Hello <b>Bob</b></p><p><a href="https://example.com/x">a link</a></p>'
+
+
+def test_sign_in_and_read_by_link(context: Any, server: LiveServer, tmp_path: Path) -> None:
+    raw = simple_mail(html=HTML, attachment=("numbers.csv", "text/csv", b"a,b\n1,2\n"))
+    message_id, _ = seal(server, raw, tmp_path)
+    page = context.new_page()
+    sign_in(page, server, "bob@gmail.com")
+    page.goto(f"/m/{message_id}")
+    page.wait_for_selector(f"[data-testid=message][data-id='{message_id}']")
+    assert page.inner_text("[data-testid=message-subject]") == "Quarterly numbers"
+    frame_element = page.wait_for_selector("iframe[data-testid=message-body]")
+    sandbox = frame_element.get_attribute("sandbox") or ""
+    assert "allow-scripts" not in sandbox and "allow-same-origin" not in sandbox
+    frame = frame_element.content_frame()
+    frame.wait_for_selector("b")
+    assert frame.inner_text("b") == "Bob"
+    colour = frame.eval_on_selector("p", "p => getComputedStyle(p).color")
+    assert colour == "rgb(185, 28, 28)", "the mail's own inline styles survive under the body's CSP"
+    with page.expect_download() as download_info:
+        page.click("[data-testid=attachment]")
+    download = download_info.value
+    assert Path(download.path()).read_bytes() == b"a,b\n1,2\n"
+    assert download.suggested_filename == "numbers.csv"
+
+
+def test_link_before_sign_in_returns_to_the_message(context: Any, server: LiveServer, tmp_path: Path) -> None:
+    message_id, _ = seal(server, simple_mail(subject="After sign-in"), tmp_path, to="dora@gmail.com")
+    page = context.new_page()
+    page.goto(f"/m/{message_id}")
+    page.wait_for_selector("#email")
+    page.fill("#email", "dora@gmail.com")
+    page.click("[data-testid=send-code]")
+    page.wait_for_selector("[data-testid=reference]")
+    page.fill("#code", outbox_code(server.data, "dora@gmail.com"))
+    page.wait_for_selector(f"[data-testid=message][data-id='{message_id}']")
+    assert page.inner_text("[data-testid=message-subject]") == "After sign-in"
+
+
+def test_open_with_the_file_picker(context: Any, server: LiveServer, tmp_path: Path) -> None:
+    message_id, html_file = seal(server, simple_mail(subject="Picked"), tmp_path, to="erin@gmail.com")
+    page = context.new_page()
+    sign_in(page, server, "erin@gmail.com")
+    page.set_input_files("#file-picker", str(html_file))
+    page.wait_for_selector(f"[data-testid=message][data-id='{message_id}']")
+    assert page.inner_text("[data-testid=message-subject]") == "Picked"
+
+
+def test_share_target_post(context: Any, server: LiveServer, tmp_path: Path) -> None:
+    message_id, html_file = seal(server, simple_mail(subject="Shared"), tmp_path, to="fred@gmail.com")
+    page = context.new_page()
+    sign_in(page, server, "fred@gmail.com")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    payload = json.dumps(html_file.read_text())
+    page.evaluate(
+        """async (text) => {
+            const form = document.createElement('form');
+            form.method = 'POST'; form.action = '/share-target'; form.enctype = 'multipart/form-data';
+            const input = document.createElement('input'); input.type = 'file'; input.name = 'file';
+            const dt = new DataTransfer();
+            dt.items.add(new File([text], 'message.html', {type: 'text/html'}));
+            input.files = dt.files; form.appendChild(input); document.body.appendChild(form); form.submit();
+        }""",
+        json.loads(payload),
+    )
+    page.wait_for_selector(f"[data-testid=message][data-id='{message_id}']", timeout=20000)
+    assert page.inner_text("[data-testid=message-subject]") == "Shared"
+
+
+def test_offline_shell(context: Any, server: LiveServer, tmp_path: Path) -> None:
+    page = context.new_page()
+    sign_in(page, server, "gina@gmail.com")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    context.set_offline(True)
+    try:
+        page.goto("/inbox")
+        page.wait_for_selector("[data-testid=offline-banner]:not([hidden])")
+        assert page.title() != ""
+    finally:
+        context.set_offline(False)
+
+
+def test_manifest_and_service_worker_are_installable(context: Any, server: LiveServer) -> None:
+    page = context.new_page()
+    response = page.goto("/manifest.json")
+    assert response is not None and response.ok
+    manifest = response.json()
+    assert manifest["display"] == "standalone" and manifest["start_url"] == "/" and manifest["id"]
+    sizes = {icon["sizes"] for icon in manifest["icons"]}
+    assert {"192x192", "512x512"} <= sizes
+    assert any("maskable" in icon.get("purpose", "") for icon in manifest["icons"])
+    assert manifest["share_target"]["method"] == "POST"
+    for icon in manifest["icons"]:
+        assert page.request.get(icon["src"]).ok, icon["src"]
+    page.goto("/")
+    scope = page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
+    assert scope == server.url + "/"
+    cdp = context.new_cdp_session(page)
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    # Playwright's contexts are incognito profiles, where Chromium never offers installation.
+    assert [e for e in errors if e["errorId"] != "in-incognito"] == [], errors
