@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,3 +38,32 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "data"
     path.mkdir()
     yield path
+
+
+class _Capture(logging.Handler):
+    """Keeps every formatted record of the whole run (DEBUG and up) for the log-hygiene test."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(self.format(record))
+        except Exception:
+            self.lines.append(str(record.msg))
+
+
+LOG_CAPTURE = _Capture()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from mailseal.logs import configure_logging
+
+    configure_logging("DEBUG", handler=LOG_CAPTURE)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The log-hygiene test reads what every other test logged, so it runs last."""
+    last = [item for item in items if item.name == "test_no_secret_reached_a_log"]
+    items[:] = [item for item in items if item not in last] + last

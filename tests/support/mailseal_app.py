@@ -22,6 +22,7 @@ from mailseal.mail.outbox import MaildirOutbox
 from mailseal.messages.protect import Sealed, protect
 from mailseal.server import build_app
 from mailseal.templates import policy_for
+from support.secrets import remember
 
 BASE_URL = "https://mailseal.test"
 CODE = re.compile(r"\b(\d{8})\b")
@@ -75,6 +76,7 @@ class MailsealClient:
         assert body is not None
         found = CODE.search(body.get_content())
         assert found, "no 8-digit code in the passcode mail"
+        remember(found.group(1))
         return found.group(1)
 
     async def sign_in(self, address: str) -> dict[str, Any]:
@@ -82,6 +84,7 @@ class MailsealClient:
         assert response.status_code == 202, response.text
         response = await self.post("/api/auth/verify", json={"email": address, "code": self.code_for(address)})
         assert response.status_code == 200, response.text
+        remember(self.http.cookies.get("__Host-mailseal", ""))
         result: dict[str, Any] = response.json()
         return result
 
@@ -112,6 +115,7 @@ async def running_app(data: Path, **overrides: Any) -> AsyncIterator[MailsealCli
 def simple_mail(subject: str = "Quarterly numbers", body: str = "The numbers are good.", *,
                 html: str | None = None, attachment: tuple[str, str, bytes] | None = None,
                 sender: str = "alice@example.org", to: str = "bob@gmail.com") -> bytes:
+    remember(subject, body)
     message = email.message.EmailMessage(policy=email.policy.SMTP)
     message["From"] = f"Alice Example <{sender}>"
     message["To"] = to
