@@ -108,3 +108,20 @@ async def test_security_headers_everywhere(tmp_path: Path) -> None:
             assert headers["referrer-policy"] == "no-referrer"
             assert headers["strict-transport-security"].startswith("max-age=")
         assert (await app.http.get("/api/me")).headers["cache-control"] == "no-store"
+
+
+async def test_dev_outbox_shows_the_passcode_mail(tmp_path: Path) -> None:
+    async with running_app(tmp_path) as app:
+        await app.post("/api/auth/code", json={"email": "bob@gmail.com"})
+        listing = await app.http.get("/dev/outbox/")
+        assert listing.status_code == 200 and "bob@gmail.com" in listing.text
+        key = app.outbox.list()[0].key
+        page = await app.http.get(f"/dev/outbox/{key}")
+        assert app.code_for("bob@gmail.com") in page.text
+        part = await app.http.get(f"/dev/outbox/{key}/html")
+        assert part.headers["content-security-policy"].startswith("sandbox")
+
+
+async def test_no_dev_outbox_outside_dev_mode(tmp_path: Path) -> None:
+    async with running_app(tmp_path, dev=False) as app:
+        assert (await app.http.get("/dev/outbox/")).status_code == 404

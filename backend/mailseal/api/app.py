@@ -16,6 +16,7 @@ from litestar.types import LifespanHook
 from mailseal import __version__
 from mailseal.api.controllers.app_shell import AppShellController, AssetController
 from mailseal.api.controllers.auth import AuthController
+from mailseal.api.controllers.dev_outbox import DevOutboxController
 from mailseal.api.controllers.health import HealthController
 from mailseal.api.controllers.me import MeController
 from mailseal.api.controllers.messages import MessagesController
@@ -59,6 +60,8 @@ def create_app(
         AppShellController,
         *(extra_handlers or []),
     ]
+    if settings.dev:
+        handlers.append(DevOutboxController)
     csrf = CSRFConfig(
         secret=derive_secret(secret, b"mailseal.org/v1/csrf").hex(),
         cookie_name="csrftoken",
