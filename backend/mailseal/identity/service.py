@@ -22,7 +22,7 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import aiosqlite
 import msgspec
@@ -268,6 +268,19 @@ class IdentityService:
                 raise NotFound("No such device")
             await sessions.delete_device(conn, device_id)
         log.info("device %s signed out", device_id)
+
+    async def devices_for_addresses(self, addresses: Sequence[str]) -> list[str]:
+        """The devices with a live session holding any of `addresses` (who to notify of new mail)."""
+        if not addresses:
+            return []
+        now = self._now()
+        marks = ",".join("?" for _ in addresses)
+        rows = await self._db.fetch_all(
+            f"SELECT DISTINCT s.device_id FROM sessions s JOIN session_addresses a ON a.session_id = s.id"
+            f" WHERE a.address IN ({marks}) AND s.expires_at > ? AND s.last_seen_at > ?",
+            (*[a.lower() for a in addresses], now, now - self._idle_seconds),
+        )
+        return [str(row["device_id"]) for row in rows]
 
     async def purge_expired(self) -> None:
         """Delete expired sessions, stale passcodes and old rate-limit events (call it now and then)."""

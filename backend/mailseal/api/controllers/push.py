@@ -1,0 +1,62 @@
+"""Push subscriptions of this device: the server's public key, subscribe, unsubscribe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, delete, get, post
+from litestar.di import Provide
+
+from mailseal.api.state import Services, provide_services, provide_session
+from mailseal.errors import InputError, NotFound
+from mailseal.identity.models import Session
+
+MAX_SUBSCRIPTION_BYTES = 4096
+
+
+class PublicKey(msgspec.Struct, rename="camel"):
+    public_key: str
+
+
+class Subscribed(msgspec.Struct):
+    endpoint: str
+
+
+class Unsubscribe(msgspec.Struct):
+    endpoint: str
+
+
+def _push(services: Services) -> Any:
+    if services.push is None:
+        raise NotFound("Notifications are not set up on this server")
+    return services.push
+
+
+class PushController(Controller):
+    path = "/api/push"
+    dependencies = {"services": Provide(provide_services), "session": Provide(provide_session)}
+    tags = ["notifications"]
+
+    @get("/key", summary="The VAPID public key (applicationServerKey)")
+    async def key(self, services: Services, session: Session) -> PublicKey:
+        return PublicKey(public_key=_push(services).application_server_key)
+
+    @post("/subscriptions", status_code=201, summary="Subscribe this device to notifications")
+    async def subscribe(self, request: Request[Any, Any, Any], services: Services, session: Session) -> Subscribed:
+        body = await request.body()
+        if len(body) > MAX_SUBSCRIPTION_BYTES:
+            raise InputError("The subscription is too large")
+        try:
+            data = msgspec.json.decode(body)
+        except msgspec.DecodeError as exc:
+            raise InputError("The subscription is not JSON") from exc
+        if not isinstance(data, dict):
+            raise InputError("The subscription must be a JSON object")
+        show_sender = bool(data.pop("showSender", False))
+        subscription = await _push(services).subscribe(session.device_id, data, show_sender=show_sender)
+        return Subscribed(endpoint=subscription.endpoint)
+
+    @delete("/subscriptions", status_code=204, summary="Unsubscribe this device")
+    async def unsubscribe(self, data: Unsubscribe, services: Services, session: Session) -> None:
+        await _push(services).unsubscribe(session.device_id, data.endpoint)
