@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,25 +39,12 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
     yield path
 
 
-class _Capture(logging.Handler):
-    """Keeps every formatted record of the whole run (DEBUG and up) for the log-hygiene test."""
 
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self.lines.append(self.format(record))
-        except Exception:
-            self.lines.append(str(record.msg))
-
-
-LOG_CAPTURE = _Capture()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     from mailseal.logs import configure_logging
+    from support.log_capture import LOG_CAPTURE
 
     configure_logging("DEBUG", handler=LOG_CAPTURE)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import LOG_CAPTURE
+from support.log_capture import LOG_CAPTURE
 from support.secrets import SEEN
 
 

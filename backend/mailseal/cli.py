@@ -63,6 +63,18 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--inbound-port", type=int)
 
     sub.add_parser("config", help="print the effective settings (secrets hidden)")
+
+    rules = sub.add_parser("rules", help="mail flow rules").add_subparsers(dest="rules_command", required=True)
+    rt = rules.add_parser("test", help="which rule matches a message and what would happen (nothing is sent)")
+    rt.add_argument("message", type=Path, help="the RFC 5322 message (.eml)")
+    rt.add_argument("--from", dest="sender", help="envelope sender (default: the From header)")
+    rt.add_argument("--to", dest="recipients", action="append", help="envelope recipient (default: To, Cc, Bcc)")
+    ri = rules.add_parser("init", help="write the example rules file to <data>/rules.toml")
+    ri.add_argument("--force", action="store_true", help="replace an existing rules file")
+
+    admin = sub.add_parser("admin", help="the admin API").add_subparsers(dest="admin_command", required=True)
+    at = admin.add_parser("token", help="create an admin API token (printed once)")
+    at.add_argument("--name", default="admin", help="a name for the audit trail")
     return parser
 
 
@@ -179,6 +191,45 @@ async def _audit(settings: Settings, message_id: str | None, as_json: bool) -> i
     return 0
 
 
+def _rules_test(settings: Settings, args: argparse.Namespace) -> int:
+    from mailseal.messages.outgoing import decide, envelope_from_headers
+    from mailseal.rules import RulesFile, explain
+
+    raw = args.message.read_bytes()
+    sender, recipients = envelope_from_headers(raw)
+    decision = decide(RulesFile(DataFolder(settings.data_path).rules).current(), raw,
+                      mail_from=args.sender or sender, recipients=tuple(args.recipients or recipients),
+                      org_domains=settings.org_domains)
+    print(explain(decision), end="")
+    return 0
+
+
+def _rules_init(settings: Settings, force: bool) -> int:
+    from mailseal.rules import example_rules_text
+
+    path = DataFolder(settings.data_path).rules
+    if path.exists() and not force:
+        print(f"mailseal: {path} exists (use --force to replace it)", file=sys.stderr)
+        return 1
+    _write_atomically(path, lambda out: out.write(example_rules_text().encode("utf-8")))
+    print(f"wrote {path}")
+    return 0
+
+
+async def _admin_token(settings: Settings, name: str) -> int:
+    from mailseal.admin_tokens import AdminTokens
+    from mailseal.storage import open_database
+
+    db = await open_database(DataFolder(settings.data_path).database)
+    try:
+        token, _ = await AdminTokens(db).create(name)
+    finally:
+        await db.close()
+    print(token)
+    print("Keep it safe: it is shown only this once. Use it as 'Authorization: Bearer <token>'.", file=sys.stderr)
+    return 0
+
+
 def _serve(settings: Settings) -> int:
     from mailseal.server import run
 
@@ -203,6 +254,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_revoke(settings, args.message_id))
         if args.command == "audit":
             return asyncio.run(_audit(settings, args.message_id, args.json))
+        if args.command == "rules" and args.rules_command == "test":
+            return _rules_test(settings, args)
+        if args.command == "rules":
+            return _rules_init(settings, args.force)
+        if args.command == "admin":
+            return asyncio.run(_admin_token(settings, args.name))
         if args.command == "config":
             print(json.dumps(settings.redacted(), indent=2, default=str))
             return 0

@@ -41,6 +41,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     inbound_host: str = "127.0.0.1"
     inbound_port: int = 2525
     inbound_domain: str = "in.localhost"
+    relay_users_file: str = ""
+    relay_tls_cert_file: str = ""
+    relay_tls_key_file: str = ""
+    dkim_selector: str = ""
+    dkim_domain: str = ""
+    dkim_key_file: str = ""
 
     max_upload_bytes: int = 30 * MiB
     max_message_bytes: int = 30 * MiB

@@ -206,3 +206,10 @@ class PushEndpointRefused(InputError):
 
     code = "push.endpoint-refused"
     title = "That push endpoint is not allowed"
+
+
+class AdminTokenRequired(AuthError):
+    """The admin API needs `Authorization: Bearer <token>` with a token from `mailseal admin token`."""
+
+    code = "auth.admin-token"
+    title = "An admin token is required (Authorization: Bearer ...)"

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 
 QUIET_LOGGERS = ("aiosqlite", "hpack", "httpcore", "multipart", "asyncio")
+# aiosmtpd logs every DATA line (message text) at DEBUG and client chatter at INFO.
+SILENT_LOGGERS = ("mail.log",)
 
 
 def configure_logging(level: str = "INFO", *, handler: logging.Handler | None = None) -> None:
@@ -21,3 +23,5 @@ def configure_logging(level: str = "INFO", *, handler: logging.Handler | None = 
     root.setLevel(level)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level)))
+    for name in SILENT_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

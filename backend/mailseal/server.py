@@ -14,14 +14,22 @@ from pathlib import Path
 from litestar import Litestar
 
 from mailseal.api.app import create_app, default_manifest, default_pwa_dir
+from mailseal.api.controllers.admin import AdminController
+from mailseal.api.controllers.forward import ForwardAddressController
 from mailseal.api.state import Services
 from mailseal.config import Settings
 from mailseal.identity import IdentityService
 from mailseal.identity.models import PasscodeSender
 from mailseal.instance import Instance
+from mailseal.logs import configure_logging
 from mailseal.mail.branding import Branding
 from mailseal.mail.compose import compose_passcode_mail
+from mailseal.mail.dkim import with_dkim
+from mailseal.mail.listeners import MailListeners
 from mailseal.mail.outbox import OutgoingMail, Transport, make_transport
+from mailseal.messages.forward_addresses import ForwardAddresses
+from mailseal.messages.smtp_listeners import build_listeners
+from mailseal.rules import RulesFile
 
 log = logging.getLogger("mailseal.server")
 
@@ -54,7 +62,7 @@ async def open_services(settings: Settings, *, pwa_dir: Path | None = None) -> S
     instance = await Instance.open(settings)
     if instance.created_keys:
         log.info("created the organisation key ring at %s", instance.folder.ring)
-    transport = make_transport(settings, instance.db, outbox_path=instance.folder.outbox)
+    transport = with_dkim(make_transport(settings, instance.db, outbox_path=instance.folder.outbox), settings)
     identity = IdentityService(
         instance.db,
         secret=instance.secret,
@@ -70,6 +78,7 @@ async def open_services(settings: Settings, *, pwa_dir: Path | None = None) -> S
         pwa_dir=pwa_dir or default_pwa_dir(),
         manifest=default_manifest(),
         outbox=transport,
+        forward=ForwardAddresses(instance.db, settings.inbound_domain),
     )
 
 
@@ -84,8 +93,16 @@ async def _sweep_expired(services: Services) -> None:
             log.exception("expiry sweep failed")
 
 
-def build_app(settings: Settings, *, pwa_dir: Path | None = None) -> Litestar:
+def mail_listeners(settings: Settings, services: Services) -> MailListeners:
+    instance = services.instance
+    return build_listeners(settings, deps=instance.messages, rules=RulesFile(instance.folder.rules),
+                           transport=services.outbox, forward=services.forward)
+
+
+def build_app(settings: Settings, *, pwa_dir: Path | None = None, require_listeners: bool = False) -> Litestar:
+    """`require_listeners`: fail startup when an SMTP port is taken (`mailseal serve`), else log and go on."""
     background: list[asyncio.Task[None]] = []
+    listeners: list[MailListeners] = []
 
     async def startup(app: Litestar) -> None:
         services = await open_services(settings, pwa_dir=pwa_dir)
@@ -94,9 +111,14 @@ def build_app(settings: Settings, *, pwa_dir: Path | None = None) -> Litestar:
         if starter is not None:
             await starter()
         background.append(asyncio.create_task(_sweep_expired(services)))
+        listeners.append(mail_listeners(settings, services))
+        app.state.mail_listeners = listeners[0]
+        await listeners[0].start(required=require_listeners)
 
     async def shutdown(app: Litestar) -> None:
         services: Services = app.state.services
+        for smtp in listeners:
+            await smtp.stop()
         for task in background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -106,14 +128,15 @@ def build_app(settings: Settings, *, pwa_dir: Path | None = None) -> Litestar:
             await stopper()
         await services.instance.close()
 
-    return create_app(settings, on_startup=[startup], on_shutdown=[shutdown])
+    return create_app(settings, on_startup=[startup], on_shutdown=[shutdown],
+                      extra_handlers=[AdminController, ForwardAddressController])
 
 
 def run(settings: Settings) -> int:
     import uvicorn
 
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = build_app(settings)
+    configure_logging(settings.log_level)
+    app = build_app(settings, require_listeners=True)
     print(f"Mailseal on {settings.base_url}  (data: {settings.data_path})", flush=True)
     if settings.dev:
         print(f"development mode: read the outbox at {settings.base_url}/dev/outbox", flush=True)

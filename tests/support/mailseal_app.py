@@ -29,7 +29,10 @@ CODE = re.compile(r"\b(\d{8})\b")
 
 
 def make_settings(data: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"data": str(data), "public_url": BASE_URL, "dev": True, "org_domains": ("example.org",)}
+    values: dict[str, Any] = {
+        "data": str(data), "public_url": BASE_URL, "dev": True, "org_domains": ("example.org",),
+        "relay_port": 0, "inbound_port": 0,  # free ports: tests never collide with a running server
+    }
     values.update(overrides)
     return Settings(**values)
 

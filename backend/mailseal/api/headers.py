@@ -12,7 +12,10 @@ APP_CSP = (
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; manifest-src 'self'"
 )
 # The outbox viewer shows our own composed mails (with their inline styles) to a developer.
-DEV_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data: https:; frame-src 'self'; frame-ancestors 'self'; base-uri 'none'"
+DEV_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data: https:; frame-src 'self'; "
+    "frame-ancestors 'self'; base-uri 'none'"
+)
 
 STATIC_PREFIXES = ("/icons/", "/modules/")
 STATIC_FILES = frozenset({"/app.js", "/styles.css", "/manifest.json"})
