@@ -16,6 +16,7 @@ from litestar import Litestar
 from mailseal.api.app import create_app, default_manifest, default_pwa_dir
 from mailseal.api.controllers.admin import AdminController
 from mailseal.api.controllers.forward import ForwardAddressController
+from mailseal.api.controllers.push import PushController
 from mailseal.api.state import Services
 from mailseal.config import Settings
 from mailseal.identity import IdentityService
@@ -29,6 +30,8 @@ from mailseal.mail.listeners import MailListeners
 from mailseal.mail.outbox import OutgoingMail, Transport, make_transport
 from mailseal.messages.forward_addresses import ForwardAddresses
 from mailseal.messages.smtp_listeners import build_listeners
+from mailseal.push import PushConfig, PushService, load_or_create_vapid
+from mailseal.push.notifier import PushNotifier
 from mailseal.rules import RulesFile
 
 log = logging.getLogger("mailseal.server")
@@ -71,6 +74,8 @@ async def open_services(settings: Settings, *, pwa_dir: Path | None = None) -> S
         session_idle_minutes=settings.session_idle_minutes,
         session_absolute_hours=settings.session_absolute_hours,
     )
+    push = PushService(instance.db, load_or_create_vapid(instance.folder.keys), PushConfig.from_settings(settings))
+    instance.messages.notifier = PushNotifier(push, identity.devices_for_addresses)
     return Services(
         settings=settings,
         instance=instance,
@@ -78,17 +83,20 @@ async def open_services(settings: Settings, *, pwa_dir: Path | None = None) -> S
         pwa_dir=pwa_dir or default_pwa_dir(),
         manifest=default_manifest(),
         outbox=transport,
+        push=push,
         forward=ForwardAddresses(instance.db, settings.inbound_domain),
     )
 
 
 async def _sweep_expired(services: Services) -> None:
+    """Every minute: destroy the keys of expired messages, and drop expired sessions and codes."""
     while True:
         await asyncio.sleep(EXPIRY_SWEEP_SECONDS)
         try:
             expired = await services.instance.keys.expire_due()
             for message_id in expired:
                 services.summaries.forget(message_id)
+            await services.identity.purge_expired()
         except Exception:
             log.exception("expiry sweep failed")
 
@@ -110,6 +118,8 @@ def build_app(settings: Settings, *, pwa_dir: Path | None = None, require_listen
         starter = getattr(services.outbox, "start", None)
         if starter is not None:
             await starter()
+        if services.push is not None:
+            await services.push.start()
         background.append(asyncio.create_task(_sweep_expired(services)))
         listeners.append(mail_listeners(settings, services))
         app.state.mail_listeners = listeners[0]
@@ -123,13 +133,15 @@ def build_app(settings: Settings, *, pwa_dir: Path | None = None, require_listen
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if services.push is not None:
+            await services.push.stop()
         stopper = getattr(services.outbox, "stop", None)
         if stopper is not None:
             await stopper()
         await services.instance.close()
 
     return create_app(settings, on_startup=[startup], on_shutdown=[shutdown],
-                      extra_handlers=[AdminController, ForwardAddressController])
+                      extra_handlers=[AdminController, ForwardAddressController, PushController])
 
 
 def run(settings: Settings) -> int:

@@ -5,6 +5,7 @@ The base URL is https so that the `__Host-` session cookie (Secure) is sent back
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import io
@@ -97,10 +98,17 @@ class MailsealClient:
     ) -> Sealed:
         import time
 
-        return await protect(
-            self.services.instance.messages, io.BytesIO(raw), sender=sender, recipients=recipients,
-            policy=policy_for(template, expires_days=expires_days, now=time.time()), actor="test",
-        )
+        async def run() -> Sealed:
+            return await protect(
+                self.services.instance.messages, io.BytesIO(raw), sender=sender, recipients=recipients,
+                policy=policy_for(template, expires_days=expires_days, now=time.time()), actor="test",
+            )
+
+        return await self.in_app(run)
+
+    async def in_app(self, function: Any, *args: Any) -> Any:
+        """Run a coroutine function on the app's own event loop (the test client runs it in a portal)."""
+        return await asyncio.to_thread(self.http.blocking_portal.call, function, *args)
 
     def envelope_bytes(self, message_id: str) -> bytes:
         with self.services.instance.blobs.open(message_id) as handle:

@@ -15,6 +15,7 @@ from mailseal.identity.models import Session
 from mailseal.instance import Instance
 from mailseal.keys import Identity
 from mailseal.messages.inbox import SummaryCache
+from mailseal.push import PushService
 
 
 @dataclass
@@ -25,7 +26,7 @@ class Services:
     pwa_dir: Path
     manifest: Path
     outbox: Any = None
-    push: Any = None
+    push: PushService | None = None
     forward: Any = None
     summaries: SummaryCache = field(default_factory=SummaryCache)
 

@@ -59,7 +59,10 @@ class AuthController(Controller):
     async def logout(self, request: Request[Any, Any, Any], services: Services) -> Response[None]:
         session_id = raw_session_id(request)
         if session_id:
+            session = await services.identity.get_session(session_id)
             await services.identity.logout(session_id)
+            if session is not None and services.push is not None:
+                await services.push.forget_device(session.device_id)
         response: Response[None] = Response(None, status_code=204)
         response.set_cookie(cleared_session_cookie())
         return response

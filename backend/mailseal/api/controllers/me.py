@@ -40,6 +40,8 @@ class MeController(Controller):
     @delete("/devices/{device_id:str}", status_code=204, summary="Sign a device out")
     async def sign_out_device(self, device_id: str, services: Services, session: Session) -> None:
         await services.identity.sign_out_device(session, device_id)
+        if services.push is not None:
+            await services.push.forget_device(device_id)
 
     @delete("/me/addresses/{address:str}", status_code=204, summary="Remove a verified address from this session")
     async def remove_address(self, address: str, services: Services, session: Session) -> None:

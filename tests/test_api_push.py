@@ -1,0 +1,50 @@
+"""Push through the real app: subscribe a device, a message arrives, exactly one padded push that
+names no subject, sender, body or address; logout forgets the device's subscription."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from support.mailseal_app import running_app, simple_mail
+from support.push_service import LoopbackPushService
+
+
+async def test_one_push_per_device_and_nothing_readable(tmp_path: Path) -> None:
+    async with LoopbackPushService() as service, running_app(
+        tmp_path, push_allow_loopback=True, push_contact="mailto:push@example.org"
+    ) as app:
+        await app.sign_in("bob@gmail.com")
+        key = (await app.http.get("/api/push/key")).json()["publicKey"]
+        subscription = service.new_subscription(key)
+        response = await app.post("/api/push/subscriptions", json={**subscription, "showSender": False})
+        assert response.status_code == 201, response.text
+        sub_id = service.id_of(subscription)
+
+        sealed = await app.seal(simple_mail(subject="Secret merger", body="Project Falcon is on."))
+        await asyncio.wait_for(service.arrived(sub_id).wait(), timeout=10)
+        page = await app.post("/api/messages", files={"file": ("m.bin", app.envelope_bytes(sealed.message_id))})
+        assert page.status_code == 201
+        await app.in_app(app.services.push.drain)
+
+        payloads = service.payloads_for(sub_id)
+        assert len(payloads) == 1, "one push per device, not one per way in"
+        text = payloads[0].decode()
+        assert sealed.message_id in text
+        for secret in ("Secret merger", "Falcon", "alice", "bob@gmail.com", "@"):
+            assert secret not in text
+        assert json.loads(text.rstrip(" \x00"))["mailseal"]["kind"] == "message"
+
+        assert await app.services.instance.db.fetch_one("SELECT 1 FROM push_subscriptions") is not None
+        assert (await app.post("/api/auth/logout")).status_code == 204
+        assert await app.services.instance.db.fetch_one("SELECT 1 FROM push_subscriptions") is None
+
+
+async def test_hostile_endpoint_is_refused(tmp_path: Path) -> None:
+    async with running_app(tmp_path) as app:
+        await app.sign_in("bob@gmail.com")
+        bad = {"endpoint": "https://169.254.169.254/latest", "keys": {"p256dh": "x", "auth": "y"}}
+        response = await app.post("/api/push/subscriptions", json=bad)
+        assert response.status_code == 400
+        assert response.json()["code"].startswith("push.")
