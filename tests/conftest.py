@@ -8,12 +8,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from support.corpora import corpora_path, corpus_eml_files
 
-
-def corpora_path() -> Path:
-    """`MAILSEAL_CORPORA`, default `../shared/corpora` beside the project."""
-    return Path(os.environ.get("MAILSEAL_CORPORA", ROOT.parent / "shared" / "corpora"))
+__all__ = ["corpora_path", "corpus_eml_files"]
 
 
 @pytest.fixture(scope="session")
@@ -27,19 +24,11 @@ def corpora() -> Path:
     return path
 
 
-def corpus_eml_files() -> list[Path]:
-    root = corpora_path() / "eml"
-    return sorted(root.rglob("*.eml")) if root.is_dir() else []
-
-
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "data"
     path.mkdir()
     yield path
-
-
-
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -50,6 +39,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The log-hygiene test reads what every other test logged, so it runs last."""
+    """Browser tests run after the others (sync Playwright keeps an event loop running in the main
+    thread for the session, where pytest-asyncio could not start one); the log-hygiene test reads what
+    every other test logged, so it runs last."""
     last = [item for item in items if item.name == "test_no_secret_reached_a_log"]
-    items[:] = [item for item in items if item not in last] + last
+    browser = [item for item in items if "browser" in item.path.parts and item not in last]
+    rest = [item for item in items if item not in last and item not in browser]
+    items[:] = rest + browser + last

@@ -131,3 +131,17 @@ async def test_link_route_serves_the_app_shell(tmp_path: Path) -> None:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/html")
         assert b'rel="manifest"' in response.content
+
+
+async def test_body_url_is_sandboxed_by_its_own_headers(tmp_path: Path) -> None:
+    async with running_app(tmp_path) as app:
+        sealed = await app.seal(simple_mail(html=HTML))
+        await app.sign_in("bob@gmail.com")
+        view = (await app.http.get(f"/api/messages/{sealed.message_id}")).json()
+        body = await app.http.get(view["bodyUrl"])
+        assert body.status_code == 200
+        csp = body.headers["content-security-policy"]
+        assert "sandbox" in csp and "default-src 'none'" in csp and "allow-scripts" not in csp
+        assert body.headers["x-frame-options"] == "SAMEORIGIN"
+        assert body.headers["cache-control"] == "no-store"
+        assert "<b>Bob</b>" in body.text and "alert(1)" not in body.text

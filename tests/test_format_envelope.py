@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pytest
-from tests.conftest import corpus_eml_files
 
 import mailseal.format as fmt
 from mailseal.errors import DamagedEnvelope, InputError, TooLarge
@@ -27,6 +26,7 @@ from mailseal.format import (
     read_header,
     seal,
 )
+from support.corpora import corpus_eml_files
 
 KEY = bytes(range(32))
 MID = bytes(range(0xA0, 0xB0))

@@ -11,12 +11,11 @@ from email.message import Message
 from email.parser import BytesParser
 from pathlib import Path
 
-from tests.conftest import corpus_eml_files
-
 from mailseal.format import MessageIndex
 from mailseal.format.index import MAX_PARTS, SUMMARY_FIELD_CHARS
 from mailseal.format.mime_lines import LineReader, LineStarts
 from mailseal.format.mime_scan import MAX_DEPTH, scan_message
+from support.corpora import corpus_eml_files
 
 Leaf = tuple[str, bytes | None, int]
 

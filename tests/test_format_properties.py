@@ -8,13 +8,13 @@ import io
 import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.test_format_mime import assert_agrees_with_email
 
 from mailseal.errors import DamagedEnvelope
 from mailseal.format import MAGIC, Header, MessageIndex, Part, Policy, armor, dearmor, open_envelope, seal
 from mailseal.format.header import MAX_TIMESTAMP, decode_header, encode_header
 from mailseal.format.index import decode_index, encode_index
 from mailseal.format.stream import CHUNK_SIZE
+from test_format_mime import assert_agrees_with_email
 
 KEY = bytes(range(32))
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from tests.conftest import corpus_eml_files
-
+from support.corpora import corpus_eml_files
 from support.mail_listeners import mail_stack, smtp_alive, smtp_send
 
 

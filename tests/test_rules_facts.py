@@ -7,8 +7,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import corpus_eml_files
 from mailseal.rules import MailFacts, evaluate, example_rules_text, facts_from_message, parse_rules
+from support.corpora import corpus_eml_files
 
 
 def read(raw: bytes) -> MailFacts:

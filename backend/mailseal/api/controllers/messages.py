@@ -100,7 +100,7 @@ class MessagesController(Controller):
         return Response(
             view.html.encode(),
             media_type="text/html; charset=utf-8",
-            headers={"Content-Security-Policy": render.viewer_csp(), "X-Frame-Options": "SAMEORIGIN"},
+            headers={"Content-Security-Policy": render.viewer_csp(for_header=True), "X-Frame-Options": "SAMEORIGIN"},
         )
 
     @get("/{message_id:str}/attachments/{index:int}", summary="Stream one attachment, decoded")
