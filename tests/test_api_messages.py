@@ -145,3 +145,13 @@ async def test_body_url_is_sandboxed_by_its_own_headers(tmp_path: Path) -> None:
         assert body.headers["x-frame-options"] == "SAMEORIGIN"
         assert body.headers["cache-control"] == "no-store"
         assert "<b>Bob</b>" in body.text and "alert(1)" not in body.text
+
+
+async def test_sender_name_is_the_display_name(tmp_path: Path) -> None:
+    async with running_app(tmp_path) as app:
+        sealed = await app.seal(simple_mail())
+        await app.sign_in("bob@gmail.com")
+        [item] = (await app.http.get("/api/messages")).json()["messages"]
+        assert item["fromName"] == "Alice Example" and item["from"] == "alice@example.org"
+        view = (await app.http.get(f"/api/messages/{sealed.message_id}")).json()
+        assert view["fromName"] == "Alice Example"

@@ -14,6 +14,7 @@ import msgspec
 
 from mailseal import format as fmt
 from mailseal import render
+from mailseal.mail.addresses import display_name
 from mailseal.messages.open import OpenMessage
 from mailseal.messages.part_body import decode_all, decode_stream
 
@@ -157,7 +158,7 @@ def message_view(opened: OpenMessage, *, thread_id: str, api_origin: str) -> Mes
         thread_id=thread_id,
         subject=index.subject,
         from_=header.sender,
-        from_name=index.from_,
+        from_name=display_name(index.from_),
         sender=header.sender,
         to=tuple(header.recipients),
         cc=tuple(a.strip() for a in index.cc.split(",") if a.strip()),

@@ -11,6 +11,7 @@ import msgspec
 
 from mailseal.errors import MailsealError
 from mailseal.keys import Identity
+from mailseal.mail.addresses import display_name
 from mailseal.messages.deps import MessageDeps
 from mailseal.messages.open import open_envelope
 
@@ -75,7 +76,8 @@ class SummaryCache:
 async def list_inbox(
     deps: MessageDeps, identity: Identity, cache: SummaryCache, *, limit: int = 200
 ) -> list[InboxItem]:
-    """The inbox of every verified address of `identity`, newest first, one row per message."""
+    """The inbox of every verified address of `identity`, one row per message, grouped by thread: the
+    thread with the newest message first, and newest first within a thread."""
     if not identity.addresses:
         return []
     marks = ",".join("?" for _ in identity.addresses)
@@ -87,7 +89,7 @@ async def list_inbox(
         (*[a.lower() for a in identity.addresses], limit),
     )
     items = []
-    for row in rows:
+    for row in group_by_thread(rows):
         message_id = row["message_id"]
         record = await deps.keys.record(message_id)
         state = "ok"
@@ -121,10 +123,18 @@ async def list_inbox(
     return items
 
 
+def group_by_thread(rows: Sequence[aiosqlite.Row]) -> list[aiosqlite.Row]:
+    """Rows (newest first) regrouped so that each thread's rows follow its newest one, in order."""
+    threads: dict[str, list[aiosqlite.Row]] = {}
+    for row in rows:
+        threads.setdefault(row["thread_id"], []).append(row)
+    return [row for group in threads.values() for row in group]
+
+
 async def _summary(deps: MessageDeps, message_id: str, identity: Identity) -> Summary:
     async with open_envelope(deps, message_id, identity, purpose="list") as opened:
         index = opened.envelope.index
-        return Summary(subject=index.subject, from_=index.from_, date=index.date)
+        return Summary(subject=index.subject, from_=display_name(index.from_), date=index.date)
 
 
 async def mark_read(deps: MessageDeps, message_id: str, addresses: Sequence[str]) -> None:

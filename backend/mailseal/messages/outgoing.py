@@ -153,29 +153,11 @@ class OutgoingFlow:
             sealed.append((result.message_id, group))
         mails = 0
         for message_id, group in sealed:
-            view_url = f"{self.settings.base_url}/m/{message_id}"
-            message_html = await asyncio.to_thread(
-                self._armor, message_id, view_url, sender, subject if template.show_subject else None
+            mails += await send_wrappers(
+                self.deps, self.transport, self.settings, message_id=message_id, recipients=group,
+                branding=branding, template_name=template.name, sender=sender, sender_display=sender_display,
+                subject=subject, expires_at=policy.expires_at,
             )
-            for recipient in group:
-                wrapper = await asyncio.to_thread(
-                    compose_wrapper_mail,
-                    branding=branding,
-                    mail_from=self.settings.mail_from,
-                    sender_display=sender_display,
-                    recipient=recipient,
-                    subject=subject,
-                    view_url=view_url,
-                    expires_at=policy.expires_at,
-                    template_label=TEMPLATE_LABELS.get(template.name, template.name),
-                    message_html=message_html,
-                    forward_hint_domain=self.settings.inbound_domain or None,
-                    message_id_domain=self.settings.message_id_domain,
-                )
-                await self.transport.deliver(
-                    OutgoingMail(mail_from=self.settings.mail_from, recipients=(recipient,), message=wrapper)
-                )
-                mails += 1
         ids = tuple(message_id for message_id, _ in sealed)
         log.info(
             "relay: sealed %s with template %r (rule %r); %d wrapper mail(s) queued",
@@ -183,14 +165,57 @@ class OutgoingFlow:
         )
         return OutgoingResult(sealed=True, message_ids=ids, mails=mails, decided_by=decided_by)
 
-    def _armor(self, message_id: str, view_url: str, sender: str, subject_hint: str | None) -> bytes:
-        out = io.BytesIO()
-        with self.deps.blobs.open(message_id) as envelope:
-            fmt.armor(
-                envelope, out, view_url=view_url, org_name=self.settings.org_name, sender=sender,
-                subject_hint=subject_hint or None,
-            )
-        return out.getvalue()
+
+async def send_wrappers(
+    deps: MessageDeps,
+    transport: Transport,
+    settings: OutgoingSettings,
+    *,
+    message_id: str,
+    recipients: Sequence[str],
+    branding: Branding,
+    template_name: str,
+    sender: str,
+    sender_display: str,
+    subject: str,
+    expires_at: int | None,
+) -> int:
+    """One wrapper mail per recipient of a sealed message, each carrying it as `message.html`; returns how
+    many were queued (the relay's sealed mails and the replies sealed in the app both go out this way)."""
+    view_url = f"{settings.base_url}/m/{message_id}"
+    message_html = await asyncio.to_thread(
+        armor_message, deps, message_id, view_url=view_url, org_name=settings.org_name, sender=sender,
+        subject_hint=subject if branding.show_subject else None,
+    )
+    mails = 0
+    for recipient in recipients:
+        wrapper = await asyncio.to_thread(
+            compose_wrapper_mail,
+            branding=branding,
+            mail_from=settings.mail_from,
+            sender_display=sender_display,
+            recipient=recipient,
+            subject=subject,
+            view_url=view_url,
+            expires_at=expires_at,
+            template_label=TEMPLATE_LABELS.get(template_name, template_name),
+            message_html=message_html,
+            forward_hint_domain=settings.inbound_domain or None,
+            message_id_domain=settings.message_id_domain,
+        )
+        await transport.deliver(OutgoingMail(mail_from=settings.mail_from, recipients=(recipient,), message=wrapper))
+        mails += 1
+    return mails
+
+
+def armor_message(
+    deps: MessageDeps, message_id: str, *, view_url: str, org_name: str, sender: str, subject_hint: str | None
+) -> bytes:
+    """The stored envelope as `message.html` (blocking: call it in a thread)."""
+    out = io.BytesIO()
+    with deps.blobs.open(message_id) as envelope:
+        fmt.armor(envelope, out, view_url=view_url, org_name=org_name, sender=sender, subject_hint=subject_hint or None)
+    return out.getvalue()
 
 
 def branding_for(template: Template, org_name: str) -> Branding:

@@ -1,0 +1,71 @@
+"""Threads: the messages of one conversation that a person may open, oldest first.
+
+A thread is the `thread_id` every sealed answer copies from the message it answers. Membership of a
+thread says nothing about who may read its messages: each one is decided alone, and the messages an
+identity may not open are left out without a trace.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from mailseal.errors import MailsealError, NotFound
+from mailseal.keys import Identity
+from mailseal.messages.deps import MessageDeps
+from mailseal.messages.inbox import Summary, SummaryCache
+from mailseal.messages.open import open_envelope
+
+MAX_THREAD_MESSAGES = 200
+
+
+class ThreadMessage(msgspec.Struct, frozen=True, rename="camel"):
+    id: str
+    from_: str = msgspec.field(name="from")
+    from_name: str = ""
+    date: str = ""
+    subject: str = ""
+    in_reply_to: str | None = None
+
+
+class Thread(msgspec.Struct, frozen=True, rename="camel"):
+    id: str
+    messages: tuple[ThreadMessage, ...]
+
+
+async def thread_of(deps: MessageDeps, message_id: str, identity: Identity, cache: SummaryCache) -> Thread:
+    """The thread of `message_id` (which the identity must be allowed to open), oldest first."""
+    row = await deps.db.fetch_one("SELECT thread_id FROM envelopes WHERE message_id = ?", (message_id,))
+    if row is None:
+        raise NotFound("No such message")
+    await deps.keys.check(message_id, identity)
+    thread_id = row["thread_id"]
+    rows = await deps.db.fetch_all(
+        "SELECT message_id, in_reply_to FROM envelopes WHERE thread_id = ? ORDER BY stored_at, rowid LIMIT ?",
+        (thread_id, MAX_THREAD_MESSAGES),
+    )
+    messages = []
+    for item in rows:
+        try:
+            record = await deps.keys.check(item["message_id"], identity)
+            summary = await _summary(deps, item["message_id"], identity, cache)
+        except MailsealError:
+            continue
+        messages.append(
+            ThreadMessage(id=item["message_id"], from_=record.sender, from_name=summary.from_, date=summary.date,
+                          subject=summary.subject, in_reply_to=item["in_reply_to"])
+        )
+    shown = {message.id for message in messages}
+    return Thread(id=thread_id, messages=tuple(
+        message if message.in_reply_to in shown else msgspec.structs.replace(message, in_reply_to=None)
+        for message in messages
+    ))
+
+
+async def _summary(deps: MessageDeps, message_id: str, identity: Identity, cache: SummaryCache) -> Summary:
+    summary = cache.get(message_id)
+    if summary is None:
+        async with open_envelope(deps, message_id, identity, purpose="list") as opened:
+            index = opened.envelope.index
+            summary = Summary(subject=index.subject, from_=index.from_, date=index.date)
+        cache.put(message_id, summary)
+    return summary
