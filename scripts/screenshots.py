@@ -10,11 +10,13 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
+
 from support.browser import outbox_code, seal  # noqa: E402
 from support.live_server import live_server  # noqa: E402
 from support.mailseal_app import simple_mail  # noqa: E402
@@ -49,7 +51,7 @@ def main() -> None:
                                               color_scheme=scheme)
                 page = context.new_page()
 
-                def shot(name: str) -> None:
+                def shot(name: str, page: Any = page, scheme: str = scheme) -> None:
                     page.wait_for_timeout(400)
                     page.screenshot(path=str(OUT / f"{name}-{scheme}.png"))
 
