@@ -1,0 +1,151 @@
+"""`./scripts/bench [--quick] [--compare-asgi]`: every measurement, one JSON line each, then a table.
+
+`--profile` instead profiles one open-message request path with pyinstrument and prints where time goes.
+A measurement that fails prints its lines with value null and the reason, and the run goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks import asgi, crypto, http, memory, push, server_memory, smtp
+from benchmarks.results import Report, Result, skipped, warn
+from benchmarks.server import SignedIn, running_server, sign_in
+from benchmarks.workload import KiB, MiB, write_attachment_message
+
+HTML_SIZE = 50 * KiB
+
+
+@dataclass(frozen=True)
+class Plan:
+    message_size: int
+    crypto_repeats: int
+    load: http.Load  # its `rounds` also go for SMTP and push: each side measured in turn, that many times
+    smtp_mails: int
+    smtp_senders: int
+    push_subscriptions: int
+
+
+QUICK = Plan(16 * MiB, 3, http.Load(seconds=3, connections=4, rounds=1, warmup=1), 100, 4, 250)
+FULL = Plan(100 * MiB, 5, http.Load(seconds=10, connections=4, rounds=3, warmup=1), 1000, 4, 1000)
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (f"{os.cpu_count()} x {model}, Python {platform.python_version()}, Linux {platform.release()}, "
+            f"load average at start {load}")
+
+
+def scratch_folder() -> str | None:
+    """tmpfs for the big files when it has room: the crypto runs then measure no disk write-back."""
+    shm = Path("/dev/shm")  # noqa: S108 - only as the parent of a mkdtemp folder
+    try:
+        stats = os.statvfs(shm)
+    except OSError:
+        return None
+    return str(shm) if stats.f_bavail * stats.f_frsize > 2 * 1024 * MiB else None
+
+
+def guarded(report: Report, lines: Sequence[tuple[str, str]], measure: Callable[[], list[Result]]) -> bool:
+    """Run one measurement; on failure print its lines with value null and the reason."""
+    try:
+        report.add(measure())
+        return True
+    except Exception as error:
+        traceback.print_exc(file=sys.stderr)
+        report.add(skipped(lines, f"failed: {type(error).__name__}: {str(error)[:200]}"))
+        return False
+
+
+def server_runs(report: Report, plan: Plan, work: Path, data: Path, message_id: str,
+                sealed: smtp.Sealed | None) -> tuple[bool, SignedIn | None]:
+    """HTTP and SMTP against one `mailseal serve`, and its memory before and after them."""
+    ok, session, idle, after = True, None, None, None
+    try:
+        with running_server(data) as server:
+            signed_in = session = sign_in(server, http.RECIPIENT)
+            idle = server_memory.rss_mib(server.pid())
+            ok &= guarded(report, http.LINES, lambda: http.measure(server, signed_in, message_id, plan.load, work))
+            ok &= guarded(report, smtp.LINES, lambda: smtp.measure(server, signed_in, sealed, plan.smtp_senders,
+                                                                  plan.load.rounds))
+            after = server_memory.rss_mib(server.pid())
+    except Exception as error:
+        ok = False
+        traceback.print_exc(file=sys.stderr)
+        note = f"failed: the server run: {type(error).__name__}: {str(error)[:200]}"
+        done = {r.name for r in report.results}
+        report.add([r for r in skipped((*http.LINES, *smtp.LINES), note) if r.name not in done])
+    report.add(server_memory.results(idle, after) if after is not None else
+               skipped(server_memory.LINES, "failed: the server run did not finish"))
+    return ok, session
+
+
+def compare_servers(plan: Plan, work: Path, data: Path, message_id: str, session: SignedIn | None) -> list[Result]:
+    if session is None:
+        return skipped(asgi.LINES, "no session: the server run failed")
+    return asgi.compare(work, data, message_id, session, plan.load)
+
+
+def run(plan: Plan, *, compare_asgi: bool) -> int:
+    report = Report()
+    ok = True
+    started = time.monotonic()
+    host = machine()
+    with tempfile.TemporaryDirectory(prefix="mailseal-bench-") as tmp:
+        work = Path(tmp)
+        data = work / "data"
+        with tempfile.TemporaryDirectory(prefix="mailseal-bench-", dir=scratch_folder()) as big:
+            scratch = Path(big)
+            source = scratch / "message.eml"
+            write_attachment_message(source, plan.message_size)
+            ok &= guarded(report, crypto.LINES, lambda: crypto.measure(scratch, source, plan.crypto_repeats))
+            ok &= guarded(report, memory.LINES, lambda: memory.measure(scratch, source))
+
+        message_id = http.prepare(work, data, HTML_SIZE)
+        sealed = smtp.prepare(data, plan.smtp_mails) if smtp.inbound_available() else None
+        served, session = server_runs(report, plan, work, data, message_id, sealed)
+        ok &= served
+        ok &= guarded(report, push.LINES, lambda: push.measure(work, plan.push_subscriptions, plan.load.rounds))
+        if compare_asgi:
+            ok &= guarded(report, asgi.LINES, lambda: compare_servers(plan, work, data, message_id, session))
+    elapsed = time.monotonic() - started
+    print()
+    print(report.table(f"{host}; {elapsed:.0f} s"))
+    return 0 if ok else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes and short runs: under a minute")
+    parser.add_argument("--compare-asgi", action="store_true",
+                        help="also run the open-message benchmark under uvicorn and granian")
+    parser.add_argument("--profile", action="store_true",
+                        help="only profile the open-message path with pyinstrument and print it")
+    args = parser.parse_args(argv)
+    if args.profile:
+        from benchmarks.profile_open import profile_open
+
+        with tempfile.TemporaryDirectory(prefix="mailseal-profile-") as tmp:
+            print(profile_open(Path(tmp)))
+        return 0
+    if sys.platform != "linux":
+        warn("the memory and server measurements read /proc and ru_maxrss in KiB: Linux only")
+    return run(QUICK if args.quick else FULL, compare_asgi=args.compare_asgi)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""Open-message requests/s and latency through the real server, against GET /healthz on the same server.
+
+The load comes from `wrk` (a separate process) with a Lua script that sends the signed-in browser's
+cookies and prints its summary as JSON. Both routes get the same cookies, connections and duration, and
+are loaded in turn, round after round, so that a noisy neighbour hurts both alike; medians count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from benchmarks.results import Result, at_least_ratio, at_most, skipped
+from benchmarks.server import Server, SignedIn, protect_cli
+from benchmarks.workload import html_mail
+
+RECIPIENT = "bob@gmail.com"
+SENDER = "alice@example.org"
+TRIVIAL_ROUTE = "/healthz"
+
+WRK_SCRIPT = r"""
+wrk.headers["Cookie"] = os.getenv("MAILSEAL_BENCH_COOKIE")
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"socket_errors":%d,"status_errors":%d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+LINES = (("http.open_message.rps", "req/s"), ("http.open_message.p50", "ms"), ("http.open_message.p99", "ms"))
+
+
+@dataclass(frozen=True)
+class Load:
+    seconds: float  # per route and round
+    connections: int
+    rounds: int = 1
+    warmup: float = 1.0
+
+    def describe(self) -> str:
+        return f"{self.connections} connections, median of {self.rounds} x {self.seconds:g} s"
+
+
+@dataclass(frozen=True)
+class WrkRun:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    failures: int
+
+
+def median(runs: Sequence[WrkRun], field: str) -> float:
+    return statistics.median(float(getattr(run, field)) for run in runs)
+
+
+def prepare(work: Path, data: Path, html_size: int) -> str:
+    """Seal a mail with an HTML body of `html_size` bytes for RECIPIENT with the CLI; returns its id."""
+    source = work / "newsletter.eml"
+    source.write_bytes(html_mail(html_size, sender=SENDER, to=RECIPIENT))
+    return protect_cli(data, source, work / "newsletter.html", sender=SENDER, to=RECIPIENT)
+
+
+def wrk_missing() -> list[Result] | None:
+    if shutil.which("wrk") is None:
+        return skipped(LINES, "wrk is not installed (Debian package wrk): HTTP load not measured")
+    return None
+
+
+def run_wrk(url: str, cookie: str, seconds: float, connections: int, script: Path) -> WrkRun:
+    result = subprocess.run(  # noqa: S603 - fixed arguments, loopback URL
+        ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(script), url],  # noqa: S607
+        capture_output=True, text=True, timeout=seconds + 60, check=False,
+        env={**os.environ, "MAILSEAL_BENCH_COOKIE": cookie},
+    )
+    line = next((ln for ln in result.stdout.splitlines() if ln.startswith("BENCH ")), None)
+    if result.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed: {result.stderr.strip()[-300:]}")
+    summary = json.loads(line[len("BENCH "):])
+    duration = summary["duration_us"] / 1e6
+    return WrkRun(
+        rps=summary["requests"] / duration,
+        p50_ms=summary["p50_us"] / 1000,
+        p99_ms=summary["p99_us"] / 1000,
+        requests=summary["requests"],
+        failures=summary["socket_errors"] + summary["status_errors"],
+    )
+
+
+def check_route(url: str, cookie: str, expect: str) -> None:
+    """One request first: a benchmark of 401s or 404s would be a fast lie."""
+    response = httpx.get(url, headers={"cookie": cookie}, timeout=30)
+    if response.status_code != 200 or expect not in response.text:
+        raise RuntimeError(f"{url} answered {response.status_code}; the benchmark would not measure an open")
+
+
+def write_script(work: Path) -> Path:
+    script = work / "wrk-cookie.lua"
+    script.write_text(WRK_SCRIPT, encoding="utf-8")
+    return script
+
+
+def urls(server: Server, message_id: str) -> dict[str, str]:
+    """The trivial route and the open-message route of one server."""
+    return {"trivial": server.url + TRIVIAL_ROUTE, "open": f"{server.url}/api/messages/{message_id}"}
+
+
+def check_both(server: Server, session: SignedIn, message_id: str) -> None:
+    routes = urls(server, message_id)
+    check_route(routes["trivial"], session.cookie, '"status":"ok"')
+    check_route(routes["open"], session.cookie, "Section 1")
+
+
+def load_route(url: str, session: SignedIn, load: Load, script: Path) -> WrkRun:
+    """A short warm-up, then the measured run."""
+    run_wrk(url, session.cookie, load.warmup, load.connections, script)
+    return run_wrk(url, session.cookie, load.seconds, load.connections, script)
+
+
+def load_in_turn(servers: dict[str, Server], session: SignedIn, message_id: str, load: Load,
+                 work: Path) -> dict[tuple[str, str], list[WrkRun]]:
+    """Every (server, route) pair, round after round; the runs of each pair in a list."""
+    script = write_script(work)
+    for server in servers.values():
+        check_both(server, session, message_id)
+    runs: dict[tuple[str, str], list[WrkRun]] = {}
+    for _ in range(load.rounds):
+        for route in ("trivial", "open"):
+            for name, server in servers.items():
+                runs.setdefault((name, route), []).append(
+                    load_route(urls(server, message_id)[route], session, load, script))
+    return runs
+
+
+def measure(server: Server, session: SignedIn, message_id: str, load: Load, work: Path) -> list[Result]:
+    missing = wrk_missing()
+    if missing is not None:
+        return missing
+    runs = load_in_turn({"server": server}, session, message_id, load, work)
+    trivial, opened = runs[("server", "trivial")], runs[("server", "open")]
+    note = load.describe()
+    failures = sum(r.failures for r in (*trivial, *opened))
+    if failures:
+        note += f"; {failures} failed requests"
+    base = f"GET {TRIVIAL_ROUTE}"
+    return [
+        Result("http.open_message.rps", median(opened, "rps"), "req/s", f"{base} req/s", median(trivial, "rps"),
+               note, goal=at_least_ratio(0.25)),
+        Result("http.open_message.p50", median(opened, "p50_ms"), "ms", f"{base} p50", median(trivial, "p50_ms"),
+               note),
+        Result("http.open_message.p99", median(opened, "p99_ms"), "ms", f"{base} p99", median(trivial, "p99_ms"),
+               note, goal=at_most(20, "ms")),
+    ]
