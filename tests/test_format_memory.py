@@ -18,7 +18,13 @@ from pathlib import Path
 import mailseal.format as fmt
 
 def peak_kib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    # VmHWM, not ru_maxrss: on Linux a child's ru_maxrss starts at its parent's peak (kept across exec),
+    # which would hide any growth here whenever the test runner itself is larger.
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 baseline = peak_kib()
 work = Path(sys.argv[1])
