@@ -8,6 +8,7 @@ import { CLIENT_CODES } from './modules/problems.js';
 import { syncPush } from './modules/push.js';
 import { paths, startRouter } from './modules/router.js';
 import { updateAppBar } from './modules/ui-app-bar.js';
+import { renderComposer } from './modules/ui-composer.js';
 import { renderErrorScreen } from './modules/ui-error-screen.js';
 import { renderInbox } from './modules/ui-inbox.js';
 import { renderInstall } from './modules/ui-install.js';
@@ -22,6 +23,7 @@ const PUBLIC_ROUTES = new Set(['sign-in', 'install', 'not-found', 'share-failed'
 const TITLES = {
   inbox: 'Inbox',
   message: 'Message',
+  compose: 'Reply',
   'sign-in': 'Sign in',
   settings: 'Settings',
   'add-address': 'Add an address',
@@ -33,6 +35,7 @@ const TITLES = {
 const SCREENS = {
   inbox: renderInbox,
   message: renderMessage,
+  compose: renderComposer,
   'sign-in': (ctx) => renderSignIn(ctx, { mode: 'sign-in' }),
   'add-address': (ctx) => renderSignIn(ctx, { mode: 'add' }),
   settings: renderSettings,

@@ -213,3 +213,10 @@ class AdminTokenRequired(AuthError):
 
     code = "auth.admin-token"
     title = "An admin token is required (Authorization: Bearer ...)"
+
+
+class RightNotGranted(PolicyRefused):
+    """The identity may open the message, but its template withholds this right (reply-all, forward, ...)."""
+
+    code = "policy.right-not-granted"
+    title = "The sender's protection does not allow this for this message"

@@ -1,5 +1,6 @@
 // The Mailseal HTTP API: one method per endpoint, CSRF header on every change, problem details -> ApiError.
-// Pure at import time; `fetch` and the cookie string are injected so Node tests can drive it.
+// Pure at import time; `fetch`, `XMLHttpRequest` and the cookie string are injected so Node tests can drive it.
+// Uploads that report progress (replies with files) use XMLHttpRequest: fetch has no upload progress.
 
 import { ApiError, CLIENT_CODES, problemToError } from './problems.js';
 
@@ -40,6 +41,7 @@ async function readBody(response) {
  *   timeoutMs?: number,
  *   onConnectivity?: (online: boolean) => void,
  *   onAuthRequired?: () => void,
+ *   createXhr?: () => XMLHttpRequest,
  * }} options
  */
 export function createApi({
@@ -48,6 +50,7 @@ export function createApi({
   timeoutMs = 30000,
   onConnectivity = () => {},
   onAuthRequired = () => {},
+  createXhr = () => new globalThis.XMLHttpRequest(),
 } = {}) {
   async function send(method, path, { json, form, signal, quiet = false } = {}) {
     const headers = { accept: 'application/json, application/problem+json' };
@@ -87,7 +90,66 @@ export function createApi({
     throw error;
   }
 
+  async function csrfHeader(signal) {
+    if (readCookie(cookies(), CSRF_COOKIE) === null) await send('GET', '/api/me', { signal, quiet: true }).catch(() => null);
+    return readCookie(cookies(), CSRF_COOKIE) ?? '';
+  }
+
+  /**
+   * POST a form with XMLHttpRequest, reporting upload progress as `onProgress(sentBytes, totalBytes)`.
+   * No overall timeout (a large file on a slow line takes long); `signal` aborts it.
+   */
+  async function upload(path, form, { signal, onProgress = () => {} } = {}) {
+    const token = await csrfHeader(signal);
+    if (signal?.aborted) throw new DOMException('Aborted', 'AbortError');
+    const xhr = createXhr();
+    const done = new Promise((resolve, reject) => {
+      xhr.upload.onprogress = (event) => {
+        if (event.lengthComputable) onProgress(event.loaded, event.total);
+      };
+      xhr.onload = () => resolve();
+      xhr.onerror = () => reject(new ApiError({ code: CLIENT_CODES.network }));
+      xhr.ontimeout = () => reject(new ApiError({ code: CLIENT_CODES.timeout }));
+      xhr.onabort = () => reject(new DOMException('Aborted', 'AbortError'));
+    });
+    const onAbort = () => xhr.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    xhr.open('POST', path);
+    xhr.setRequestHeader('accept', 'application/json, application/problem+json');
+    xhr.setRequestHeader(CSRF_HEADER, token);
+    xhr.send(form);
+    try {
+      await done;
+    } catch (error) {
+      if (error?.code === CLIENT_CODES.network) onConnectivity(false);
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    onConnectivity(true);
+    let data = null;
+    if ((xhr.getResponseHeader('content-type') ?? '').includes('json')) {
+      try {
+        data = JSON.parse(xhr.responseText);
+      } catch {
+        data = null;
+      }
+    }
+    if (xhr.status >= 200 && xhr.status < 300) return data;
+    const error = problemToError(xhr.status, data, xhr.getResponseHeader('retry-after'));
+    if (error.code === 'auth.required') onAuthRequired();
+    throw error;
+  }
+
+  function answerForm(fields, files) {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) form.append(name, value);
+    for (const file of files ?? []) form.append('files', file, file.name || 'attachment');
+    return form;
+  }
+
   const id = (value) => encodeURIComponent(value);
+  const previewQuery = { reply: '', 'reply-all': '?all=1', forward: '?forward=1' };
   return {
     requestCode: (email, o) => send('POST', '/api/auth/code', { ...o, json: { email } }),
     verifyCode: (email, code, o) => send('POST', '/api/auth/verify', { ...o, json: { email, code } }),
@@ -103,6 +165,14 @@ export function createApi({
       form.append('file', file, file.name || 'message.html');
       return send('POST', '/api/messages', { ...o, form });
     },
+    thread: (messageId, o) => send('GET', `/api/messages/${id(messageId)}/thread`, o),
+    replyRecipients: (messageId, mode, o) =>
+      send('GET', `/api/messages/${id(messageId)}/reply-recipients${previewQuery[mode] ?? ''}`, o),
+    /** Seal and send a reply; the server chooses the recipients. `replyAll` answers every other party. */
+    reply: (messageId, { body, replyAll = false, files = [] }, o) =>
+      upload(`/api/messages/${id(messageId)}/reply`, answerForm({ body, replyAll: replyAll ? '1' : '' }, files), o),
+    forward: (messageId, { to, body, files = [] }, o) =>
+      upload(`/api/messages/${id(messageId)}/forward`, answerForm({ to, body }, files), o),
     attachmentUrl: (messageId, index) => `/api/messages/${id(messageId)}/attachments/${Number(index)}`,
     pushKey: (o) => send('GET', '/api/push/key', o),
     addPushSubscription: (subscription, o) =>

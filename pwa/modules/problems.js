@@ -135,6 +135,11 @@ const FRIENDLY = {
     text: 'Nobody can open it any more. If you still need it, ask the sender to send it again.',
     action: 'inbox',
   },
+  'policy.right-not-granted': {
+    heading: 'Not allowed for this message',
+    text: 'The sender\'s protection does not allow this. You can still read the message.',
+    action: 'inbox',
+  },
   'policy.refused': {
     heading: 'You cannot open this message',
     text: 'The rules the sender set for this message do not allow it. Ask the sender if you think this is wrong.',

@@ -18,7 +18,9 @@ const STATIC_ROUTES = {
 };
 
 /** Every path the app shell answers, for the server's routes and the service worker. */
-export const APP_PATHS = Object.freeze([...Object.keys(STATIC_ROUTES), '/m/{id}']);
+export const APP_PATHS = Object.freeze([...Object.keys(STATIC_ROUTES), '/m/{id}', '/m/{id}/reply', '/m/{id}/forward']);
+/** The composer's modes: `/m/<id>/reply`, `/m/<id>/reply?all=1`, `/m/<id>/forward`. */
+export const COMPOSE_MODES = Object.freeze(['reply', 'reply-all', 'forward']);
 
 function toUrl(input) {
   try {
@@ -53,6 +55,11 @@ export function parseRoute(input) {
   if (name) return route(name);
   const message = /^\/m\/([^/]+)$/.exec(path);
   if (message && MESSAGE_ID.test(message[1])) return route('message', { id: message[1] });
+  const compose = /^\/m\/([^/]+)\/(reply|forward)$/.exec(path);
+  if (compose && MESSAGE_ID.test(compose[1])) {
+    const mode = compose[2] === 'forward' ? 'forward' : query.get('all') === '1' ? 'reply-all' : 'reply';
+    return route('compose', { id: compose[1], mode });
+  }
   return route('not-found');
 }
 
@@ -73,6 +80,8 @@ export function safeNext(value) {
 export const paths = {
   inbox: () => '/',
   message: (id) => `/m/${encodeURIComponent(id)}`,
+  compose: (id, mode = 'reply') =>
+    mode === 'forward' ? `/m/${encodeURIComponent(id)}/forward` : `/m/${encodeURIComponent(id)}/reply${mode === 'reply-all' ? '?all=1' : ''}`,
   signIn: (next) => (next && next !== '/' ? `/sign-in?next=${encodeURIComponent(next)}` : '/sign-in'),
   settings: () => '/settings',
   addAddress: () => '/settings/add-address',

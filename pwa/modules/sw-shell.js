@@ -22,7 +22,9 @@ export const SHELL_ASSETS = Object.freeze([
   '/icons/badge-96.png',
   '/modules/api.js',
   '/modules/code.js',
+  '/modules/conversation.js',
   '/modules/dom.js',
+  '/modules/drafts.js',
   '/modules/format.js',
   '/modules/pending-sign-in.js',
   '/modules/platform.js',
@@ -34,6 +36,7 @@ export const SHELL_ASSETS = Object.freeze([
   '/modules/ui-app-bar.js',
   '/modules/ui-attachments.js',
   '/modules/ui-badges.js',
+  '/modules/ui-composer.js',
   '/modules/ui-copy-button.js',
   '/modules/ui-devices.js',
   '/modules/ui-addresses.js',
@@ -49,6 +52,7 @@ export const SHELL_ASSETS = Object.freeze([
   '/modules/ui-settings.js',
   '/modules/ui-shared-file.js',
   '/modules/ui-sign-in.js',
+  '/modules/ui-thread.js',
   '/modules/ui-toast.js',
 ]);
 

@@ -2,16 +2,17 @@
 
 import { paths } from './router.js';
 
-const INNER = new Set(['message', 'settings', 'add-address', 'install', 'not-found', 'shared', 'share-failed']);
+const INNER = new Set(['message', 'compose', 'settings', 'add-address', 'install', 'not-found', 'shared', 'share-failed']);
 
-/** @param {{name: string}} route @param {boolean} signedIn */
+/** @param {{name: string, params?: object}} route @param {boolean} signedIn */
 export function updateAppBar(route, signedIn) {
   const back = document.getElementById('back');
   const settings = document.getElementById('settings-link');
   const inner = INNER.has(route.name);
   back.hidden = !inner;
   const toSettings = route.name === 'add-address' || route.name === 'install';
-  back.setAttribute('href', toSettings ? paths.settings() : paths.inbox());
-  back.setAttribute('aria-label', toSettings ? 'Back to settings' : 'Back to the inbox');
+  const toMessage = route.name === 'compose';
+  back.setAttribute('href', toSettings ? paths.settings() : toMessage ? paths.message(route.params.id) : paths.inbox());
+  back.setAttribute('aria-label', toSettings ? 'Back to settings' : toMessage ? 'Back to the message' : 'Back to the inbox');
   settings.hidden = !signedIn || route.name === 'settings' || route.name === 'sign-in';
 }

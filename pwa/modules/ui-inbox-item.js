@@ -1,4 +1,5 @@
-// One row of the inbox: sender, date, subject, template, expiry; unread in bold with a dot.
+// One row of the inbox (one conversation): sender, date, subject, how many messages, template, expiry;
+// unread in bold with a dot.
 
 import { h, srOnly } from './dom.js';
 import { formatFullDate, formatRelativeDate, toDate } from './format.js';
@@ -16,7 +17,11 @@ export function renderInboxItem(message, { now, locale }) {
       { class: 'inbox-link', href: paths.message(message.id), 'data-testid': 'inbox-item', 'data-id': message.id, 'data-unread': String(unread) },
       h('span', { class: 'unread-dot', 'aria-hidden': 'true' }),
       unread ? srOnly('Unread: ') : null,
-      h('span', { class: 'inbox-from' }, message.fromName || message.from || 'Unknown sender'),
+      h('span', { class: 'inbox-from' }, message.fromName || message.from || 'Unknown sender',
+        message.threadCount > 1
+          ? h('span', { class: 'thread-count', 'data-testid': 'thread-count' }, srOnly(', conversation of '), String(message.threadCount),
+              srOnly(' messages'))
+          : null),
       date
         ? h('time', { class: 'inbox-date', datetime: date.toISOString(), title: formatFullDate(date, locale) }, formatRelativeDate(date, now, locale))
         : h('span', { class: 'inbox-date' }),

@@ -1,6 +1,7 @@
 // The inbox: every message for every verified address, newest first; refresh, pull to refresh, open a
 // file, and an empty state that explains the three ways a message gets here.
 
+import { groupByThread } from './conversation.js';
 import { busy, h, icon, screenHeading, skeleton } from './dom.js';
 import { friendly } from './problems.js';
 import { paths } from './router.js';
@@ -71,7 +72,7 @@ export function renderInbox(ctx) {
       messages.length === 0
         ? renderEmpty(ctx, openFile)
         : h('ul', { class: 'inbox-list', 'aria-label': 'Messages', 'data-testid': 'inbox-list' },
-            messages.map((message) => renderInboxItem(message, { now, locale: ctx.locale }))),
+            groupByThread(messages).map((message) => renderInboxItem(message, { now, locale: ctx.locale }))),
     );
     setAppBadge(messages.filter((m) => m.unread === true).length);
   }

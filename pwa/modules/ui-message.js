@@ -4,10 +4,12 @@
 import { h, icon, screenHeading, skeleton, srOnly } from './dom.js';
 import { formatFullDate, toDate } from './format.js';
 import { describeRights } from './rights.js';
+import { paths } from './router.js';
 import { renderAttachments } from './ui-attachments.js';
 import { expiryBadge, templateBadge } from './ui-badges.js';
 import { renderErrorScreen } from './ui-error-screen.js';
 import { renderMessageBody } from './ui-message-body.js';
+import { renderThread } from './ui-thread.js';
 
 function addressLine(label, values) {
   const list = (Array.isArray(values) ? values : []).filter((v) => typeof v === 'string' && v);
@@ -29,6 +31,21 @@ function renderRights(message, rights) {
               : 'Please respect what the sender allows.')
         : null),
   );
+}
+
+/** Reply, Reply all and Forward, each only when the message's rights allow it. */
+function renderActions(message) {
+  const rights = new Set(Array.isArray(message.rights) ? message.rights : []);
+  const parties = new Set([message.from, ...(Array.isArray(message.to) ? message.to : [])].filter(Boolean));
+  const links = [
+    rights.has('reply') ? h('a', { class: 'button primary', href: paths.compose(message.id, 'reply'), 'data-testid': 'reply' }, 'Reply') : null,
+    rights.has('reply-all') && parties.size > 2
+      ? h('a', { class: 'button secondary', href: paths.compose(message.id, 'reply-all'), 'data-testid': 'reply-all' }, 'Reply all')
+      : null,
+    rights.has('forward') ? h('a', { class: 'button secondary', href: paths.compose(message.id, 'forward'), 'data-testid': 'forward' }, 'Forward') : null,
+  ].filter(Boolean);
+  if (links.length === 0) return null;
+  return h('nav', { class: 'message-actions', 'aria-label': 'Answer', 'data-testid': 'message-actions' }, links);
 }
 
 function renderLoaded(ctx, message) {
@@ -53,7 +70,8 @@ function renderLoaded(ctx, message) {
         addressLine('Cc', message.cc),
         date ? [h('dt', {}, 'Date'), h('dd', {}, h('time', { datetime: date.toISOString() }, formatFullDate(date, ctx.locale)))] : null),
       h('p', { class: 'badges' }, templateBadge(message.template), expiryBadge(message.expiresAt, new Date(), ctx.locale)),
-      renderRights(message, rights)),
+      renderRights(message, rights),
+      renderActions(message)),
     blocked > 0
       ? h('p', { class: 'notice', 'data-testid': 'remote-images-notice' },
           blocked === 1 ? '1 remote image was blocked' : `${blocked} remote images were blocked`,
@@ -61,6 +79,7 @@ function renderLoaded(ctx, message) {
       : null,
     renderMessageBody(message, rights),
     renderAttachments(message, { canSave: rights.canSave, locale: ctx.locale, url: ctx.api.attachmentUrl }),
+    renderThread(ctx, message.id),
   );
 }
 

@@ -20,6 +20,7 @@ from mailseal.api.controllers.dev_outbox import DevOutboxController
 from mailseal.api.controllers.health import HealthController
 from mailseal.api.controllers.me import MeController
 from mailseal.api.controllers.messages import MessagesController
+from mailseal.api.controllers.replies import RepliesController
 from mailseal.api.controllers.share_target import ShareTargetController
 from mailseal.api.headers import security_headers_middleware
 from mailseal.api.problems import http_error_handler, internal_error_handler, mailseal_error_handler
@@ -54,6 +55,7 @@ def create_app(
         AuthController,
         MeController,
         MessagesController,
+        RepliesController,
         ShareTargetController,
         HealthController,
         AssetController,

@@ -85,7 +85,8 @@ async def list_inbox(
         f"SELECT i.message_id, MAX(i.added_at) AS added_at, MIN(i.via) AS via,"
         f" MAX(i.read_at IS NULL) AS unread, e.thread_id"
         f" FROM inbox i JOIN envelopes e ON e.message_id = i.message_id"
-        f" WHERE i.address IN ({marks}) GROUP BY i.message_id ORDER BY added_at DESC LIMIT ?",
+        f" WHERE i.address IN ({marks}) GROUP BY i.message_id"
+        f" ORDER BY added_at DESC, MAX(i.rowid) DESC LIMIT ?",  # rowid: arrival order within one second
         (*[a.lower() for a in identity.addresses], limit),
     )
     items = []
@@ -129,6 +130,15 @@ def group_by_thread(rows: Sequence[aiosqlite.Row]) -> list[aiosqlite.Row]:
     for row in rows:
         threads.setdefault(row["thread_id"], []).append(row)
     return [row for group in threads.values() for row in group]
+
+
+async def summary_of(deps: MessageDeps, message_id: str, identity: Identity, cache: SummaryCache) -> Summary:
+    """A message's summary from the memory cache, else from its index (an unwrap, audited as "list")."""
+    summary = cache.get(message_id)
+    if summary is None:
+        summary = await _summary(deps, message_id, identity)
+        cache.put(message_id, summary)
+    return summary
 
 
 async def _summary(deps: MessageDeps, message_id: str, identity: Identity) -> Summary:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -47,6 +48,8 @@ from mailseal.messages.reply_mail import (
 )
 from mailseal.rules import BUILTIN_TEMPLATES, Template
 
+log = logging.getLogger("mailseal.messages.reply")
+
 MAX_FILES: Final = 10
 Kind = Literal["reply", "reply-all", "forward"]
 
@@ -75,6 +78,8 @@ class Recipients(msgspec.Struct, frozen=True, rename="camel"):
     subject: str
     max_files: int
     max_bytes: int
+    template: str = ""
+    rights: tuple[str, ...] = ()
 
 
 @dataclass
@@ -130,7 +135,8 @@ async def preview(deps: MessageDeps, delivery: Delivery, message_id: str, identi
         subject = forward_subject(original_subject)
     else:
         to, subject = answer_recipients(record, identity, kind), reply_subject(original_subject)
-    return Recipients(to=to, subject=subject, max_files=MAX_FILES, max_bytes=delivery.max_upload_bytes)
+    return Recipients(to=to, subject=subject, max_files=MAX_FILES, max_bytes=delivery.max_upload_bytes,
+                      template=record.template, rights=record.rights)
 
 
 async def send_reply(
@@ -265,4 +271,6 @@ async def _seal_and_send(
         branding=branding_for(template, delivery.settings.org_name), template_name=original.template,
         sender=replier, sender_display=replier, subject=subject, expires_at=original.expires_at,
     )
+    log.info("%s: sealed %s in thread %s with template %r; %d wrapper mail(s) queued",
+             via, sealed.message_id, thread_id, original.template, mails)
     return Sent(id=sealed.message_id, thread_id=thread_id, to=recipients, subject=subject, mails=mails)

@@ -185,7 +185,8 @@ def compose_message(
                             cte="base64", params={"charset": "utf-8"})
     names = []
     for file in files:
-        name = render.safe_filename(file.filename)
+        # Twice: a name that starts ". x" comes out " x" once, and a leading space does not survive a header.
+        name = render.safe_filename(render.safe_filename(file.filename))
         maintype, subtype = _media_type(file.content_type)
         msg.add_attachment(file.data, maintype=maintype, subtype=subtype, filename=name)
         names.append(name)

@@ -12,8 +12,7 @@ import msgspec
 from mailseal.errors import MailsealError, NotFound
 from mailseal.keys import Identity
 from mailseal.messages.deps import MessageDeps
-from mailseal.messages.inbox import Summary, SummaryCache
-from mailseal.messages.open import open_envelope
+from mailseal.messages.inbox import SummaryCache, summary_of
 
 MAX_THREAD_MESSAGES = 200
 
@@ -47,7 +46,7 @@ async def thread_of(deps: MessageDeps, message_id: str, identity: Identity, cach
     for item in rows:
         try:
             record = await deps.keys.check(item["message_id"], identity)
-            summary = await _summary(deps, item["message_id"], identity, cache)
+            summary = await summary_of(deps, item["message_id"], identity, cache)
         except MailsealError:
             continue
         messages.append(
@@ -59,13 +58,3 @@ async def thread_of(deps: MessageDeps, message_id: str, identity: Identity, cach
         message if message.in_reply_to in shown else msgspec.structs.replace(message, in_reply_to=None)
         for message in messages
     ))
-
-
-async def _summary(deps: MessageDeps, message_id: str, identity: Identity, cache: SummaryCache) -> Summary:
-    summary = cache.get(message_id)
-    if summary is None:
-        async with open_envelope(deps, message_id, identity, purpose="list") as opened:
-            index = opened.envelope.index
-            summary = Summary(subject=index.subject, from_=index.from_, date=index.date)
-        cache.put(message_id, summary)
-    return summary

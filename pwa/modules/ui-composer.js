@@ -1,0 +1,255 @@
+// The composer: reply, reply to all or forward, sealed like the original. The server chooses the recipients
+// (shown before sending); the person writes text, attaches files from the phone (with upload progress), and
+// the text is kept as a draft on this device until it is sent. Nothing decrypted is ever stored.
+
+import { clearDraft, loadDraft, saveDraft } from './drafts.js';
+import { busy, h, icon, screenHeading, skeleton } from './dom.js';
+import { formatSize } from './format.js';
+import { friendly } from './problems.js';
+import { paths } from './router.js';
+import { templateBadge } from './ui-badges.js';
+import { renderErrorScreen } from './ui-error-screen.js';
+
+const HEADINGS = { reply: 'Reply', 'reply-all': 'Reply to all', forward: 'Forward' };
+const SAVE_AFTER_MS = 400;
+const DEFAULT_LIMITS = { maxFiles: 10, maxBytes: 30 * 1024 * 1024 };
+
+/** Words for a failed send; the draft is kept either way. */
+function failureWords(error) {
+  const words = friendly(error);
+  if (words.code === 'input.too-large') {
+    return { heading: 'The attachments are too large', text: words.note || 'Remove a file and try again.' };
+  }
+  if (words.code === 'input.invalid' || words.code === 'input.invalid-address') {
+    return { heading: words.heading, text: words.note || words.text };
+  }
+  return { heading: words.heading, text: [words.text, words.note].filter(Boolean).join(' ') };
+}
+
+/** Keep the send bar above the on-screen keyboard where the browser only shrinks the visual viewport. */
+function followKeyboard(element, signal) {
+  const viewport = globalThis.visualViewport;
+  if (!viewport) return;
+  const update = () => {
+    const covered = Math.max(0, globalThis.innerHeight - viewport.height - viewport.offsetTop);
+    element.style.setProperty('--keyboard', `${Math.round(covered)}px`);
+  };
+  viewport.addEventListener('resize', update, { signal });
+  viewport.addEventListener('scroll', update, { signal });
+  update();
+}
+
+function renderSent(ctx, { id, mode }, sent) {
+  const to = Array.isArray(sent?.to) ? sent.to : [];
+  return h(
+    'section',
+    { class: 'screen sent', 'data-testid': 'sent', 'data-id': sent?.id ?? '' },
+    h('div', { class: 'sent-mark', 'aria-hidden': 'true' }, icon('lock')),
+    screenHeading('Sealed and sent'),
+    h('p', { class: 'lead' },
+      mode === 'forward' ? 'Your forward was sealed and sent to ' : 'Your reply was sealed and sent to ',
+      h('strong', { 'data-testid': 'sent-to' }, to.join(', ') || 'the conversation'), '.'),
+    h('p', { class: 'help' }, 'It carries the same protection as the original message. Only these people can open it.'),
+    h('div', { class: 'stack' },
+      h('a', { class: 'button primary wide', href: paths.message(id), 'data-testid': 'back-to-message' }, 'Back to the message'),
+      sent?.id ? h('a', { class: 'button secondary wide', href: paths.message(sent.id) }, 'Open what you sent') : null,
+      h('a', { class: 'button secondary wide', href: paths.inbox() }, 'Inbox')),
+  );
+}
+
+function renderForm(ctx, params, preview) {
+  const { id, mode } = params;
+  const limits = {
+    maxFiles: Number.isInteger(preview?.maxFiles) ? preview.maxFiles : DEFAULT_LIMITS.maxFiles,
+    maxBytes: Number.isInteger(preview?.maxBytes) ? preview.maxBytes : DEFAULT_LIMITS.maxBytes,
+  };
+  const recipients = (Array.isArray(preview?.to) ? preview.to : []).filter((v) => typeof v === 'string');
+  let files = [];
+  let saveTimer = 0;
+  let sending = false;
+  let finished = false;
+
+  const body = h('textarea', {
+    id: 'reply-body', class: 'field composer-text', rows: 6, 'data-testid': 'reply-body',
+    autocapitalize: 'sentences', spellcheck: 'true', enterkeyhint: 'enter', 'aria-describedby': 'draft-status',
+    placeholder: mode === 'forward' ? 'Add a note (optional)' : 'Write your reply',
+  });
+  const to = mode === 'forward'
+    ? h('input', { id: 'forward-to', class: 'field', type: 'email', inputmode: 'email', autocomplete: 'email',
+        autocapitalize: 'off', spellcheck: 'false', enterkeyhint: 'next', required: true, 'data-testid': 'forward-to' })
+    : null;
+  const draftStatus = h('p', { id: 'draft-status', class: 'help draft-status', role: 'status', 'data-testid': 'draft-status' });
+  const picker = h('input', { type: 'file', id: 'reply-files', multiple: true, hidden: true, 'aria-label': 'Files to attach' });
+  const fileList = h('ul', { class: 'composer-files', 'data-testid': 'composer-files', 'aria-label': 'Attached files' });
+  const attach = h('button', { type: 'button', class: 'button secondary', 'data-testid': 'attach' }, icon('file'), 'Attach files');
+  const alert = h('div', { class: 'alert', role: 'alert', 'data-testid': 'composer-error', hidden: true });
+  const bar = h('progress', { max: '100', value: '0', 'aria-labelledby': 'upload-label' });
+  const barLabel = h('span', { id: 'upload-label' }, 'Uploading…');
+  const progress = h('div', { class: 'upload-progress', 'data-testid': 'upload-progress', hidden: true }, barLabel, bar);
+  const send = h('button', { type: 'submit', class: 'button primary send', 'data-testid': 'send' },
+    icon('lock'), mode === 'forward' ? 'Seal and forward' : 'Seal and send');
+  const actions = h('div', { class: 'composer-actions' },
+    h('a', { class: 'button link', href: paths.message(id), 'data-testid': 'cancel' }, 'Cancel'), send);
+
+  const restored = loadDraft(ctx.storage, id);
+  if (restored) {
+    body.value = restored.text;
+    draftStatus.textContent = 'Draft restored from this device.';
+  }
+
+  function keepDraft() {
+    clearTimeout(saveTimer);
+    if (finished) return;
+    const kept = saveDraft(ctx.storage, id, body.value);
+    draftStatus.textContent = kept ? 'Draft saved on this device.' : '';
+  }
+
+  function showFiles() {
+    const total = files.reduce((sum, file) => sum + file.size, 0);
+    fileList.replaceChildren(...files.map((file, index) =>
+      h('li', { class: 'composer-file', 'data-testid': 'composer-file' },
+        h('span', { class: 'composer-file-name' }, file.name || 'attachment'),
+        h('span', { class: 'muted' }, formatSize(file.size, ctx.locale)),
+        h('button', { type: 'button', class: 'icon-button remove', 'aria-label': `Remove ${file.name || 'attachment'}`,
+          onclick: () => { files = files.filter((_, i) => i !== index); showFiles(); } }, '×'))));
+    fileList.hidden = files.length === 0;
+    attach.disabled = files.length >= limits.maxFiles;
+    return total;
+  }
+
+  function showError(words) {
+    alert.replaceChildren(h('strong', {}, `${words.heading}. `), words.text);
+    alert.hidden = false;
+  }
+
+  picker.addEventListener('change', () => {
+    const chosen = [...(picker.files ?? [])];
+    picker.value = '';
+    alert.hidden = true;
+    const next = [...files, ...chosen];
+    if (next.length > limits.maxFiles) {
+      showError({ heading: 'Too many files', text: `You can attach up to ${limits.maxFiles} files.` });
+      return;
+    }
+    if (next.reduce((sum, file) => sum + file.size, 0) > limits.maxBytes) {
+      showError({ heading: 'The attachments are too large', text: `Together they can be up to ${formatSize(limits.maxBytes, ctx.locale)}.` });
+      return;
+    }
+    files = next;
+    showFiles();
+  });
+  attach.addEventListener('click', () => picker.click());
+  body.addEventListener('input', () => {
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(keepDraft, SAVE_AFTER_MS);
+  });
+  body.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) form.requestSubmit();
+  });
+  // A phone may kill a backgrounded app: keep what was typed the moment the page is hidden.
+  addEventListener('pagehide', keepDraft, { signal: ctx.signal });
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') keepDraft(); }, { signal: ctx.signal });
+  ctx.signal.addEventListener('abort', keepDraft, { once: true });
+
+  async function submit(event) {
+    event.preventDefault();
+    if (sending) return;
+    alert.hidden = true;
+    if (mode !== 'forward' && body.value.trim() === '' && files.length === 0) {
+      showError({ heading: 'Nothing to send', text: 'Write a reply or attach a file.' });
+      body.focus();
+      return;
+    }
+    if (to && !to.checkValidity()) {
+      showError({ heading: 'That address does not look right', text: 'Check the e-mail address, for example name@example.org.' });
+      to.focus();
+      return;
+    }
+    keepDraft();
+    sending = true;
+    const done = busy(send, 'Sealing…');
+    const hasFiles = files.length > 0;
+    progress.hidden = !hasFiles;
+    bar.value = 0;
+    barLabel.textContent = 'Uploading…';
+    const onProgress = (loaded, total) => {
+      const percent = total > 0 ? Math.floor((loaded / total) * 100) : 0;
+      bar.value = percent;
+      barLabel.textContent = percent >= 100 ? 'Sealing…' : `Uploading ${percent}%`;
+    };
+    try {
+      const options = { signal: ctx.signal, onProgress };
+      const sent = mode === 'forward'
+        ? await ctx.api.forward(id, { to: to.value.trim(), body: body.value, files }, options)
+        : await ctx.api.reply(id, { body: body.value, replyAll: mode === 'reply-all', files }, options);
+      finished = true;
+      clearDraft(ctx.storage, id);
+      ctx.toast(mode === 'forward' ? 'Sealed and forwarded.' : 'Sealed and sent.');
+      root.replaceWith(renderSent(ctx, params, sent));
+      ctx.focusHeading(document.getElementById('main'));
+    } catch (error) {
+      sending = false;
+      if (ctx.signal.aborted || error?.code === 'auth.required') return;
+      const words = failureWords(error);
+      const offline = error?.code === 'network' || error?.code === 'timeout';
+      showError({ heading: words.heading, text: offline
+        ? `${words.text} Your text is kept on this device; send it again when you are back online.`
+        : words.text });
+      alert.dataset.code = error?.code ?? 'server';
+    } finally {
+      done();
+      progress.hidden = true;
+    }
+  }
+
+  const form = h('form', { class: 'composer-form', novalidate: true, onsubmit: submit },
+    h('div', { class: 'recipients card', 'data-testid': 'composer-recipients' },
+      mode === 'forward'
+        ? [h('label', { class: 'label', for: 'forward-to' }, 'To'), to,
+           h('p', { class: 'help' }, 'This address becomes a recipient of a new sealed message. It can open it after verifying the address.')]
+        : [h('p', { class: 'label' }, 'To'),
+           h('ul', { class: 'recipient-list' }, recipients.map((address) => h('li', { 'data-testid': 'recipient' }, address))),
+           h('p', { class: 'help' }, 'Mailseal chose these from the conversation. No one else can be added.')]),
+    h('label', { class: 'label', for: 'reply-body' }, mode === 'forward' ? 'Note' : 'Message'),
+    body,
+    draftStatus,
+    h('div', { class: 'composer-attach' }, attach, picker),
+    fileList,
+    progress,
+    alert,
+    actions);
+  fileList.hidden = true;
+
+  const root = h(
+    'section',
+    { class: 'screen composer', 'data-testid': 'composer', 'data-mode': mode },
+    screenHeading(HEADINGS[mode] ?? 'Reply'),
+    preview?.subject ? h('p', { class: 'composer-subject', 'data-testid': 'composer-subject' }, preview.subject) : null,
+    h('p', { class: 'badges composer-protection' }, h('span', { class: 'help' }, 'Sealed like the original'),
+      templateBadge(preview?.template)),
+    form,
+  );
+  followKeyboard(root, ctx.signal);
+  return { root, focus: () => (to ?? body).focus({ preventScroll: true }) };
+}
+
+export function renderComposer(ctx) {
+  const params = { id: ctx.route.params.id, mode: ctx.route.params.mode ?? 'reply' };
+  const slot = h('div', { class: 'composer-slot' },
+    h('div', { class: 'screen', 'data-testid': 'composer-loading', 'aria-busy': 'true' }, skeleton(4)));
+
+  async function load() {
+    try {
+      const preview = await ctx.api.replyRecipients(params.id, params.mode, { signal: ctx.signal });
+      const { root, focus } = renderForm(ctx, params, preview);
+      slot.replaceChildren(root);
+      ctx.focusHeading(slot);
+      focus();
+    } catch (error) {
+      if (ctx.signal.aborted || error?.code === 'auth.required') return;
+      slot.replaceChildren(renderErrorScreen(ctx, error, { retry: load }));
+    }
+  }
+  load();
+  return slot;
+}
