@@ -21,7 +21,7 @@ from mailseal.mail import smtp_status as status
 from mailseal.mail.addresses import normalise_address
 from mailseal.mail.header_limits import DEFAULT_LIMITS, HeaderLimits, header_refusal
 from mailseal.mail.smtp_log import log_failure
-from mailseal.mail.smtp_session import NULL_SENDER, peer_address, sender_of
+from mailseal.mail.smtp_session import accept_sender, peer_address, sender_of
 
 log = logging.getLogger("mailseal.mail.inbound")
 
@@ -53,14 +53,7 @@ class InboundHandler:
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
     ) -> str:
-        if address != NULL_SENDER:
-            try:
-                normalise_address(address)
-            except InputError:
-                return status.BAD_SENDER
-        envelope.mail_from = address
-        envelope.mail_options.extend(mail_options)
-        return status.SENDER_OK
+        return accept_sender(envelope, address, mail_options)
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]

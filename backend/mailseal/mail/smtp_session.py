@@ -7,6 +7,10 @@ from typing import Any, Final
 
 from aiosmtpd.smtp import Envelope, Session
 
+from mailseal.errors import InputError
+from mailseal.mail import smtp_status as status
+from mailseal.mail.addresses import normalise_address
+
 NULL_SENDER: Final = "<>"  # how aiosmtpd hands us `MAIL FROM:<>` (a bounce); kept non-empty so RCPT may follow
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -37,3 +41,15 @@ def sender_of(envelope: Envelope) -> str:
     """The envelope sender, '' for the null sender."""
     sender = envelope.mail_from or ""
     return "" if sender == NULL_SENDER else sender
+
+
+def accept_sender(envelope: Envelope, address: str, mail_options: list[str]) -> str:
+    """MAIL FROM for both listeners: a sane address or the null sender; the reply status to send."""
+    if address != NULL_SENDER:
+        try:
+            normalise_address(address)
+        except InputError:
+            return status.BAD_SENDER
+    envelope.mail_from = address
+    envelope.mail_options.extend(mail_options)
+    return status.SENDER_OK
