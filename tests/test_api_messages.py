@@ -54,6 +54,16 @@ async def test_share_list_open_and_download(tmp_path: Path) -> None:
         assert "filename*=UTF-8''report.pdf" in download.headers["content-disposition"]
         assert (await app.http.get("/api/messages")).json()["messages"][0]["unread"] is False
 
+        # Opening a read message again keeps it read, as it was, and is audited like the first open.
+        instance = app.services.instance
+        query = "SELECT read_at FROM inbox WHERE message_id = ?"
+        read_at = (await instance.messages.db.fetch_one(query, (sealed.message_id,)))["read_at"]
+        assert read_at is not None
+        assert (await app.http.get(f"/api/messages/{sealed.message_id}")).status_code == 200
+        assert (await instance.messages.db.fetch_one(query, (sealed.message_id,)))["read_at"] == read_at
+        opens = [e for e in await instance.keys.audit(sealed.message_id) if e.action == "open"]
+        assert [e.detail for e in opens] == ["as=bob@gmail.com", "as=bob@gmail.com"]
+
 
 async def test_not_a_recipient(tmp_path: Path) -> None:
     async with running_app(tmp_path) as app:

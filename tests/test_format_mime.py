@@ -335,6 +335,26 @@ def test_line_reader_finds_lines_by_their_start_across_blocks() -> None:
         assert reader.offset == 0
 
 
+def test_line_reader_passes_prefixes_inside_lines() -> None:
+    # The prefix is searched alone and the byte before it checked: hits inside a line, at a block edge
+    # or at the very start must be told apart from hits after LF, CR and CRLF.
+    data = b"--xa--x--x\r\n--x--x\r--y\n--x\r\r\n--y--x\n\n--xx--y" + b"q--x" * 40 + b"\r--x\n-"
+    prefixes = (b"--x", b"--y")
+    expected = [
+        (i, 2 if data[i - 1] == 0x0A and data[i - 2] == 0x0D else 1)
+        for i in range(1, len(data))
+        if data[i - 1] in b"\r\n" and data.startswith(prefixes, i)
+    ]
+    for block in (1, 2, 3, 4, 5, 7, 64):
+        reader = LineReader(io.BytesIO(data), block_size=block)
+        found = []
+        while reader.skip_to_line_starting(LineStarts.of(prefixes), at_line_start=False):
+            found.append((reader.offset, reader.last_eol_len))
+            reader.step_into_line()
+        assert found == expected
+        assert reader.offset == len(data)
+
+
 def test_lines_that_only_look_like_delimiters() -> None:
     noise = b"--bx\n--b-\n--b --\n--\n--c\n" * 2000
     data = b'Content-Type: multipart/mixed; boundary="b"\n\n--b\n\n' + noise + b"--b \n--b\t\n\nlast\n--b--\n"

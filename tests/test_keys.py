@@ -98,6 +98,27 @@ async def test_recipient_and_sender_may_open_others_may_not(service) -> None:
     assert actions == [("seal", "ok"), ("open", "ok"), ("open", "ok"), ("refuse", "policy.not-recipient")]
 
 
+async def test_unwrap_of_a_loaded_row_decides_and_audits_the_same(service) -> None:
+    keys, clock = service
+    await _seal(keys)
+    loaded = await keys.load("m" * 26)
+    assert "wrapped_key=<hidden>" in repr(loaded)
+    opened = await keys.unwrap("m" * 26, Identity(("bob@gmail.com",)), loaded=loaded)
+    assert opened.key == CONTENT_KEY and opened.opened_as == "bob@gmail.com"
+    with pytest.raises(NotARecipient):
+        await keys.unwrap("m" * 26, Identity(("mallory@evil.test",)), purpose="list", loaded=loaded)
+    with pytest.raises(ValueError):
+        await keys.unwrap("z" * 26, Identity(("bob@gmail.com",)), loaded=loaded)
+    # A row read before a revocation is not trusted once it is more than a moment old: read again.
+    await keys.revoke("m" * 26, actor="admin")
+    clock.now += 2
+    with pytest.raises(MessageRevoked):
+        await keys.unwrap("m" * 26, Identity(("bob@gmail.com",)), loaded=loaded)
+    actions = [(e.action, e.outcome, e.detail) for e in await keys.audit("m" * 26)]
+    assert actions[1:3] == [("open", "ok", "as=bob@gmail.com"), ("refuse", "policy.not-recipient", "list")]
+    assert actions[-1][:2] == ("refuse", "policy.revoked")
+
+
 async def test_old_messages_open_after_rotation(service) -> None:
     keys, _ = service
     await _seal(keys)

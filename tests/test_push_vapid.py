@@ -10,7 +10,7 @@ import pytest
 
 from mailseal.errors import ConfigError
 from mailseal.push import PushConfig, load_or_create_vapid, validate_contact
-from mailseal.push.vapid import TOKEN_LIFETIME_SECONDS
+from mailseal.push.vapid import TOKEN_LIFETIME_SECONDS, AuthorizationCache
 from support.push_service import VapidError, b64d, verify_vapid
 
 NOW = 1_800_000_000
@@ -64,6 +64,25 @@ def test_token_claims(tmp_path: Path) -> None:
     other = load_or_create_vapid(tmp_path / "other")
     with pytest.raises(VapidError):
         verify_vapid(header, audience="https://fcm.googleapis.com", expected_key=other.application_server_key, now=NOW)
+
+
+def test_token_is_reused_per_origin_for_half_its_lifetime(tmp_path: Path) -> None:
+    keys = load_or_create_vapid(tmp_path)
+    cache = AuthorizationCache(keys, "mailto:admin@example.org")
+    fcm, apple = "https://fcm.googleapis.com", "https://web.push.apple.com"
+    half = TOKEN_LIFETIME_SECONDS // 2
+    first = cache.header(fcm, NOW)
+    assert cache.header(fcm, NOW + half - 1) == first
+    # Still valid, with half its lifetime left, at its last reuse.
+    verify_vapid(first, audience=fcm, expected_key=keys.application_server_key, now=NOW + half - 1)
+    other = cache.header(apple, NOW + 10)
+    assert verify_vapid(other, audience=apple, expected_key=keys.application_server_key, now=NOW + 10)["aud"] == apple
+    renewed = cache.header(fcm, NOW + half)
+    assert renewed != first
+    claims = verify_vapid(renewed, audience=fcm, expected_key=keys.application_server_key, now=NOW + half)
+    assert claims["exp"] == NOW + half + TOKEN_LIFETIME_SECONDS
+    # A clock that went back gets a new token rather than one issued "in the future".
+    assert cache.header(fcm, NOW) != renewed
 
 
 @pytest.mark.parametrize(

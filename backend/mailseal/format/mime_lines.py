@@ -24,16 +24,20 @@ class Line(NamedTuple):
 
 
 class LineStarts(NamedTuple):
-    """What `skip_to_line_starting` looks for, prepared once: the prefixes, each after LF or CR."""
+    """What `skip_to_line_starting` looks for, prepared once: the prefixes, each after LF or CR.
+
+    Each prefix is searched alone and the byte before it checked: one search per block instead of one
+    per line end. `after_eol` (the prefix after LF, after CR) is the fallback when a prefix turns up
+    inside a line, so text full of such near misses costs no more than searching for them directly."""
 
     prefixes: tuple[bytes, ...]
-    patterns: tuple[bytes, ...]
-    keep: int  # a pattern may straddle the end of the buffer: keep this many bytes
+    after_eol: tuple[tuple[bytes, bytes], ...]
+    keep: int  # a line end and its prefix may straddle the end of the buffer: keep this many bytes
 
     @classmethod
     def of(cls, prefixes: tuple[bytes, ...]) -> LineStarts:
-        patterns = tuple(eol + prefix for prefix in prefixes for eol in (b"\n", b"\r"))
-        return cls(prefixes, patterns, max(map(len, patterns)))
+        after_eol = tuple((b"\n" + prefix, b"\r" + prefix) for prefix in prefixes)
+        return cls(prefixes, after_eol, max(len(prefix) + 1 for prefix in prefixes))
 
 
 def first_line(data: bytes) -> tuple[bytes, bool]:
@@ -157,11 +161,11 @@ class LineReader:
         (not before LF) and CRLF are found by searching for the prefix after LF or CR."""
         if at_line_start and self.starts_with(starts.prefixes):
             return True
-        patterns, keep = starts.patterns, starts.keep
+        keep = starts.keep
         floor = self.offset  # the line end before this offset was already counted in last_eol_len
         search = self._pos
         while True:
-            hit = self._find_first(patterns, search)
+            hit = self._find_line_end_before(starts, search)
             if hit >= 0:
                 crlf = self._buf[hit] == _LF and self._base + hit - 1 >= floor and self._buf[hit - 1] == _CR
                 self.last_eol_len = 2 if crlf else 1
@@ -200,6 +204,22 @@ class LineReader:
         while self._fill():
             pass
         self._pos = len(self._buf)
+
+    def _find_line_end_before(self, starts: LineStarts, start: int) -> int:
+        """The first position at or after `start` of a line end (LF or CR) followed by one of the
+        prefixes, or -1."""
+        best = -1
+        buf = self._buf
+        for prefix, after_eol in zip(starts.prefixes, starts.after_eol, strict=True):
+            hit = self._find_first((prefix,), start + 1)
+            if hit >= 0:
+                if buf[hit - 1] == _LF or buf[hit - 1] == _CR:
+                    hit -= 1
+                else:  # the prefix inside a line: look for it after a line end instead
+                    hit = self._find_first(after_eol, start)
+            if hit >= 0 and (best < 0 or hit < best):
+                best = hit
+        return best
 
     def _find_first(self, patterns: tuple[bytes, ...], start: int) -> int:
         """The first position at or after `start` where one of `patterns` occurs, or -1."""

@@ -6,6 +6,6 @@ verified identity; every seal, open, refusal, revocation and expiry is written t
 
 from mailseal.keys.policy import Identity
 from mailseal.keys.ring import KeyRing
-from mailseal.keys.service import AuditEntry, ContentKey, KeyService, SealRecord
+from mailseal.keys.service import AuditEntry, ContentKey, KeyService, LoadedSeal, SealRecord
 
-__all__ = ["AuditEntry", "ContentKey", "Identity", "KeyRing", "KeyService", "SealRecord"]
+__all__ = ["AuditEntry", "ContentKey", "Identity", "KeyRing", "KeyService", "LoadedSeal", "SealRecord"]

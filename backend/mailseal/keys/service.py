@@ -15,6 +15,9 @@ from mailseal.keys.ring import KeyRing
 from mailseal.keys.wrap import unwrap_content_key, wrap_content_key
 from mailseal.storage import Database
 
+# How old a row passed to `unwrap` may be before it is read again: an open reads and decides at once.
+MAX_LOADED_AGE = 1.0
+
 
 class ContentKey(msgspec.Struct, frozen=True):
     """An unwrapped content key, handed out only after the policy decision. Never stored or logged."""
@@ -51,6 +54,18 @@ class SealRecord(msgspec.Struct, frozen=True):
             revoked_at=self.revoked_at,
             destroyed=self.destroyed,
         )
+
+
+class LoadedSeal(msgspec.Struct, frozen=True):
+    """A seal record read together with its wrapped content key (None once destroyed), so that an open
+    reads the row once. The wrapped key is useless without the organisation key; still never shown."""
+
+    record: SealRecord
+    wrapped_key: bytes | None
+    loaded_at: float
+
+    def __repr__(self) -> str:
+        return f"LoadedSeal(record={self.record!r}, wrapped_key=<hidden>)"
 
 
 class AuditEntry(msgspec.Struct, frozen=True):
@@ -155,10 +170,14 @@ class KeyService:
         )
 
     async def record(self, message_id: str) -> SealRecord:
+        return (await self.load(message_id)).record
+
+    async def load(self, message_id: str) -> LoadedSeal:
+        """The seal record and its wrapped key in one read; pass it to `unwrap` to avoid reading again."""
         row = await self.db.fetch_one("SELECT * FROM seals WHERE message_id = ?", (message_id,))
         if row is None:
             raise UnknownKey()
-        return _record(row)
+        return LoadedSeal(_record(row), row["wrapped_key"], self.clock())
 
     async def check(self, message_id: str, identity: Identity) -> SealRecord:
         """The policy decision without unwrapping (for listings); refusals are not audited here."""
@@ -166,11 +185,21 @@ class KeyService:
         decide(record.facts(), identity, self.clock())
         return record
 
-    async def unwrap(self, message_id: str, identity: Identity, *, purpose: str = "open") -> ContentKey:
-        """Decide, then unwrap; every outcome is audited. Expiry found here destroys the key."""
+    async def unwrap(
+        self, message_id: str, identity: Identity, *, purpose: str = "open", loaded: LoadedSeal | None = None
+    ) -> ContentKey:
+        """Decide, then unwrap; every outcome is audited. Expiry found here destroys the key.
+
+        `loaded` is the row as the caller just read it with `load`: the decision and the key then come
+        from that one read. Without it, or if it is older than `MAX_LOADED_AGE` seconds (a revocation
+        may have happened since), the row is read here."""
+        if loaded is not None and loaded.record.message_id != message_id:
+            raise ValueError("the loaded seal belongs to another message")
         now = self.clock()
         try:
-            record = await self.record(message_id)
+            if loaded is None or not 0 <= now - loaded.loaded_at <= MAX_LOADED_AGE:
+                loaded = await self.load(message_id)
+            record = loaded.record
             opened_as = decide(record.facts(), identity, now)
         except MailsealError as refusal:
             async with self.db.write() as conn:
@@ -181,13 +210,10 @@ class KeyService:
                 if isinstance(refusal, MessageExpired):
                     await self._destroy(conn, message_id, action="expire", actor="system", at=now)
             raise
-        row = await self.db.fetch_one(
-            "SELECT wrapped_key FROM seals WHERE message_id = ?", (message_id,)
-        )
-        if row is None or row["wrapped_key"] is None:
+        if loaded.wrapped_key is None:
             raise MessageExpired()
         key = unwrap_content_key(
-            self.ring.get(record.key_id).key, row["wrapped_key"], message_id=message_id, key_id=record.key_id
+            self.ring.get(record.key_id).key, loaded.wrapped_key, message_id=message_id, key_id=record.key_id
         )
         async with self.db.write() as conn:
             await write_audit(

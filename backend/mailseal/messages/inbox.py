@@ -148,6 +148,17 @@ async def _summary(deps: MessageDeps, message_id: str, identity: Identity) -> Su
 
 
 async def mark_read(deps: MessageDeps, message_id: str, addresses: Sequence[str]) -> None:
+    """Mark the message read for each address; a message already read takes no write transaction."""
+    lowered = list(dict.fromkeys(a.lower() for a in addresses))
+    if not lowered:
+        return
+    marks = ",".join("?" for _ in lowered)
+    unread = await deps.db.fetch_one(
+        f"SELECT 1 FROM inbox WHERE message_id = ? AND address IN ({marks}) AND read_at IS NULL LIMIT 1",
+        (message_id, *lowered),
+    )
+    if unread is None:
+        return
     async with deps.db.write() as conn:
         for address in addresses:
             await conn.execute(

@@ -32,10 +32,11 @@ async def open_envelope(
     deps: MessageDeps, message_id: str, identity: Identity, *, purpose: str = "open"
 ) -> AsyncIterator[OpenMessage]:
     """Decide, unwrap (audited), verify the header MAC and decrypt the index. Raises on any refusal."""
-    record = await deps.keys.record(message_id)
+    loaded = await deps.keys.load(message_id)
+    record = loaded.record
     if not deps.blobs.exists(message_id):
         raise NotFound("The protected message is not stored here")
-    key = await deps.keys.unwrap(message_id, identity, purpose=purpose)
+    key = await deps.keys.unwrap(message_id, identity, purpose=purpose, loaded=loaded)
     handle = deps.blobs.open(message_id)
     try:
         if not hmac.compare_digest(fmt.header_fingerprint(handle), record.header_fingerprint):

@@ -32,11 +32,14 @@ from .payload import Kind, build_payload, check_message_id, check_public_url, en
 from .push_subscription import parse_subscription
 from .sender import PushSender
 from .store import Subscription
-from .vapid import VapidKeys, validate_contact
+from .vapid import AuthorizationCache, VapidKeys, validate_contact
 
 log = logging.getLogger("mailseal.push")
 
 MAX_DEVICE_ID = 128
+# A delivery to a healthy subscription records its success at most this often: one write per push
+# would cost a durable commit each, for a timestamp that only needs to be roughly right.
+SUCCESS_WRITE_INTERVAL = 60
 _TRANSIENT_ERRORS = (TimeoutError, OSError, httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError)
 
 
@@ -88,6 +91,7 @@ class PushService:
         self._vapid = vapid
         self._config = config
         self._contact = validate_contact(config.contact, allow_local=config.allow_local_contact)
+        self._authorization = AuthorizationCache(vapid, self._contact)
         self._public_url = check_public_url(config.public_url)
         self._policy = EgressPolicy.with_services(
             config.services, allow_loopback=config.allow_loopback, loopback_hosts=config.loopback_hosts
@@ -243,7 +247,9 @@ class PushService:
                 outcome, retry_after = await self._attempt(subscription, payload, job)
             if outcome is _Outcome.DELIVERED:
                 self.stats.delivered += 1
-                await store.record_success(self._db, subscription_id, now=int(self._clock()))
+                now = int(self._clock())
+                if _success_worth_writing(subscription, now):
+                    await store.record_success(self._db, subscription_id, now=now)
                 return
             if outcome in (_Outcome.GONE, _Outcome.INVALID):
                 if outcome is _Outcome.GONE:
@@ -271,7 +277,7 @@ class PushService:
             log.warning("push: subscription %d has a refused endpoint: %s", subscription.id, exc.detail)
             return _Outcome.INVALID, None
         headers = [
-            ("Authorization", self._vapid.authorization(endpoint.origin, self._contact, now=self._clock())),
+            ("Authorization", self._authorization.header(endpoint.origin, self._clock())),
             ("TTL", str(self._config.ttl)),
             ("Urgency", "high"),
             ("Topic", topic(job.message_id)),
@@ -309,6 +315,12 @@ class PushService:
         if retry_after is not None:
             delay = max(delay, retry_after)
         return min(delay, config.retry_max_delay)
+
+
+def _success_worth_writing(subscription: Subscription, now: int) -> bool:
+    """Whether a success changes what is stored: failures to reset, or a stale (or future) timestamp."""
+    last = subscription.last_success_at
+    return subscription.failures > 0 or last is None or not 0 <= now - last < SUCCESS_WRITE_INTERVAL
 
 
 def _check_device_id(device_id: str) -> None:

@@ -61,6 +61,29 @@ class VapidKeys:
         return headers["Authorization"]
 
 
+class AuthorizationCache:
+    """Signed `Authorization` headers reused per push service origin for the first half of their
+    lifetime, so a fan-out to many devices signs once per origin instead of once per push. A reused
+    token still has at least half its lifetime (6 h) left when it is sent."""
+
+    MAX_ORIGINS = 64  # origins come from the configured push services; a bound all the same
+
+    def __init__(self, keys: VapidKeys, subject: str) -> None:
+        self._keys = keys
+        self._subject = subject
+        self._signed: dict[str, tuple[float, str]] = {}  # origin -> (signed at, header)
+
+    def header(self, audience: str, now: float) -> str:
+        cached = self._signed.get(audience)
+        if cached is not None and 0 <= now - cached[0] < TOKEN_LIFETIME_SECONDS / 2:
+            return cached[1]
+        header = self._keys.authorization(audience, self._subject, now=now)
+        if len(self._signed) >= self.MAX_ORIGINS:
+            self._signed.clear()
+        self._signed[audience] = (now, header)
+        return header
+
+
 def load_or_create_vapid(keys_dir: Path) -> VapidKeys:
     """Load `<keys_dir>/vapid.pem`, creating it (0600, folder 0700) on first start."""
     path = keys_dir / VAPID_FILE
