@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import axe_playwright_python as axe_python
 import pytest
 
 from support.browser import seal, sign_in
 from support.live_server import LiveServer
 from support.mailseal_app import simple_mail
 
-axe_python = pytest.importorskip("axe_playwright_python")
 AXE_JS = (Path(axe_python.__file__).parent / "axe.min.js").read_text()
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
