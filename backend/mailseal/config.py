@@ -74,9 +74,6 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
         return out
 
 
-SECRET_FIELDS = frozenset({"smtp_url"})
-
-
 def redact_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None:

@@ -177,32 +177,24 @@ class OutsideOrganisation(Condition):
         return False, f"every recipient is inside {org}"
 
 
-class ContainsCondition(Condition):
-    def __init__(self, kind: str, phrases: Sequence[Phrase]) -> None:
+class TextCondition(Condition):
+    """`*_contains` (phrases) and `*_matches` (patterns) on the subject or the body: any one may hit."""
+
+    def __init__(self, kind: str, searches: Sequence[Phrase | Regex]) -> None:
         self.kind = kind
-        self.phrases = tuple(phrases)
+        self.searches = tuple(searches)
 
     def test(self, ctx: Context) -> tuple[bool, str]:
         where = "subject" if self.kind.startswith("subject") else "body"
         text = ctx.subject if where == "subject" else ctx.body
-        for phrase in self.phrases:
-            if phrase.search(text):
-                return True, f"{where} contains '{phrase.source}'"
-        return False, f"{where} contains none of {_quoted(p.source for p in self.phrases)}"
-
-
-class MatchesCondition(Condition):
-    def __init__(self, kind: str, patterns: Sequence[Regex]) -> None:
-        self.kind = kind
-        self.patterns = tuple(patterns)
-
-    def test(self, ctx: Context) -> tuple[bool, str]:
-        where = "subject" if self.kind.startswith("subject") else "body"
-        text = ctx.subject if where == "subject" else ctx.body
-        for pattern in self.patterns:
-            if pattern.search(text):
-                return True, f"{where} matches pattern '{pattern.source}'"
-        return False, f"{where} matches none of the patterns {_quoted(p.source for p in self.patterns)}"
+        contains = self.kind.endswith("_contains")
+        for search in self.searches:
+            if search.search(text):
+                return True, f"{where} contains '{search.source}'" if contains else (
+                    f"{where} matches pattern '{search.source}'")
+        listed = _quoted(s.source for s in self.searches)
+        return False, f"{where} contains none of {listed}" if contains else (
+            f"{where} matches none of the patterns {listed}")
 
 
 class HeaderCondition(Condition):
@@ -306,9 +298,9 @@ def build_conditions(spec: ConditionsSpec) -> tuple[Condition, ...]:
             )
         out.append(OutsideOrganisation())
     if spec.subject_contains is not None:
-        out.append(ContainsCondition("subject_contains", _each("subject_contains", spec.subject_contains, Phrase)))
+        out.append(TextCondition("subject_contains", _each("subject_contains", spec.subject_contains, Phrase)))
     if spec.subject_matches is not None:
-        out.append(MatchesCondition("subject_matches", _each("subject_matches", spec.subject_matches, Regex)))
+        out.append(TextCondition("subject_matches", _each("subject_matches", spec.subject_matches, Regex)))
     if spec.header_matches is not None:
         out.extend(_headers(spec.header_matches))
     if spec.attachment_extensions is not None:
@@ -319,9 +311,9 @@ def build_conditions(spec: ConditionsSpec) -> tuple[Condition, ...]:
         except ValueError as exc:
             raise ConditionError("size_over", f"size_over: {exc}") from exc
     if spec.body_contains is not None:
-        out.append(ContainsCondition("body_contains", _each("body_contains", spec.body_contains, Phrase)))
+        out.append(TextCondition("body_contains", _each("body_contains", spec.body_contains, Phrase)))
     if spec.body_matches is not None:
-        out.append(MatchesCondition("body_matches", _each("body_matches", spec.body_matches, Regex)))
+        out.append(TextCondition("body_matches", _each("body_matches", spec.body_matches, Regex)))
     return tuple(out)
 
 
