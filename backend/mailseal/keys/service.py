@@ -92,6 +92,15 @@ class NewSeal(msgspec.Struct, frozen=True):
     header_fingerprint: bytes
 
 
+AUDIT_INSERT = "INSERT INTO audit (at, action, message_id, actor, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)"
+
+
+def audit_row(
+    *, at: float, action: str, message_id: str | None, actor: str, outcome: str = "ok", detail: str = ""
+) -> tuple[int, str, str | None, str, str, str]:
+    return (int(at), action, message_id, actor, outcome, detail[:500])
+
+
 async def write_audit(
     conn: aiosqlite.Connection,
     *,
@@ -103,8 +112,8 @@ async def write_audit(
     detail: str = "",
 ) -> None:
     await conn.execute(
-        "INSERT INTO audit (at, action, message_id, actor, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)",
-        (int(at), action, message_id, actor, outcome, detail[:500]),
+        AUDIT_INSERT,
+        audit_row(at=at, action=action, message_id=message_id, actor=actor, outcome=outcome, detail=detail),
     )
 
 
@@ -174,7 +183,7 @@ class KeyService:
 
     async def load(self, message_id: str) -> LoadedSeal:
         """The seal record and its wrapped key in one read; pass it to `unwrap` to avoid reading again."""
-        row = await self.db.fetch_one("SELECT * FROM seals WHERE message_id = ?", (message_id,))
+        row = self.db.lookup_one("SELECT * FROM seals WHERE message_id = ?", (message_id,))
         if row is None:
             raise UnknownKey()
         return LoadedSeal(_record(row), row["wrapped_key"], self.clock())
@@ -215,11 +224,13 @@ class KeyService:
         key = unwrap_content_key(
             self.ring.get(record.key_id).key, loaded.wrapped_key, message_id=message_id, key_id=record.key_id
         )
-        async with self.db.write() as conn:
-            await write_audit(
-                conn, at=now, action=purpose, message_id=message_id, actor=identity.audit_name,
-                detail=f"as={opened_as}",
-            )
+        # The audit row is durable before the key leaves this method.
+        await self.db.write_one(
+            AUDIT_INSERT,
+            audit_row(
+                at=now, action=purpose, message_id=message_id, actor=identity.audit_name, detail=f"as={opened_as}"
+            ),
+        )
         return ContentKey(message_id=message_id, key=key, opened_as=opened_as)
 
     async def revoke(self, message_id: str, *, actor: str) -> SealRecord:

@@ -1,6 +1,9 @@
 """The database: WAL mode, one write connection serialised by a lock, every write in `BEGIN IMMEDIATE`.
 
-Reads use their own connection so that a long read never waits on a write. `synchronous=FULL` makes a
+Reads use their own connection so that a long read never waits on a write. Point lookups by key on the
+request path (`lookup_one`, `lookup_all`) run on a third, read-only connection in the caller's thread:
+SQLite answers them in about 5 µs, while a trip to aiosqlite's thread costs about 45 µs of CPU. In WAL
+mode a reader never waits for the writer, so they do not stall the event loop. `synchronous=FULL` makes a
 committed write durable before we acknowledge anything (an SMTP 250, a 201) that depends on it.
 `secure_delete` overwrites deleted rows, so a destroyed content key does not linger in free pages.
 """
@@ -40,10 +43,13 @@ def migration_scripts() -> list[tuple[int, str]]:
 class Database:
     """One SQLite file: a write connection behind a lock and a read connection."""
 
-    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+    def __init__(
+        self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection, looker: sqlite3.Connection
+    ) -> None:
         self.path = path
         self._writer = writer
         self._reader = reader
+        self._looker = looker
         self._write_lock = asyncio.Lock()
 
     @asynccontextmanager
@@ -59,22 +65,40 @@ class Database:
             else:
                 await self._writer.commit()
 
+    async def write_one(self, sql: str, params: Iterable[Any] = ()) -> None:
+        """One statement as its own transaction (SQLite's autocommit): durable when this returns, in one
+        trip to the database thread where `write()` takes three. For single-row writes on hot paths."""
+        async with self._write_lock:
+            await self._writer.execute_fetchall(sql, tuple(params))
+
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        async with self._reader.execute(sql, tuple(params)) as cursor:
-            row = await cursor.fetchone()
-        return row
+        """The first row of a query that looks up one row (one trip to the database thread)."""
+        rows = await self._reader.execute_fetchall(sql, tuple(params))
+        return next(iter(rows), None)
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        async with self._reader.execute(sql, tuple(params)) as cursor:
-            rows = await cursor.fetchall()
-        return list(rows)
+        # One trip to the database thread, where execute/fetchall/close would take three.
+        return list(await self._reader.execute_fetchall(sql, tuple(params)))
+
+    def lookup_one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+        """One row by key, here and now: only for indexed lookups of a few rows (see the module)."""
+        # fetchall, not fetchone: an unfinished statement would keep its read snapshot open, so later
+        # lookups would see stale rows and a TRUNCATE checkpoint would wait on it.
+        rows = self._looker.execute(sql, tuple(params)).fetchall()
+        return rows[0] if rows else None
+
+    def lookup_all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        """The few rows an indexed lookup finds, here and now (see the module)."""
+        return self._looker.execute(sql, tuple(params)).fetchall()
 
     async def checkpoint(self) -> None:
         """Fold the WAL into the main file and truncate it (used after destroying keys)."""
         async with self._write_lock:
-            await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            # Read its result row: a statement left unfinished on the writer would block the next commit.
+            await self._writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
+        self._looker.close()
         await self._reader.close()
         await self._writer.close()
 
@@ -119,4 +143,14 @@ async def open_database(path: Path) -> Database:
     await _migrate(writer)
     reader = await _connect(path)
     await reader.execute("PRAGMA query_only=ON")
-    return Database(path, writer, reader)
+    return Database(path, writer, reader, _connect_looker(path))
+
+
+def _connect_looker(path: Path) -> sqlite3.Connection:
+    # SQLite here is built serialized (threadsafety 3), so the connection may be used from any thread; a
+    # short busy timeout bounds how long a lookup could ever hold the event loop.
+    looker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    looker.row_factory = sqlite3.Row
+    for pragma in ("PRAGMA query_only=ON", "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=100"):
+        looker.execute(pragma)
+    return looker
