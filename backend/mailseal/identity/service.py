@@ -212,9 +212,10 @@ class IdentityService:
         if not sessions.plausible_session_id(session_id):
             return None
         now = self._now()
-        row = await sessions.find(self._db, sessions.hash_session_id(session_id))
-        if row is None:
+        found = sessions.find_with_addresses(self._db, sessions.hash_session_id(session_id))
+        if found is None:
             return None
+        row, addresses = found
         if not self._alive(row, now):
             async with self._db.write() as conn:
                 await self._end_if_expired(conn, row, now)
@@ -223,7 +224,7 @@ class IdentityService:
             async with self._db.write() as conn:
                 await sessions.touch(conn, row, now)
             row = msgspec.structs.replace(row, last_seen_at=now)
-        return await sessions.load(self._db, row)
+        return sessions.session_of(row, addresses)
 
     async def logout(self, session_id: str) -> None:
         """End the session (and its device record); unknown ids are ignored."""

@@ -9,9 +9,9 @@ Reads take a `Reader`: the `Database` itself, or `TxReader` inside a write trans
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import sqlite3
-import string
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -19,11 +19,12 @@ import aiosqlite
 import msgspec
 
 from mailseal.identity.models import Device, Session
+from mailseal.storage import Database
 
 SESSION_ID_BYTES = 32
 MAX_SESSION_ID_LENGTH = 128
 MAX_DEVICE_ID_LENGTH = 64
-_URLSAFE = frozenset(string.ascii_letters + string.digits + "-_")
+_URLSAFE_ID = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_SESSION_ID_LENGTH}}}")
 
 
 class Reader(Protocol):
@@ -73,7 +74,7 @@ def hash_session_id(session_id: str) -> str:
 
 def plausible_session_id(session_id: str) -> bool:
     """Cheap shape check, so that junk cookies never reach the database."""
-    return 0 < len(session_id) <= MAX_SESSION_ID_LENGTH and set(session_id) <= _URLSAFE
+    return _URLSAFE_ID.fullmatch(session_id) is not None
 
 
 def plausible_device_id(device_id: str) -> bool:
@@ -99,21 +100,39 @@ async def find(reader: Reader, id_hash: str) -> SessionRow | None:
     return None if row is None else _session_row(row)
 
 
+def find_with_addresses(db: Database, id_hash: str) -> tuple[SessionRow, tuple[str, ...]] | None:
+    """The session row and its addresses in one lookup: every signed-in request takes this path."""
+    columns = ", ".join(f"s.{name}" for name in _SESSION_COLUMNS.split(", "))
+    rows = db.lookup_all(
+        f"SELECT {columns}, a.address FROM sessions s LEFT JOIN session_addresses a ON a.session_id = s.id"
+        " WHERE s.id_hash = ? ORDER BY a.verified_at, a.address",
+        (id_hash,),
+    )
+    if not rows:
+        return None
+    return _session_row(rows[0]), tuple(r["address"] for r in rows if r["address"] is not None)
+
+
+def session_of(row: SessionRow, addresses: tuple[str, ...]) -> Session | None:
+    """The session with its addresses; None if it holds none (it was just ended)."""
+    if not addresses:
+        return None
+    return Session(
+        id_hash=row.id_hash,
+        device_id=row.device_id,
+        addresses=addresses,
+        created_at=row.created_at,
+        last_seen_at=row.last_seen_at,
+        expires_at=row.expires_at,
+    )
+
+
 async def load(reader: Reader, row: SessionRow) -> Session | None:
     """The session with its addresses; None if it holds none (it was just ended)."""
     rows = await reader.fetch_all(
         "SELECT address FROM session_addresses WHERE session_id = ? ORDER BY verified_at, address", (row.pk,)
     )
-    if not rows:
-        return None
-    return Session(
-        id_hash=row.id_hash,
-        device_id=row.device_id,
-        addresses=tuple(r["address"] for r in rows),
-        created_at=row.created_at,
-        last_seen_at=row.last_seen_at,
-        expires_at=row.expires_at,
-    )
+    return session_of(row, tuple(r["address"] for r in rows))
 
 
 async def create(
