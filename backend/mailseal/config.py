@@ -50,6 +50,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
 
     max_upload_bytes: int = 30 * MiB
     max_message_bytes: int = 30 * MiB
+    view_cache_mib: int = 64
     session_idle_minutes: int = 12 * 60
     session_absolute_hours: int = 14 * 24
     code_ttl_minutes: int = 10

@@ -30,6 +30,7 @@ from mailseal.mail.listeners import MailListeners
 from mailseal.mail.outbox import OutgoingMail, Transport, make_transport
 from mailseal.messages.forward_addresses import ForwardAddresses
 from mailseal.messages.smtp_listeners import build_listeners
+from mailseal.messages.view_cache import SealedViewCache
 from mailseal.push import PushConfig, PushService, load_or_create_vapid
 from mailseal.push.notifier import PushNotifier
 from mailseal.rules import RulesFile
@@ -85,6 +86,7 @@ async def open_services(settings: Settings, *, pwa_dir: Path | None = None) -> S
         outbox=transport,
         push=push,
         forward=ForwardAddresses(instance.db, settings.inbound_domain),
+        views=SealedViewCache(settings.view_cache_mib * 1024 * 1024),
     )
 
 
@@ -96,6 +98,7 @@ async def _sweep_expired(services: Services) -> None:
             expired = await services.instance.keys.expire_due()
             for message_id in expired:
                 services.summaries.forget(message_id)
+                services.views.discard(message_id)
             await services.identity.purge_expired()
         except Exception:
             log.exception("expiry sweep failed")

@@ -7,8 +7,8 @@ export const FRAME_SANDBOX = 'allow-popups allow-popups-to-escape-sandbox';
 
 /**
  * The server serves the sanitized body at `bodyUrl` under its own strict CSP (and `sandbox`), so the
- * mail keeps its inline styles without loosening the app's CSP; `srcdoc` is the fallback.
- * @param {{html: string|null, text: string|null, bodyUrl?: string|null}} message @param {{canCopy: boolean}} rights
+ * mail keeps its inline styles without loosening the app's CSP. The view itself never carries the HTML.
+ * @param {{text: string|null, bodyUrl?: string|null}} message @param {{canCopy: boolean}} rights
  */
 export function renderMessageBody(message, { canCopy }) {
   if (typeof message.bodyUrl === 'string' && message.bodyUrl.startsWith('/api/messages/')) {
@@ -16,16 +16,6 @@ export function renderMessageBody(message, { canCopy }) {
       class: 'message-frame',
       sandbox: FRAME_SANDBOX,
       src: message.bodyUrl,
-      title: 'Message text',
-      referrerpolicy: 'no-referrer',
-      'data-testid': 'message-body',
-    });
-  }
-  if (typeof message.html === 'string') {
-    return h('iframe', {
-      class: 'message-frame',
-      sandbox: FRAME_SANDBOX,
-      srcdoc: message.html,
       title: 'Message text',
       referrerpolicy: 'no-referrer',
       'data-testid': 'message-body',

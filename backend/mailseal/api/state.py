@@ -15,6 +15,7 @@ from mailseal.identity.models import Session
 from mailseal.instance import Instance
 from mailseal.keys import Identity
 from mailseal.messages.inbox import SummaryCache
+from mailseal.messages.view_cache import SealedViewCache
 from mailseal.push import PushService
 
 
@@ -29,6 +30,7 @@ class Services:
     push: PushService | None = None
     forward: Any = None
     summaries: SummaryCache = field(default_factory=SummaryCache)
+    views: SealedViewCache = field(default_factory=lambda: SealedViewCache(0))
 
 
 async def provide_services(request: Request[Any, Any, Any]) -> Services:
@@ -36,16 +38,17 @@ async def provide_services(request: Request[Any, Any, Any]) -> Services:
     return services
 
 
-async def provide_optional_session(request: Request[Any, Any, Any]) -> Session | None:
-    services: Services = request.app.state.services
+# The session providers take `services` so that Litestar resolves the two in turn: independent
+# dependencies are resolved concurrently in an anyio task group, which costs a task on every request.
+async def provide_optional_session(request: Request[Any, Any, Any], services: Services) -> Session | None:
     session_id = raw_session_id(request)
     if session_id is None:
         return None
     return await services.identity.get_session(session_id)
 
 
-async def provide_session(request: Request[Any, Any, Any]) -> Session:
-    return require(await provide_optional_session(request))
+async def provide_session(request: Request[Any, Any, Any], services: Services) -> Session:
+    return require(await provide_optional_session(request, services))
 
 
 def identity_of(session: Session) -> Identity:

@@ -41,7 +41,6 @@ class MessageView(msgspec.Struct, frozen=True, rename="camel"):
     to: tuple[str, ...] = ()
     cc: tuple[str, ...] = ()
     date: str = ""
-    html: str | None = None
     body_url: str | None = None
     text: str | None = None
     remote_images_blocked: int = 0
@@ -51,6 +50,14 @@ class MessageView(msgspec.Struct, frozen=True, rename="camel"):
     expires_at: int | None = None
     in_reply_to: str = ""
     message_id_header: str = ""
+
+
+class RenderedMessage(msgspec.Struct, frozen=True):
+    """A message rendered once: the view the app reads, and the sanitized HTML document its frame loads
+    from `view.body_url` (kept out of the view, so an open does not carry the body twice)."""
+
+    view: MessageView
+    html: str | None = None
 
 
 def part_bytes(opened: OpenMessage, part: fmt.Part) -> Iterator[bytes]:
@@ -136,7 +143,7 @@ def _cid_resolver(opened: OpenMessage) -> dict[str, str]:
     return found
 
 
-def message_view(opened: OpenMessage, *, thread_id: str, api_origin: str) -> MessageView:
+def render_message(opened: OpenMessage, *, thread_id: str, api_origin: str) -> RenderedMessage:
     envelope = opened.envelope
     header, index = envelope.header, envelope.index
     html_part, text_part = body_parts(index)
@@ -153,7 +160,7 @@ def message_view(opened: OpenMessage, *, thread_id: str, api_origin: str) -> Mes
     if text_part is not None:
         text = _decode_text(opened, text_part)
     policy = header.policy
-    return MessageView(
+    view = MessageView(
         id=header.id,
         thread_id=thread_id,
         subject=index.subject,
@@ -163,7 +170,6 @@ def message_view(opened: OpenMessage, *, thread_id: str, api_origin: str) -> Mes
         to=tuple(header.recipients),
         cc=tuple(a.strip() for a in index.cc.split(",") if a.strip()),
         date=index.date,
-        html=html_doc,
         body_url=f"/api/messages/{header.id}/body" if html_doc is not None else None,
         text=text,
         remote_images_blocked=blocked,
@@ -174,3 +180,4 @@ def message_view(opened: OpenMessage, *, thread_id: str, api_origin: str) -> Mes
         in_reply_to=index.in_reply_to,
         message_id_header=index.message_id_header,
     )
+    return RenderedMessage(view=view, html=html_doc)

@@ -147,22 +147,21 @@ async def _summary(deps: MessageDeps, message_id: str, identity: Identity) -> Su
         return Summary(subject=index.subject, from_=display_name(index.from_), date=index.date)
 
 
-async def mark_read(deps: MessageDeps, message_id: str, addresses: Sequence[str]) -> None:
-    """Mark the message read for each address; a message already read takes no write transaction."""
-    lowered = list(dict.fromkeys(a.lower() for a in addresses))
-    if not lowered:
-        return
+def unread_clause(addresses: Sequence[str]) -> tuple[str, list[str]]:
+    """SQL that is true when `inbox.message_id` is unread for any of `addresses` (lowered), and its params."""
+    lowered = list(dict.fromkeys(a.lower() for a in addresses)) or [""]
     marks = ",".join("?" for _ in lowered)
-    unread = await deps.db.fetch_one(
-        f"SELECT 1 FROM inbox WHERE message_id = ? AND address IN ({marks}) AND read_at IS NULL LIMIT 1",
-        (message_id, *lowered),
+    return (
+        f"EXISTS (SELECT 1 FROM inbox WHERE inbox.message_id = ? AND address IN ({marks}) AND read_at IS NULL)",
+        lowered,
     )
-    if unread is None:
-        return
+
+
+async def mark_read(deps: MessageDeps, message_id: str, addresses: Sequence[str]) -> None:
+    """Mark the message read for each address, in one write transaction."""
     async with deps.db.write() as conn:
-        for address in addresses:
+        for address in dict.fromkeys(a.lower() for a in addresses):
             await conn.execute(
                 "UPDATE inbox SET read_at = ? WHERE address = ? AND message_id = ? AND read_at IS NULL",
-                (int(time.time()), address.lower(), message_id),
+                (int(time.time()), address, message_id),
             )
-

@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 from mailseal import format as fmt
 from mailseal.errors import DamagedEnvelope, NotFound
-from mailseal.keys import ContentKey, Identity
+from mailseal.keys import ContentKey, Identity, SealRecord
 from mailseal.messages.deps import MessageDeps
 
 
@@ -27,22 +27,40 @@ class OpenMessage:
     file: BinaryIO
 
 
+async def unlock(
+    deps: MessageDeps, message_id: str, identity: Identity, *, purpose: str = "open"
+) -> tuple[ContentKey, SealRecord]:
+    """Decide and unwrap (audited) from one read of the seal record. Raises on any refusal."""
+    loaded = await deps.keys.load(message_id)
+    if not deps.blobs.exists(message_id):
+        raise NotFound("The protected message is not stored here")
+    key = await deps.keys.unwrap(message_id, identity, purpose=purpose, loaded=loaded)
+    return key, loaded.record
+
+
+def read_envelope(deps: MessageDeps, key: ContentKey, record: SealRecord) -> OpenMessage:
+    """Open the stored envelope, check it is the one sealed here, verify its MAC, decrypt its index.
+
+    The caller closes `file`."""
+    handle = deps.blobs.open(key.message_id)
+    try:
+        if not hmac.compare_digest(fmt.header_fingerprint(handle), record.header_fingerprint):
+            raise DamagedEnvelope()
+        handle.seek(0)
+        return OpenMessage(key=key, envelope=fmt.open_envelope(handle, key.key), file=handle)
+    except BaseException:
+        handle.close()
+        raise
+
+
 @asynccontextmanager
 async def open_envelope(
     deps: MessageDeps, message_id: str, identity: Identity, *, purpose: str = "open"
 ) -> AsyncIterator[OpenMessage]:
     """Decide, unwrap (audited), verify the header MAC and decrypt the index. Raises on any refusal."""
-    loaded = await deps.keys.load(message_id)
-    record = loaded.record
-    if not deps.blobs.exists(message_id):
-        raise NotFound("The protected message is not stored here")
-    key = await deps.keys.unwrap(message_id, identity, purpose=purpose, loaded=loaded)
-    handle = deps.blobs.open(message_id)
+    key, record = await unlock(deps, message_id, identity, purpose=purpose)
+    opened = read_envelope(deps, key, record)
     try:
-        if not hmac.compare_digest(fmt.header_fingerprint(handle), record.header_fingerprint):
-            raise DamagedEnvelope()
-        handle.seek(0)
-        envelope = fmt.open_envelope(handle, key.key)
-        yield OpenMessage(key=key, envelope=envelope, file=handle)
+        yield opened
     finally:
-        handle.close()
+        opened.file.close()

@@ -118,6 +118,7 @@ class AdminController(Controller):
     async def revoke(self, message_id: str, services: Services, admin: AdminToken) -> AdminMessage:
         record = await services.instance.keys.revoke(message_id.strip().lower()[:64], actor=f"admin:{admin.name}")
         services.summaries.forget(record.message_id)
+        services.views.discard(record.message_id)
         return admin_message(record)
 
     @get("/audit", opt=NO_CSRF, summary="The audit trail, oldest first")

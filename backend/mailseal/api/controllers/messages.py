@@ -21,10 +21,11 @@ from mailseal.api.state import Services, identity_of, provide_services, provide_
 from mailseal.errors import NotFound, TooLarge
 from mailseal.identity.models import Session
 from mailseal.mail.extract import find_envelopes
-from mailseal.messages.display import MessageView, attachment_list, message_view, part_bytes
-from mailseal.messages.inbox import InboxItem, list_inbox, mark_read
+from mailseal.messages.display import MessageView, RenderedMessage, attachment_list, part_bytes
+from mailseal.messages.inbox import InboxItem, list_inbox
 from mailseal.messages.ingest import ingest_envelope
 from mailseal.messages.open import open_envelope
+from mailseal.messages.read import read_message
 
 
 class Inbox(msgspec.Struct):
@@ -53,18 +54,11 @@ async def receive_shared(services: Services, session: Session, data: bytes, *, v
     return result.message_id, result.added
 
 
-async def load_view(services: Services, session: Session, message_id: str) -> MessageView:
-    """Decide, unwrap (audited), decrypt only the parts shown, sanitize; marks the message read."""
-    deps = services.instance.messages
-    thread = await deps.db.fetch_one("SELECT thread_id FROM envelopes WHERE message_id = ?", (message_id,))
-    if thread is None:
-        raise NotFound("No such message")
-    async with open_envelope(deps, message_id, identity_of(session)) as opened:
-        view = await asyncio.to_thread(
-            message_view, opened, thread_id=thread["thread_id"], api_origin=services.settings.base_url
-        )
-    await mark_read(deps, message_id, session.addresses)
-    return view
+async def load_view(services: Services, session: Session, message_id: str, *, with_html: bool) -> RenderedMessage:
+    return await read_message(
+        services.instance.messages, services.views, message_id, identity_of(session),
+        api_origin=services.settings.base_url, with_html=with_html,
+    )
 
 
 class MessagesController(Controller):
@@ -90,15 +84,15 @@ class MessagesController(Controller):
 
     @get("/{message_id:str}", summary="Open a message for display (sanitized)")
     async def read(self, message_id: str, services: Services, session: Session) -> MessageView:
-        return await load_view(services, session, message_id)
+        return (await load_view(services, session, message_id, with_html=False)).view
 
     @get("/{message_id:str}/body", summary="The sanitized HTML body, for the viewer's sandboxed frame")
     async def body(self, message_id: str, services: Services, session: Session) -> Response[bytes]:
-        view = await load_view(services, session, message_id)
-        if view.html is None:
+        rendered = await load_view(services, session, message_id, with_html=True)
+        if rendered.html is None:
             raise NotFound("This message has no HTML body")
         return Response(
-            view.html.encode(),
+            rendered.html.encode(),
             media_type="text/html; charset=utf-8",
             headers={"Content-Security-Policy": render.viewer_csp(for_header=True), "X-Frame-Options": "SAMEORIGIN"},
         )
