@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,6 +19,40 @@ DEV_CSP = (
 STATIC_PREFIXES = ("/icons/", "/modules/")
 STATIC_FILES = frozenset({"/app.js", "/styles.css", "/manifest.json"})
 
+Header = tuple[bytes, bytes]
+ALWAYS: tuple[Header, ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
+)
+HSTS: Header = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+NO_STORE: Header = (b"cache-control", b"no-store")
+NO_CACHE: Header = (b"cache-control", b"no-cache")
+
+
+def security_headers(existing: list[Header], path: str, *, hsts: bool) -> list[Header]:
+    """The response's headers with ours added; ours replace the handler's, except a handler's own CSP,
+    X-Frame-Options and (on the static shell) Cache-Control. Built in one pass: this runs on every response."""
+    present = {name.lower() for name, _ in existing}
+    ours = list(ALWAYS)
+    if hsts:
+        ours.append(HSTS)
+    if b"content-security-policy" not in present:
+        ours.append((b"content-security-policy", (DEV_CSP if path.startswith("/dev/") else APP_CSP).encode()))
+    if b"x-frame-options" not in present:
+        ours.append((b"x-frame-options", b"DENY"))
+    if path.startswith(STATIC_PREFIXES) or path in STATIC_FILES:
+        if b"cache-control" not in present:
+            ours.append(NO_CACHE)
+    elif path == "/sw.js":
+        ours += [NO_CACHE, (b"service-worker-allowed", b"/")]
+    else:
+        ours.append(NO_STORE)
+    replaced = {name for name, _ in ours}
+    return [header for header in existing if header[0].lower() not in replaced] + ours
+
 
 def security_headers_middleware(app: ASGIApp, *, hsts: bool) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
@@ -30,25 +63,7 @@ def security_headers_middleware(app: ASGIApp, *, hsts: bool) -> ASGIApp:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                if "content-security-policy" not in headers:
-                    headers["Content-Security-Policy"] = DEV_CSP if path.startswith("/dev/") else APP_CSP
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "no-referrer"
-                if "x-frame-options" not in headers:
-                    headers["X-Frame-Options"] = "DENY"
-                headers["Cross-Origin-Opener-Policy"] = "same-origin"
-                headers["Cross-Origin-Resource-Policy"] = "same-origin"
-                headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
-                if hsts:
-                    headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-                if path.startswith(STATIC_PREFIXES) or path in STATIC_FILES:
-                    headers.setdefault("Cache-Control", "no-cache")
-                elif path == "/sw.js":
-                    headers["Cache-Control"] = "no-cache"
-                    headers["Service-Worker-Allowed"] = "/"
-                else:
-                    headers["Cache-Control"] = "no-store"
+                message["headers"] = security_headers(list(message.get("headers", ())), path, hsts=hsts)
             await send(message)
 
         await app(scope, receive, send_with_headers)
