@@ -33,10 +33,11 @@ class Plan:
     smtp_mails: int
     smtp_senders: int
     push_subscriptions: int
+    first_opens: int  # messages sealed only to be opened once each
 
 
-QUICK = Plan(16 * MiB, 3, http.Load(seconds=3, connections=4, rounds=1, warmup=1), 100, 4, 250)
-FULL = Plan(100 * MiB, 5, http.Load(seconds=10, connections=4, rounds=3, warmup=1), 1000, 4, 1000)
+QUICK = Plan(16 * MiB, 3, http.Load(seconds=3, connections=4, rounds=1, warmup=1), 100, 4, 250, 5)
+FULL = Plan(100 * MiB, 5, http.Load(seconds=10, connections=4, rounds=3, warmup=1), 1000, 4, 1000, 20)
 
 
 def machine() -> str:
@@ -71,7 +72,7 @@ def guarded(report: Report, lines: Sequence[tuple[str, str]], measure: Callable[
         return False
 
 
-def server_runs(report: Report, plan: Plan, work: Path, data: Path, message_id: str,
+def server_runs(report: Report, plan: Plan, work: Path, data: Path, message_id: str, first_ids: list[str],
                 sealed: smtp.Sealed | None) -> tuple[bool, SignedIn | None]:
     """HTTP and SMTP against one `mailseal serve`, and its memory before and after them."""
     ok, session, idle, after = True, None, None, None
@@ -80,6 +81,8 @@ def server_runs(report: Report, plan: Plan, work: Path, data: Path, message_id: 
             signed_in = session = sign_in(server, http.RECIPIENT)
             idle = server_memory.rss_mib(server.pid())
             ok &= guarded(report, http.LINES, lambda: http.measure(server, signed_in, message_id, plan.load, work))
+            ok &= guarded(report, http.FIRST_OPEN_LINES,
+                          lambda: http.measure_first_opens(server, signed_in, first_ids, message_id))
             ok &= guarded(report, smtp.LINES, lambda: smtp.measure(server, signed_in, sealed, plan.smtp_senders,
                                                                   plan.load.rounds))
             after = server_memory.rss_mib(server.pid())
@@ -88,7 +91,8 @@ def server_runs(report: Report, plan: Plan, work: Path, data: Path, message_id: 
         traceback.print_exc(file=sys.stderr)
         note = f"failed: the server run: {type(error).__name__}: {str(error)[:200]}"
         done = {r.name for r in report.results}
-        report.add([r for r in skipped((*http.LINES, *smtp.LINES), note) if r.name not in done])
+        lines = (*http.LINES, *http.FIRST_OPEN_LINES, *smtp.LINES)
+        report.add([r for r in skipped(lines, note) if r.name not in done])
     report.add(server_memory.results(idle, after) if after is not None else
                skipped(server_memory.LINES, "failed: the server run did not finish"))
     return ok, session
@@ -116,8 +120,9 @@ def run(plan: Plan, *, compare_asgi: bool) -> int:
             ok &= guarded(report, memory.LINES, lambda: memory.measure(scratch, source))
 
         message_id = http.prepare(work, data, HTML_SIZE)
+        first_ids = http.prepare_many(work, data, HTML_SIZE, plan.first_opens)
         sealed = smtp.prepare(data, plan.smtp_mails) if smtp.inbound_available() else None
-        served, session = server_runs(report, plan, work, data, message_id, sealed)
+        served, session = server_runs(report, plan, work, data, message_id, first_ids, sealed)
         ok &= served
         ok &= guarded(report, push.LINES, lambda: push.measure(work, plan.push_subscriptions, plan.load.rounds))
         if compare_asgi:

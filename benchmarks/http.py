@@ -1,8 +1,12 @@
 """Open-message requests/s and latency through the real server, against GET /healthz on the same server.
 
 The load comes from `wrk` (a separate process) with a Lua script that sends the signed-in browser's
-cookies and prints its summary as JSON. Both routes get the same cookies, connections and duration, and
-are loaded in turn, round after round, so that a noisy neighbour hurts both alike; medians count.
+cookies and prints its summary as JSON. Every route gets the same cookies, connections and duration, and
+they are loaded in turn, round after round, so that a noisy neighbour hurts all alike; medians count.
+
+Under load the same message is opened again and again, so after the first request its rendering comes
+from the sealed view cache. What a message's *first* open costs (decrypting its parts and sanitizing the
+HTML) is measured apart, on messages never opened before, one request at a time.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import os
 import shutil
 import statistics
 import subprocess
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +42,9 @@ done = function(summary, latency, requests)
 end
 """
 
-LINES = (("http.open_message.rps", "req/s"), ("http.open_message.p50", "ms"), ("http.open_message.p99", "ms"))
+LINES = (("http.open_message.rps", "req/s"), ("http.open_message.p50", "ms"), ("http.open_message.p99", "ms"),
+         ("http.open_body.rps", "req/s"), ("http.open_body.p99", "ms"))
+FIRST_OPEN_LINES = (("http.first_open.p50", "ms"), ("http.first_open.max", "ms"))
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,11 @@ def prepare(work: Path, data: Path, html_size: int) -> str:
     source = work / "newsletter.eml"
     source.write_bytes(html_mail(html_size, sender=SENDER, to=RECIPIENT))
     return protect_cli(data, source, work / "newsletter.html", sender=SENDER, to=RECIPIENT)
+
+
+def prepare_many(work: Path, data: Path, html_size: int, count: int) -> list[str]:
+    """`count` more sealed copies of the same mail (each its own message id), for first opens."""
+    return [prepare(work, data, html_size) for _ in range(count)]
 
 
 def wrk_missing() -> list[Result] | None:
@@ -111,14 +123,17 @@ def write_script(work: Path) -> Path:
 
 
 def urls(server: Server, message_id: str) -> dict[str, str]:
-    """The trivial route and the open-message route of one server."""
-    return {"trivial": server.url + TRIVIAL_ROUTE, "open": f"{server.url}/api/messages/{message_id}"}
+    """The trivial route, the open-message route (the view) and the body the viewer's frame loads."""
+    opened = f"{server.url}/api/messages/{message_id}"
+    return {"trivial": server.url + TRIVIAL_ROUTE, "open": opened, "body": opened + "/body"}
 
 
-def check_both(server: Server, session: SignedIn, message_id: str) -> None:
-    routes = urls(server, message_id)
-    check_route(routes["trivial"], session.cookie, '"status":"ok"')
-    check_route(routes["open"], session.cookie, "Section 1")
+EXPECTED = {"trivial": '"status":"ok"', "open": '"subject":"Team newsletter"', "body": "Section 1"}
+
+
+def check_routes(server: Server, session: SignedIn, message_id: str, routes: Sequence[str]) -> None:
+    for route in routes:
+        check_route(urls(server, message_id)[route], session.cookie, EXPECTED[route])
 
 
 def load_route(url: str, session: SignedIn, load: Load, script: Path) -> WrkRun:
@@ -128,14 +143,14 @@ def load_route(url: str, session: SignedIn, load: Load, script: Path) -> WrkRun:
 
 
 def load_in_turn(servers: dict[str, Server], session: SignedIn, message_id: str, load: Load,
-                 work: Path) -> dict[tuple[str, str], list[WrkRun]]:
+                 work: Path, routes: Sequence[str] = ("trivial", "open")) -> dict[tuple[str, str], list[WrkRun]]:
     """Every (server, route) pair, round after round; the runs of each pair in a list."""
     script = write_script(work)
     for server in servers.values():
-        check_both(server, session, message_id)
+        check_routes(server, session, message_id, routes)
     runs: dict[tuple[str, str], list[WrkRun]] = {}
     for _ in range(load.rounds):
-        for route in ("trivial", "open"):
+        for route in routes:
             for name, server in servers.items():
                 runs.setdefault((name, route), []).append(
                     load_route(urls(server, message_id)[route], session, load, script))
@@ -146,13 +161,14 @@ def measure(server: Server, session: SignedIn, message_id: str, load: Load, work
     missing = wrk_missing()
     if missing is not None:
         return missing
-    runs = load_in_turn({"server": server}, session, message_id, load, work)
-    trivial, opened = runs[("server", "trivial")], runs[("server", "open")]
+    runs = load_in_turn({"server": server}, session, message_id, load, work, ("trivial", "open", "body"))
+    trivial, opened, body = runs[("server", "trivial")], runs[("server", "open")], runs[("server", "body")]
     note = load.describe()
-    failures = sum(r.failures for r in (*trivial, *opened))
+    failures = sum(r.failures for r in (*trivial, *opened, *body))
     if failures:
         note += f"; {failures} failed requests"
     base = f"GET {TRIVIAL_ROUTE}"
+    body_note = note + "; GET /api/messages/{id}/body, the sanitized HTML the viewer's frame loads"
     return [
         Result("http.open_message.rps", median(opened, "rps"), "req/s", f"{base} req/s", median(trivial, "rps"),
                note, goal=at_least_ratio(0.25)),
@@ -160,4 +176,34 @@ def measure(server: Server, session: SignedIn, message_id: str, load: Load, work
                note),
         Result("http.open_message.p99", median(opened, "p99_ms"), "ms", f"{base} p99", median(trivial, "p99_ms"),
                note, goal=at_most(20, "ms")),
+        Result("http.open_body.rps", median(body, "rps"), "req/s", f"{base} req/s", median(trivial, "rps"),
+               body_note),
+        Result("http.open_body.p99", median(body, "p99_ms"), "ms", f"{base} p99", median(trivial, "p99_ms"),
+               body_note),
+    ]
+
+
+def measure_first_opens(server: Server, session: SignedIn, first_ids: Sequence[str], opened_id: str) -> list[Result]:
+    """Each of `first_ids` opened once (view, then body, as the app does), one request at a time; against
+    the same two requests for a message already opened, as many times, in turn."""
+    def timed(client: httpx.Client, message_id: str) -> float:
+        started = time.perf_counter()
+        for path in (f"/api/messages/{message_id}", f"/api/messages/{message_id}/body"):
+            response = client.get(path)
+            if response.status_code != 200:
+                raise RuntimeError(f"{path} answered {response.status_code}")
+        return (time.perf_counter() - started) * 1000
+
+    first, again = [], []
+    with httpx.Client(base_url=server.url, headers={"cookie": session.cookie}, timeout=30) as client:
+        timed(client, opened_id)
+        for message_id in first_ids:
+            first.append(timed(client, message_id))
+            again.append(timed(client, opened_id))
+    note = (f"{len(first)} messages never opened before, view + body, one request at a time; "
+            "baseline: the same for a message already opened (its rendering is in the sealed cache)")
+    return [
+        Result("http.first_open.p50", statistics.median(first), "ms", "repeat open p50", statistics.median(again),
+               note),
+        Result("http.first_open.max", max(first), "ms", "repeat open max", max(again), note),
     ]

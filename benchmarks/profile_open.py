@@ -1,5 +1,8 @@
 """Where an open-message request spends its time: pyinstrument over the app, in process (`--profile`).
 
+Two profiles: first opens (the sealed view cache turned off, so every request decrypts and sanitizes)
+and repeat opens (the rendering comes from the cache; the decision, unwrap and audit are the same).
+
 `asyncio.to_thread` is run inline while profiling, because pyinstrument samples only the thread that
 started it and the open path decrypts and sanitizes in a worker thread. Needs `pip install pyinstrument`.
 """
@@ -26,9 +29,9 @@ async def _inline(func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
 
 async def _profile(work: Path, iterations: int, html_size: int) -> str:
     import httpx
-    from pyinstrument import Profiler
 
     from mailseal.config import Settings
+    from mailseal.messages.view_cache import SealedViewCache
     from mailseal.server import build_app
 
     data = work / "data"
@@ -51,22 +54,34 @@ async def _profile(work: Path, iterations: int, html_size: int) -> str:
         url = f"/api/messages/{message_id}"
         for _ in range(5):  # warm caches and imports
             await client.get(url)
-        original = asyncio.to_thread
-        asyncio.to_thread = _inline
-        profiler = Profiler(interval=0.001, async_mode="enabled")
-        try:
-            started = time.perf_counter()
-            profiler.start()
-            for _ in range(iterations):
-                response = await client.get(url)
-                if response.status_code != 200:
-                    raise RuntimeError(f"open answered {response.status_code}")
-            profiler.stop()
-            elapsed = time.perf_counter() - started
-        finally:
-            asyncio.to_thread = original
+        services = app.state.services
+        held = services.views
+        services.views = SealedViewCache(0)
+        first = await _profiled(client, url, iterations, "first opens (view cache off)")
+        services.views = held
+        repeat = await _profiled(client, url, iterations * 10, "repeat opens (rendering from the view cache)")
+    return f"{html_size // 1024} KiB HTML message\n\n{first}\n{repeat}"
+
+
+async def _profiled(client: Any, url: str, iterations: int, what: str) -> str:
+    from pyinstrument import Profiler
+
+    original = asyncio.to_thread
+    asyncio.to_thread = _inline
+    profiler = Profiler(interval=0.001, async_mode="enabled")
+    try:
+        started = time.perf_counter()
+        profiler.start()
+        for _ in range(iterations):
+            response = await client.get(url)
+            if response.status_code != 200:
+                raise RuntimeError(f"open answered {response.status_code}")
+        profiler.stop()
+        elapsed = time.perf_counter() - started
+    finally:
+        asyncio.to_thread = original
     each = elapsed / iterations * 1000
-    header = f"{iterations} opens of a {html_size // 1024} KiB HTML message: {each:.1f} ms each (with profiler)\n"
+    header = f"{iterations} {what}: {each:.2f} ms each (with profiler)\n"
     return header + profiler.output_text(unicode=True, color=False, show_all=False)
 
 
