@@ -117,6 +117,9 @@ _ATTRIBUTE_VALUE = (
 _TAG = re.compile(rf"<(/?)([A-Za-z][^{_SPACE}/>]*+)((?:[{_SPACE}/]++|{_ATTRIBUTE_NAME}{_ATTRIBUTE_VALUE})*+)>")
 _ATTRIBUTES = re.compile(rf"[{_SPACE}/]*+({_ATTRIBUTE_NAME}){_ATTRIBUTE_VALUE}")
 _MARKUP_START = re.compile(r"<[A-Za-z!?/]")
+# The next token as `scan` reads it, in one search: a whole tag (groups 1-3, as `_TAG`); else a tag that
+# never ends (4); else a comment, declaration or bogus comment (5), whose end `_markup_end` finds.
+_NEXT_TOKEN = re.compile(rf"{_TAG.pattern}|<(/?[A-Za-z])|<([!?/])")
 _COMMENT_END = re.compile(r"--!?>")
 # From one "&" or U+00A0 up to the next TEXT_NODE_ESCAPES of them.
 _ESCAPE_CHUNK = re.compile(rf"(?:[&\xa0][^&\xa0]*+){{1,{TEXT_NODE_ESCAPES}}}")
@@ -204,14 +207,6 @@ def _split_run(text: str) -> str:
     return SPLIT_MARK + text[:first] + SPLIT_MARK.join(_ESCAPE_CHUNK.findall(text, first))
 
 
-def _renamed(html: str, token: Token) -> str:
-    text = html[token.start : token.end]
-    if token.name not in RENAMED_TAGS:
-        return text
-    name_at = 2 if token.kind == "end" else 1
-    return f"{text[:name_at]}{RENAMED_PREFIX}{text[name_at:]}"
-
-
 def _exceeded(limits: Limits, too_many_attributes: bool, start_tags: int, tokens: int, escape_work: int) -> str:
     if too_many_attributes:
         return "attributes_per_tag"
@@ -229,32 +224,55 @@ def prepare(html: str, limits: Limits = LIMITS) -> Prepared:
     empty comment at the start of each text run that holds a "&" or U+00A0, and before every
     `TEXT_NODE_ESCAPES` more of them (a comment always ends a text node, a stray end tag does not, and a
     "&" never sits inside a character reference); count what matters for the parser's cost, stopping at
-    the first limit passed."""
+    the first limit passed.
+
+    It reads the tokens as `scan` does, but in one search per token and without building them, and
+    copies the unchanged stretches between edits whole: a first open of a 50 KB newsletter spent most of
+    its time here. tests/test_render_markup.py holds it to the plain token loop over `scan`."""
     if count_special_characters(html) > limits.special_characters:
         return Prepared(markup="", start_tags=0, tokens=0, exceeded="special_characters")
+    escapes_anywhere = "&" in html or "\xa0" in html
+    long_attributes = 2 * limits.attributes_per_tag  # shorter attribute text cannot hold more (see above)
     parts: list[str] = []
+    copied = 0  # html[:copied] is in parts
     start_tags = tokens = escape_work = 0
     pos = 0
-    for token in scan(html):
-        parts.append(_split_run(html[pos : token.start]))
-        pos = token.end
-        if token.kind == "unterminated":
-            parts.append(html[token.start :])
-            break
-        tokens += 1
+    while (found := _NEXT_TOKEN.search(html, pos)) is not None:
+        at = found.start()
+        if escapes_anywhere and at > pos and ("&" in (run := html[pos:at]) or "\xa0" in run):
+            parts += (html[copied:pos], _split_run(run))
+            copied = at
+        name = found[2]
         too_many_attributes = False
-        if token.kind == "other":
-            parts.append(html[token.start : token.end])
+        if name is not None:
+            pos = found.end()
+            if name.lower() in RENAMED_TAGS:
+                name_at = at + 1 + len(found[1])
+                parts += (html[copied:name_at], RENAMED_PREFIX)
+                copied = name_at
+            start_tags += not found[1]
+            if attributes := found[3]:
+                if escapes_anywhere:
+                    escape_work += _escapes(attributes) * len(attributes)
+                too_many_attributes = len(attributes) > long_attributes and (
+                    _count_attributes(attributes, limits.attributes_per_tag) > limits.attributes_per_tag
+                )
+        elif found[4] is not None or (end := _markup_end(html, at)) is None:
+            break  # a tag or comment that never ends: the tokenizer drops it and all after it, as written
         else:
-            parts.append(_renamed(html, token))
-            start_tags += token.kind == "start"
-            escape_work += _escapes(token.attributes) * len(token.attributes)
-            too_many_attributes = _count_attributes(token.attributes, limits.attributes_per_tag) > (
-                limits.attributes_per_tag
-            )
-        exceeded = _exceeded(limits, too_many_attributes, start_tags, tokens, escape_work)
-        if exceeded:
+            pos = end
+        tokens += 1
+        if (
+            too_many_attributes
+            or start_tags > limits.start_tags
+            or tokens > limits.tokens
+            or escape_work > limits.attribute_escape_work
+        ):
+            exceeded = _exceeded(limits, too_many_attributes, start_tags, tokens, escape_work)
             return Prepared(markup="", start_tags=start_tags, tokens=tokens, exceeded=exceeded)
     else:
-        parts.append(_split_run(html[pos:]))
+        if escapes_anywhere and ("&" in (run := html[pos:]) or "\xa0" in run):
+            parts += (html[copied:pos], _split_run(run))
+            copied = len(html)
+    parts.append(html[copied:])
     return Prepared(markup="".join(parts), start_tags=start_tags, tokens=tokens)
