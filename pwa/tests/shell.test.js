@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, posix, relative, sep } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, posix } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { SHARE_CACHE } from '../modules/share.js';
 import { cacheFirst, deleteStaleCaches, precache, serveShell } from '../modules/sw-cache.js';
 import { classify, SHELL_ASSETS, SHELL_CACHE_PREFIX, shellCacheName } from '../modules/sw-shell.js';
+import { declaredVersion, shellVersion } from '../../scripts/shell-version.mjs';
 import { FakeCacheStorage } from './fake-caches.js';
 
 const PWA = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,11 +30,6 @@ function importGraph(path, seen = new Set()) {
     importGraph(posix.join(posix.dirname(path), match[1]), seen);
   }
   return seen;
-}
-
-function listFiles(dir) {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? listFiles(join(dir, entry.name)) : [join(dir, entry.name)]);
 }
 
 const request = (path, { method = 'GET', mode = 'cors', origin = ORIGIN } = {}) => ({ method, mode, url: origin + path });
@@ -96,17 +91,10 @@ test('index.html preloads exactly the modules the app imports, and links what th
 });
 
 test("sw.js VERSION is the hash of the app's files, so any change reaches installed apps", () => {
-  const files = [...listFiles(PWA).filter((file) => {
-    const rel = relative(PWA, file).split(sep).join('/');
-    return rel !== 'sw.js' && !rel.startsWith('tests/');
-  }), join(ROOT, 'manifest.json')];
-  const hash = createHash('sha256');
-  for (const file of files.map((f) => [relative(ROOT, f).split(sep).join('/'), f]).sort(([a], [b]) => (a < b ? -1 : 1))) {
-    hash.update(`${file[0]}\n`).update(readFileSync(file[1]));
-  }
-  const expected = hash.digest('hex').slice(0, 12);
-  const declared = /const VERSION = '([^']+)';/.exec(readFileSync(join(PWA, 'sw.js'), 'utf8'))?.[1];
-  assert.equal(declared, expected, `a shell file changed: set VERSION in pwa/sw.js to '${expected}'`);
+  const expected = shellVersion(ROOT);
+  assert.match(expected, /^[0-9a-f]{12}$/);
+  assert.equal(declaredVersion(join(PWA, 'sw.js')), expected,
+    `a shell file changed: run 'node scripts/shell-version.mjs --write' (VERSION becomes '${expected}')`);
 });
 
 test('install precaches every shell file past the HTTP cache; a failure fails the install', async () => {
