@@ -1,6 +1,6 @@
 """Reading a message for display: decided and audited every time, rendered once and kept sealed.
 
-Each open reads the inbox row, makes the policy decision and unwraps the content key (audited, in
+Each open looks up the message and its read state, makes the policy decision and unwraps the content key (audited, in
 `keys`). The rendered view then comes from the sealed view cache when it holds one for this message;
 otherwise the envelope is authenticated, only the parts shown are decrypted and the HTML is sanitized,
 in a worker thread, and the result is sealed into the cache.
@@ -19,7 +19,7 @@ from mailseal.messages.open import read_envelope, unlock
 from mailseal.messages.view_cache import SealedViewCache
 
 
-async def _thread_and_unread(deps: MessageDeps, message_id: str, identity: Identity) -> tuple[str, bool]:
+def _thread_and_unread(deps: MessageDeps, message_id: str, identity: Identity) -> tuple[str, bool]:
     unread_sql, addresses = unread_clause(identity.addresses)
     row = deps.db.lookup_one(
         f"SELECT thread_id, {unread_sql} AS unread FROM envelopes WHERE message_id = ?",
@@ -42,7 +42,7 @@ async def read_message(
     """Decide, unwrap (audited), render or take the sealed rendering; marks the message read.
 
     `with_html=False` when only the view is sent: the HTML body is then not decrypted from the cache."""
-    thread_id, unread = await _thread_and_unread(deps, message_id, identity)
+    thread_id, unread = _thread_and_unread(deps, message_id, identity)
     try:
         key, record = await unlock(deps, message_id, identity)
     except MailsealError:
