@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from litestar import Request
+from litestar.di import NamedDependency
 
 from mailseal.api.session import raw_session_id, require
 from mailseal.config import Settings
@@ -33,6 +34,12 @@ class Services:
     views: SealedViewCache = field(default_factory=lambda: SealedViewCache(0))
 
 
+# Litestar 3 injects a dependency only into a parameter marked as one; these name the markers once.
+ServicesDependency: TypeAlias = NamedDependency[Services]
+SessionDependency: TypeAlias = NamedDependency[Session]
+OptionalSessionDependency: TypeAlias = NamedDependency[Session | None]
+
+
 async def provide_services(request: Request[Any, Any, Any]) -> Services:
     services: Services = request.app.state.services
     return services
@@ -40,14 +47,14 @@ async def provide_services(request: Request[Any, Any, Any]) -> Services:
 
 # The session providers take `services` so that Litestar resolves the two in turn: independent
 # dependencies are resolved concurrently in an anyio task group, which costs a task on every request.
-async def provide_optional_session(request: Request[Any, Any, Any], services: Services) -> Session | None:
+async def provide_optional_session(request: Request[Any, Any, Any], services: ServicesDependency) -> Session | None:
     session_id = raw_session_id(request)
     if session_id is None:
         return None
     return await services.identity.get_session(session_id)
 
 
-async def provide_session(request: Request[Any, Any, Any], services: Services) -> Session:
+async def provide_session(request: Request[Any, Any, Any], services: ServicesDependency) -> Session:
     return require(await provide_optional_session(request, services))
 
 

@@ -13,12 +13,12 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.handlers.base import BaseRouteHandler
-from litestar.params import Parameter, QueryParameter
+from litestar.params import FromPath, QueryParameter
 
 from mailseal.admin_tokens import AdminToken, AdminTokens
-from mailseal.api.state import Services, provide_services
+from mailseal.api.state import Services, ServicesDependency, provide_services
 from mailseal.errors import AdminTokenRequired
 from mailseal.keys import AuditEntry, SealRecord
 
@@ -105,17 +105,19 @@ class AdminController(Controller):
     @get("/messages", opt=NO_CSRF, summary="Sealed messages, newest first")
     async def messages(
         self,
-        services: Services,
-        admin: AdminToken,
-        sender: Annotated[str | None, Parameter(max_length=320)] = None,
-        limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = 200,
+        services: ServicesDependency,
+        admin: NamedDependency[AdminToken],
+        sender: Annotated[str | None, QueryParameter(max_length=320)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 200,
     ) -> AdminMessages:
         records = await services.instance.keys.list_records(limit=limit, sender=sender)
         return AdminMessages(messages=[admin_message(record) for record in records])
 
     @post("/messages/{message_id:str}/revoke", status_code=200, opt=NO_CSRF,
           summary="Revoke a message: its content key is destroyed, every copy is dead")
-    async def revoke(self, message_id: str, services: Services, admin: AdminToken) -> AdminMessage:
+    async def revoke(
+        self, message_id: FromPath[str], services: ServicesDependency, admin: NamedDependency[AdminToken]
+    ) -> AdminMessage:
         record = await services.instance.keys.revoke(message_id.strip().lower()[:64], actor=f"admin:{admin.name}")
         services.summaries.forget(record.message_id)
         services.views.discard(record.message_id)
@@ -124,10 +126,10 @@ class AdminController(Controller):
     @get("/audit", opt=NO_CSRF, summary="The audit trail, oldest first")
     async def audit(
         self,
-        services: Services,
-        admin: AdminToken,
+        services: ServicesDependency,
+        admin: NamedDependency[AdminToken],
         message_id: Annotated[str | None, QueryParameter(name="messageId", max_length=64)] = None,
-        limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = MAX_LIMIT,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = MAX_LIMIT,
     ) -> AuditTrail:
         entries = await services.instance.keys.audit(message_id, limit=limit)
         return AuditTrail(entries=[audit_view(entry) for entry in entries])

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from litestar import Controller, Response, get
 from litestar.di import Provide
+from litestar.params import FromPath
 
-from mailseal.api.state import Services, provide_services
+from mailseal.api.state import ServicesDependency, provide_services
 from mailseal.errors import NotFound
 
 APP_ROUTES = ["/", "/index.html", "/inbox", "/settings", "/settings/add-address", "/install", "/sign-in",
@@ -39,15 +40,15 @@ class AppShellController(Controller):
     include_in_schema = False
 
     @get(APP_ROUTES)
-    async def shell(self, services: Services) -> Response[bytes]:
+    async def shell(self, services: ServicesDependency) -> Response[bytes]:
         return serve_file(services.pwa_dir, ".", "index.html")
 
     @get("/manifest.json")
-    async def manifest(self, services: Services) -> Response[bytes]:
+    async def manifest(self, services: ServicesDependency) -> Response[bytes]:
         return Response(services.manifest.read_bytes(), media_type="application/manifest+json")
 
     @get("/{name:str}")
-    async def root_file(self, name: str, services: Services) -> Response[bytes]:
+    async def root_file(self, name: FromPath[str], services: ServicesDependency) -> Response[bytes]:
         if not name.endswith((".js", ".css", ".png", ".ico", ".svg")):
             raise NotFound()
         return serve_file(services.pwa_dir, ".", name)
@@ -58,9 +59,9 @@ class AssetController(Controller):
     include_in_schema = False
 
     @get("/icons/{name:str}")
-    async def icon(self, name: str, services: Services) -> Response[bytes]:
+    async def icon(self, name: FromPath[str], services: ServicesDependency) -> Response[bytes]:
         return serve_file(services.pwa_dir, "icons", name)
 
     @get("/modules/{name:str}")
-    async def module(self, name: str, services: Services) -> Response[bytes]:
+    async def module(self, name: FromPath[str], services: ServicesDependency) -> Response[bytes]:
         return serve_file(services.pwa_dir, "modules", name)

@@ -7,10 +7,11 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, post
 from litestar.di import Provide
+from litestar.params import JSONBody
 
 from mailseal.api.me import MeView, me_view
 from mailseal.api.session import cleared_session_cookie, raw_session_id, session_cookie
-from mailseal.api.state import Services, provide_services
+from mailseal.api.state import ServicesDependency, provide_services
 from mailseal.identity import device_name_from_user_agent
 
 
@@ -38,14 +39,14 @@ class AuthController(Controller):
     tags = ["sign-in"]
 
     @post("/code", status_code=202, summary="Send a one-time passcode to an address")
-    async def request_code(self, data: CodeRequest, request: Request[Any, Any, Any],
-                           services: Services) -> CodeSent:
+    async def request_code(self, data: JSONBody[CodeRequest], request: Request[Any, Any, Any],
+                           services: ServicesDependency) -> CodeSent:
         reference = await services.identity.request_code(data.email[:320], client=client_of(request))
         return CodeSent(reference=reference, expires_in_minutes=services.settings.code_ttl_minutes)
 
     @post("/verify", status_code=200, summary="Verify the passcode; starts or extends the session")
-    async def verify(self, data: VerifyRequest, request: Request[Any, Any, Any],
-                     services: Services) -> Response[MeView]:
+    async def verify(self, data: JSONBody[VerifyRequest], request: Request[Any, Any, Any],
+                     services: ServicesDependency) -> Response[MeView]:
         grant = await services.identity.verify_code(
             data.email[:320], data.code[:32], client=client_of(request), session_id=raw_session_id(request),
             device_name=device_name_from_user_agent(request.headers.get("user-agent", "")),
@@ -56,7 +57,7 @@ class AuthController(Controller):
         return response
 
     @post("/logout", status_code=204, summary="Sign this device out")
-    async def logout(self, request: Request[Any, Any, Any], services: Services) -> Response[None]:
+    async def logout(self, request: Request[Any, Any, Any], services: ServicesDependency) -> Response[None]:
         session_id = raw_session_id(request)
         if session_id:
             session = await services.identity.get_session(session_id)

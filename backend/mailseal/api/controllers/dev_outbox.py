@@ -14,8 +14,9 @@ from email.message import EmailMessage
 
 from litestar import Controller, Response, get
 from litestar.di import Provide
+from litestar.params import FromPath
 
-from mailseal.api.state import Services, provide_services
+from mailseal.api.state import Services, ServicesDependency, provide_services
 from mailseal.errors import NotFound
 from mailseal.mail.outbox import MaildirOutbox
 
@@ -56,7 +57,7 @@ class DevOutboxController(Controller):
     include_in_schema = False
 
     @get("/")
-    async def index(self, services: Services) -> Response[bytes]:
+    async def index(self, services: ServicesDependency) -> Response[bytes]:
         entries = _outbox(services).list()
         items = "".join(
             f'<li><a href="/dev/outbox/{html.escape(e.key)}">{html.escape(e.subject or "(no subject)")}</a><br>'
@@ -67,7 +68,7 @@ class DevOutboxController(Controller):
         return _page("Outbox", f"<h1>Outbox</h1><p>{len(entries)} mail(s), newest first.</p><ul>{items}</ul>")
 
     @get("/{key:str}")
-    async def show(self, key: str, services: Services) -> Response[bytes]:
+    async def show(self, key: FromPath[str], services: ServicesDependency) -> Response[bytes]:
         message = _parse(_outbox(services).read(key))
         text = message.get_body(preferencelist=("plain",))
         has_html = message.get_body(preferencelist=("html",)) is not None
@@ -88,7 +89,7 @@ class DevOutboxController(Controller):
         return _page(str(message.get("Subject", "Mail")), "".join(parts))
 
     @get("/{key:str}/html")
-    async def html_part(self, key: str, services: Services) -> Response[bytes]:
+    async def html_part(self, key: FromPath[str], services: ServicesDependency) -> Response[bytes]:
         body = _parse(_outbox(services).read(key)).get_body(preferencelist=("html",))
         if body is None:
             raise NotFound()

@@ -6,9 +6,8 @@ import msgspec
 from litestar import Controller, post
 from litestar.di import Provide
 
-from mailseal.api.state import Services, provide_services, provide_session
+from mailseal.api.state import ServicesDependency, SessionDependency, provide_services, provide_session
 from mailseal.errors import NotFound
-from mailseal.identity.models import Session
 
 
 class ForwardAddressView(msgspec.Struct, frozen=True, rename="camel"):
@@ -21,7 +20,7 @@ class ForwardAddressController(Controller):
     tags = ["me"]
 
     @post("/", status_code=200, summary="Make a new personal forward address; the old one is refused from now on")
-    async def regenerate(self, services: Services, session: Session) -> ForwardAddressView:
+    async def regenerate(self, services: ServicesDependency, session: SessionDependency) -> ForwardAddressView:
         if services.forward is None:
             raise NotFound("Forwarding to Mailseal is not set up on this server")
         return ForwardAddressView(forward_address=await services.forward.regenerate(session.addresses))

@@ -6,7 +6,7 @@ import msgspec
 from litestar import Controller, get
 from litestar.di import Provide
 
-from mailseal.api.state import Services, provide_services
+from mailseal.api.state import ServicesDependency, provide_services
 
 
 class Health(msgspec.Struct):
@@ -19,6 +19,6 @@ class HealthController(Controller):
     tags = ["health"]
 
     @get("/healthz", summary="Is the server up and its database reachable")
-    async def healthz(self, services: Services) -> Health:
+    async def healthz(self, services: ServicesDependency) -> Health:
         row = await services.instance.db.fetch_one("SELECT 1 AS ok")
         return Health(status="ok", database="ok" if row else "unavailable")

@@ -13,11 +13,18 @@ from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Stream
 
 from mailseal import render
-from mailseal.api.state import Services, identity_of, provide_services, provide_session
+from mailseal.api.state import (
+    Services,
+    ServicesDependency,
+    SessionDependency,
+    identity_of,
+    provide_services,
+    provide_session,
+)
 from mailseal.errors import NotFound, TooLarge
 from mailseal.identity.models import Session
 from mailseal.mail.extract import find_envelopes
@@ -67,7 +74,7 @@ class MessagesController(Controller):
     tags = ["messages"]
 
     @get("/", summary="The inbox of every verified address, newest first")
-    async def inbox(self, services: Services, session: Session) -> Inbox:
+    async def inbox(self, services: ServicesDependency, session: SessionDependency) -> Inbox:
         items = await list_inbox(services.instance.messages, identity_of(session), services.summaries)
         return Inbox(messages=items)
 
@@ -75,19 +82,23 @@ class MessagesController(Controller):
     async def upload(
         self,
         data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
-        services: Services,
-        session: Session,
+        services: ServicesDependency,
+        session: SessionDependency,
     ) -> Response[Created]:
         raw = await read_upload(data.file, services.settings.max_upload_bytes)
         message_id, _ = await receive_shared(services, session, raw, via="share")
         return Response(Created(id=message_id), status_code=201)
 
     @get("/{message_id:str}", summary="Open a message for display (sanitized)")
-    async def read(self, message_id: str, services: Services, session: Session) -> MessageView:
+    async def read(
+        self, message_id: FromPath[str], services: ServicesDependency, session: SessionDependency
+    ) -> MessageView:
         return (await load_view(services, session, message_id, with_html=False)).view
 
     @get("/{message_id:str}/body", summary="The sanitized HTML body, for the viewer's sandboxed frame")
-    async def body(self, message_id: str, services: Services, session: Session) -> Response[bytes]:
+    async def body(
+        self, message_id: FromPath[str], services: ServicesDependency, session: SessionDependency
+    ) -> Response[bytes]:
         rendered = await load_view(services, session, message_id, with_html=True)
         if rendered.html is None:
             raise NotFound("This message has no HTML body")
@@ -98,7 +109,13 @@ class MessagesController(Controller):
         )
 
     @get("/{message_id:str}/attachments/{index:int}", summary="Stream one attachment, decoded")
-    async def attachment(self, message_id: str, index: int, services: Services, session: Session) -> Stream:
+    async def attachment(
+        self,
+        message_id: FromPath[str],
+        index: FromPath[int],
+        services: ServicesDependency,
+        session: SessionDependency,
+    ) -> Stream:
         deps = services.instance.messages
         context = open_envelope(deps, message_id, identity_of(session), purpose="attachment")
         opened = await context.__aenter__()

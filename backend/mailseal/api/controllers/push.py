@@ -7,10 +7,10 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.di import Provide
+from litestar.params import JSONBody
 
-from mailseal.api.state import Services, provide_services, provide_session
+from mailseal.api.state import Services, ServicesDependency, SessionDependency, provide_services, provide_session
 from mailseal.errors import InputError, NotFound
-from mailseal.identity.models import Session
 
 MAX_SUBSCRIPTION_BYTES = 4096
 
@@ -39,11 +39,13 @@ class PushController(Controller):
     tags = ["notifications"]
 
     @get("/key", summary="The VAPID public key (applicationServerKey)")
-    async def key(self, services: Services, session: Session) -> PublicKey:
+    async def key(self, services: ServicesDependency, session: SessionDependency) -> PublicKey:
         return PublicKey(public_key=_push(services).application_server_key)
 
     @post("/subscriptions", status_code=201, summary="Subscribe this device to notifications")
-    async def subscribe(self, request: Request[Any, Any, Any], services: Services, session: Session) -> Subscribed:
+    async def subscribe(
+        self, request: Request[Any, Any, Any], services: ServicesDependency, session: SessionDependency
+    ) -> Subscribed:
         body = await request.body()
         if len(body) > MAX_SUBSCRIPTION_BYTES:
             raise InputError("The subscription is too large")
@@ -58,5 +60,7 @@ class PushController(Controller):
         return Subscribed(endpoint=subscription.endpoint)
 
     @delete("/subscriptions", status_code=204, summary="Unsubscribe this device")
-    async def unsubscribe(self, data: Unsubscribe, services: Services, session: Session) -> None:
+    async def unsubscribe(
+        self, data: JSONBody[Unsubscribe], services: ServicesDependency, session: SessionDependency
+    ) -> None:
         await _push(services).unsubscribe(session.device_id, data.endpoint)

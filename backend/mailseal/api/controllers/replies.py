@@ -15,12 +15,18 @@ from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath, FromQuery
 
 from mailseal.api.controllers.messages import read_upload
-from mailseal.api.state import Services, identity_of, provide_services, provide_session
+from mailseal.api.state import (
+    Services,
+    ServicesDependency,
+    SessionDependency,
+    identity_of,
+    provide_services,
+    provide_session,
+)
 from mailseal.errors import InputError, MailsealError, TooLarge
-from mailseal.identity.models import Session
 from mailseal.messages.outgoing import OutgoingSettings
 from mailseal.messages.reply import (
     MAX_FILES,
@@ -108,10 +114,10 @@ class RepliesController(Controller):
     @post("/{message_id:str}/reply", summary="Seal and send a reply (replyAll=1: to every other party)")
     async def reply(
         self,
-        message_id: str,
+        message_id: FromPath[str],
         data: Annotated[ReplyForm, MULTIPART],
-        services: Services,
-        session: Session,
+        services: ServicesDependency,
+        session: SessionDependency,
     ) -> Response[Sent]:
         draft = Draft(body=data.body, files=await read_files(data.files, services.settings.max_upload_bytes))
         sent = await send_reply(services.instance.messages, delivery_of(services), message_id, identity_of(session),
@@ -121,10 +127,10 @@ class RepliesController(Controller):
     @post("/{message_id:str}/forward", summary="Seal the message with a note for one new address (if allowed)")
     async def forward(
         self,
-        message_id: str,
+        message_id: FromPath[str],
         data: Annotated[ForwardForm, MULTIPART],
-        services: Services,
-        session: Session,
+        services: ServicesDependency,
+        session: SessionDependency,
     ) -> Response[Sent]:
         draft = Draft(body=data.body, files=await read_files(data.files, services.settings.max_upload_bytes))
         sent = await send_forward(services.instance.messages, delivery_of(services), message_id, identity_of(session),
@@ -134,15 +140,17 @@ class RepliesController(Controller):
     @get("/{message_id:str}/reply-recipients", summary="Whom a reply (all=1: to all; forward=1) would go to")
     async def recipients(
         self,
-        message_id: str,
-        services: Services,
-        session: Session,
-        all: str | None = None,  # the query parameter `?all=1`
-        forward: str | None = None,
+        message_id: FromPath[str],
+        services: ServicesDependency,
+        session: SessionDependency,
+        all: FromQuery[str | None] = None,  # the query parameter `?all=1`
+        forward: FromQuery[str | None] = None,
     ) -> Recipients:
         kind: Kind = "forward" if (forward or "").strip().lower() in TRUE_WORDS else _kind(all)
         return await preview(services.instance.messages, delivery_of(services), message_id, identity_of(session), kind)
 
     @get("/{message_id:str}/thread", summary="The conversation: the thread's messages you may open, oldest first")
-    async def thread(self, message_id: str, services: Services, session: Session) -> Thread:
+    async def thread(
+        self, message_id: FromPath[str], services: ServicesDependency, session: SessionDependency
+    ) -> Thread:
         return await thread_of(services.instance.messages, message_id, identity_of(session), services.summaries)

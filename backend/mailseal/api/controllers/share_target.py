@@ -16,9 +16,8 @@ from litestar.params import Body
 from litestar.response import Redirect
 
 from mailseal.api.controllers.messages import UploadForm, read_upload, receive_shared
-from mailseal.api.state import Services, provide_optional_session, provide_services
+from mailseal.api.state import OptionalSessionDependency, ServicesDependency, provide_optional_session, provide_services
 from mailseal.errors import Forbidden, MailsealError
-from mailseal.identity.models import Session
 
 
 class ShareTargetController(Controller):
@@ -30,8 +29,8 @@ class ShareTargetController(Controller):
         self,
         data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
         request: Request[Any, Any, Any],
-        services: Services,
-        session: Session | None,
+        services: ServicesDependency,
+        session: OptionalSessionDependency,
     ) -> Redirect:
         try:
             if request.headers.get("sec-fetch-site", "same-origin") not in {"same-origin", "none"}:
