@@ -15,7 +15,7 @@ import msgspec
 
 from mailseal import format as fmt
 from mailseal.errors import DamagedEnvelope, NotARecipient
-from mailseal.keys import Identity
+from mailseal.keys import Identity, SealRecord
 from mailseal.keys.policy import decide
 from mailseal.messages.deps import MessageDeps
 from mailseal.messages.inbox import add_to_inboxes
@@ -26,13 +26,20 @@ class Ingested(msgspec.Struct, frozen=True):
     added: bool
 
 
-async def ingest_envelope(deps: MessageDeps, envelope: bytes, identity: Identity, *, via: str) -> Ingested:
-    """Add a sealed envelope to the inbox of `identity`'s addresses that may open it."""
+async def recognise_envelope(deps: MessageDeps, envelope: bytes) -> SealRecord:
+    """The seal record of an envelope sealed here, byte for byte (header and MAC as recorded); raises
+    `UnknownKey` or `DamagedEnvelope` otherwise. No key is unwrapped and nothing is decrypted."""
     header = fmt.read_header(io.BytesIO(envelope))
-    message_id = header.id
-    record = await deps.keys.record(message_id)
+    record = await deps.keys.record(header.id)
     if not hmac.compare_digest(fmt.header_fingerprint(io.BytesIO(envelope)), record.header_fingerprint):
         raise DamagedEnvelope()
+    return record
+
+
+async def ingest_envelope(deps: MessageDeps, envelope: bytes, identity: Identity, *, via: str) -> Ingested:
+    """Add a sealed envelope to the inbox of `identity`'s addresses that may open it."""
+    record = await recognise_envelope(deps, envelope)
+    message_id = record.message_id
     decide(record.facts(), identity, time.time())
     parties = set((record.sender, *record.recipients))
     mine = [a.lower() for a in identity.addresses if a.lower() in parties]

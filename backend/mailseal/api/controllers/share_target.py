@@ -2,6 +2,8 @@
 
 Excluded from the CSRF token check (a share sheet cannot send the header); instead a cross-site POST
 is refused by `Sec-Fetch-Site`, and the session cookie is SameSite=Lax, so it is never sent cross-site.
+Signed out, the shared file is not lost: if it is a message sealed here, the person is sent to its link,
+where the app asks them to sign in and then opens it (nothing is stored; the server has the message).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from litestar.response import Redirect
 from mailseal.api.controllers.messages import UploadForm, read_upload, receive_shared
 from mailseal.api.state import OptionalSessionDependency, ServicesDependency, provide_optional_session, provide_services
 from mailseal.errors import Forbidden, MailsealError
+from mailseal.mail.extract import find_envelopes
+from mailseal.messages.ingest import recognise_envelope
 
 
 class ShareTargetController(Controller):
@@ -35,9 +39,10 @@ class ShareTargetController(Controller):
         try:
             if request.headers.get("sec-fetch-site", "same-origin") not in {"same-origin", "none"}:
                 raise Forbidden("Sharing from another site is not allowed")
-            if session is None:
-                return Redirect(path="/?error=auth.required", status_code=303)
             raw = await read_upload(data.file, services.settings.max_upload_bytes)
+            if session is None:
+                record = await recognise_envelope(services.instance.messages, find_envelopes(raw)[0])
+                return Redirect(path=f"/m/{record.message_id}", status_code=303)
             message_id, _ = await receive_shared(services, session, raw, via="share")
         except MailsealError as exc:
             return Redirect(path=f"/?error={quote(exc.code)}", status_code=303)
