@@ -52,7 +52,8 @@ def _clean(name: str) -> str:
     text = "".join(char for char in _SPACES.sub(" ", text) if _shown(char))
     text = _SPACES.sub(" ", _FORBIDDEN.sub("_", text))
     # Leading dots hide a file (and "." and ".." are not names); Windows drops trailing dots and spaces.
-    text = text.strip(" ").lstrip(".").rstrip(" .")
+    # Strip both together: ". 0" must not become " 0".
+    text = text.lstrip(" .").rstrip(" .")
     if not text:
         return ""
     if text.split(".", 1)[0].rstrip(" ").lower() in _DEVICE_NAMES:
