@@ -77,6 +77,10 @@ function renderLoaded(ctx, message) {
           blocked === 1 ? '1 remote image was blocked' : `${blocked} remote images were blocked`,
           ' to protect your privacy (they could tell the sender when you read this).')
       : null,
+    message.bodyTooLarge === true
+      ? h('p', { class: 'notice', 'data-testid': 'body-too-large-notice' },
+          'Part of this message is too long to show here. It is among the attachments below, to open or save.')
+      : null,
     renderMessageBody(message, rights),
     renderAttachments(message, { canSave: rights.canSave, locale: ctx.locale, url: ctx.api.attachmentUrl }),
     renderThread(ctx, message.id),

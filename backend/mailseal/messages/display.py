@@ -43,6 +43,8 @@ class MessageView(msgspec.Struct, frozen=True, rename="camel"):
     date: str = ""
     body_url: str | None = None
     text: str | None = None
+    # The HTML or text body is too large to show here: it is in `attachments` instead, to save or open.
+    body_too_large: bool = False
     remote_images_blocked: int = 0
     attachments: tuple[AttachmentView, ...] = ()
     template: str = ""
@@ -79,6 +81,12 @@ def _estimated_size(part: fmt.Part) -> int:
     return length
 
 
+def too_large_to_show(part: fmt.Part) -> bool:
+    """A body too large to show on screen (its encoded length bounds its decoded length): it is offered
+    as an attachment instead, so the message still opens and nothing in it is out of reach."""
+    return part.end - part.start > MAX_BODY_BYTES
+
+
 def body_parts(index: fmt.MessageIndex) -> tuple[fmt.Part | None, fmt.Part | None]:
     """The first HTML and the first plain-text leaf that are not attachments.
 
@@ -100,13 +108,18 @@ def attachment_list(index: fmt.MessageIndex, *, do_not_forward: bool) -> tuple[A
     html, text = body_parts(index)
     views = []
     for number, part in enumerate(index.parts):
-        if part is html or part is text or not _is_attachment(part):
+        name = part.filename or None
+        if part is html or part is text:
+            if not too_large_to_show(part):
+                continue
+            name = name or ("message.html" if part is html else "message.txt")
+        elif not _is_attachment(part):
             continue
         content_type = render.safe_content_type(part.content_type)
         views.append(
             AttachmentView(
                 index=number,
-                filename=render.safe_filename(part.filename or None),
+                filename=render.safe_filename(name),
                 content_type=content_type,
                 size=_estimated_size(part),
                 inline=do_not_forward or render.is_inline_viewable(content_type),
@@ -150,6 +163,11 @@ def render_message(opened: OpenMessage, *, thread_id: str, api_origin: str) -> R
     html_doc: str | None = None
     text: str | None = None
     blocked = 0
+    body_too_large = any(part is not None and too_large_to_show(part) for part in (html_part, text_part))
+    if html_part is not None and too_large_to_show(html_part):
+        html_part = None
+    if text_part is not None and too_large_to_show(text_part):
+        text_part = None
     if html_part is not None:
         cids = _cid_resolver(opened)
         sanitized = render.sanitize_html(
@@ -172,6 +190,7 @@ def render_message(opened: OpenMessage, *, thread_id: str, api_origin: str) -> R
         date=index.date,
         body_url=f"/api/messages/{header.id}/body" if html_doc is not None else None,
         text=text,
+        body_too_large=body_too_large,
         remote_images_blocked=blocked,
         attachments=attachment_list(index, do_not_forward=policy.template == "do-not-forward"),
         template=policy.template,

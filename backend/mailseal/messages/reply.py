@@ -29,7 +29,7 @@ from mailseal.keys.service import write_audit
 from mailseal.mail.addresses import normalise_address
 from mailseal.mail.outbox import Transport
 from mailseal.messages.deps import MessageDeps
-from mailseal.messages.display import attachment_list, body_parts, part_bytes
+from mailseal.messages.display import attachment_list, body_parts, part_bytes, too_large_to_show
 from mailseal.messages.inbox import add_to_inboxes
 from mailseal.messages.open import OpenMessage, open_envelope
 from mailseal.messages.outgoing import OutgoingSettings, branding_for, send_wrappers
@@ -229,8 +229,8 @@ def _forwarded_original(opened: OpenMessage, limit: int) -> ForwardedOriginal:
                              data=b"".join(part_bytes(opened, part))))
 
     def text_of(part: fmt.Part | None) -> str | None:
-        if part is None:
-            return None
+        if part is None or too_large_to_show(part):
+            return None  # too large to show: attachment_list above carries it as a file
         raw = decode_all(envelope.read_range(part.start, part.end), part.transfer_encoding, limit=limit)
         try:
             return raw.decode(part.charset or "utf-8", errors="replace")
