@@ -1,8 +1,12 @@
-"""A body too large to show (over 5 MiB) still opens: the rest of the message is shown and the body is
-offered as an attachment, to open or save. Before, such a message answered 500 and could not be read."""
+"""Nothing in a message is out of reach. A body too large to show (over 5 MiB) is offered as an
+attachment (before, such a message answered 500 and could not be read), and so are inline photos the
+view cannot show: past the inline budget, or in a message shown as text (before, they were dropped)."""
 
 from __future__ import annotations
 
+import email.message
+import email.policy
+import os
 from pathlib import Path
 
 from support.mailseal_app import running_app, simple_mail
@@ -54,3 +58,42 @@ async def test_an_ordinary_body_is_shown_not_attached(tmp_path: Path) -> None:
         await app.sign_in("bob@gmail.com")
         view = (await app.http.get(f"/api/messages/{sealed.message_id}")).json()
         assert view["bodyTooLarge"] is False and view["attachments"] == [] and view["bodyUrl"]
+
+
+def photo_mail(*, count: int, size: int, html: bool) -> tuple[bytes, list[bytes]]:
+    """A mail with `count` inline photos (Content-ID, as a phone's mail app sends them)."""
+    photos = [bytes([i]) * 16 + os.urandom(size) for i in range(count)]
+    message = email.message.EmailMessage(policy=email.policy.SMTP)
+    message["From"], message["To"], message["Subject"] = "alice@example.org", "bob@gmail.com", "Photos"
+    message.set_content("Photos from the site visit.")
+    if html:
+        message.add_alternative("<p>Site visit</p>" + "".join(f'<img src="cid:p{i}@x">' for i in range(count)),
+                                subtype="html")
+    for i, photo in enumerate(photos):
+        message.add_attachment(photo, maintype="image", subtype="jpeg", cid=f"<p{i}@x>", disposition="inline")
+    return message.as_bytes(), photos
+
+
+async def test_inline_photos_past_the_budget_are_offered_as_attachments(tmp_path: Path) -> None:
+    raw, photos = photo_mail(count=3, size=900_000, html=True)
+    async with running_app(tmp_path) as app:
+        sealed = await app.seal(raw)
+        await app.sign_in("bob@gmail.com")
+        url = f"/api/messages/{sealed.message_id}"
+        view = (await app.http.get(url)).json()
+        body = (await app.http.get(f"{url}/body")).text
+        assert body.count('src="data:image/jpeg;base64,') == 2, "two fit the 2 MiB budget and are shown"
+        [third] = view["attachments"]
+        assert third["contentType"] == "image/jpeg" and third["inline"] is True
+        download = await app.http.get(f"{url}/attachments/{third['index']}")
+        assert download.status_code == 200 and download.content == photos[2]
+
+
+async def test_inline_photos_of_a_text_message_are_offered_as_attachments(tmp_path: Path) -> None:
+    raw, _ = photo_mail(count=2, size=1000, html=False)
+    async with running_app(tmp_path) as app:
+        sealed = await app.seal(raw)
+        await app.sign_in("bob@gmail.com")
+        view = (await app.http.get(f"/api/messages/{sealed.message_id}")).json()
+        assert view["bodyUrl"] is None and view["text"].strip() == "Photos from the site visit."
+        assert [a["contentType"] for a in view["attachments"]] == ["image/jpeg", "image/jpeg"]

@@ -67,11 +67,14 @@ def part_bytes(opened: OpenMessage, part: fmt.Part) -> Iterator[bytes]:
     return decode_stream(opened.envelope.read_range(part.start, part.end), part.transfer_encoding)
 
 
+def _is_inline_image(part: fmt.Part) -> bool:
+    return part.content_type.lower() in INLINE_IMAGE_TYPES and bool(part.content_id)
+
+
 def _is_attachment(part: fmt.Part) -> bool:
     if part.disposition.lower() == "attachment":
         return True
-    main = part.content_type.lower()
-    return not main.startswith("text/") and not (main in INLINE_IMAGE_TYPES and part.content_id)
+    return not part.content_type.lower().startswith("text/") and not _is_inline_image(part)
 
 
 def _estimated_size(part: fmt.Part) -> int:
@@ -104,8 +107,25 @@ def body_parts(index: fmt.MessageIndex) -> tuple[fmt.Part | None, fmt.Part | Non
     return html, text
 
 
+def embedded_images(index: fmt.MessageIndex) -> frozenset[int]:
+    """The inline images (by part number) the HTML body shows as `data:` URLs: in order, while their
+    estimated sizes fit the budget. The others, like the inline images of a message shown as text, are
+    offered as attachments (a phone's mail app sends photos inline, often several MB each)."""
+    html, _ = body_parts(index)
+    if html is None or too_large_to_show(html):
+        return frozenset()
+    chosen = []
+    budget = MAX_INLINE_IMAGE_BYTES
+    for number, part in enumerate(index.parts):
+        if _is_inline_image(part) and _estimated_size(part) <= budget:
+            chosen.append(number)
+            budget -= _estimated_size(part)
+    return frozenset(chosen)
+
+
 def attachment_list(index: fmt.MessageIndex, *, do_not_forward: bool) -> tuple[AttachmentView, ...]:
     html, text = body_parts(index)
+    embedded = embedded_images(index)
     views = []
     for number, part in enumerate(index.parts):
         name = part.filename or None
@@ -113,7 +133,7 @@ def attachment_list(index: fmt.MessageIndex, *, do_not_forward: bool) -> tuple[A
             if not too_large_to_show(part):
                 continue
             name = name or ("message.html" if part is html else "message.txt")
-        elif not _is_attachment(part):
+        elif not _is_attachment(part) and not (_is_inline_image(part) and number not in embedded):
             continue
         content_type = render.safe_content_type(part.content_type)
         views.append(
@@ -138,20 +158,18 @@ def _decode_text(opened: OpenMessage, part: fmt.Part) -> str:
 
 
 def _cid_resolver(opened: OpenMessage) -> dict[str, str]:
-    """Inline images by Content-ID, as data: URLs, within a total budget."""
+    """The embedded inline images by Content-ID, as data: URLs."""
     found: dict[str, str] = {}
-    budget = MAX_INLINE_IMAGE_BYTES
-    for part in opened.envelope.index.parts:
-        kind = part.content_type.lower()
-        if not part.content_id or kind not in INLINE_IMAGE_TYPES or _estimated_size(part) > budget:
-            continue
+    parts = opened.envelope.index.parts
+    for number in sorted(embedded_images(opened.envelope.index)):
+        part = parts[number]
         try:
             data = decode_all(
-                opened.envelope.read_range(part.start, part.end), part.transfer_encoding, limit=budget
+                opened.envelope.read_range(part.start, part.end), part.transfer_encoding, limit=MAX_INLINE_IMAGE_BYTES
             )
         except ValueError:
             continue
-        budget -= len(data)
+        kind = part.content_type.lower()
         found[part.content_id.strip("<> ").lower()] = f"data:{kind};base64,{base64.b64encode(data).decode()}"
     return found
 
