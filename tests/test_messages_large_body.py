@@ -97,3 +97,17 @@ async def test_inline_photos_of_a_text_message_are_offered_as_attachments(tmp_pa
         view = (await app.http.get(f"/api/messages/{sealed.message_id}")).json()
         assert view["bodyUrl"] is None and view["text"].strip() == "Photos from the site visit."
         assert [a["contentType"] for a in view["attachments"]] == ["image/jpeg", "image/jpeg"]
+
+
+async def test_a_forward_carries_the_inline_photos_as_files(tmp_path: Path) -> None:
+    raw, photos = photo_mail(count=1, size=5000, html=True)
+    async with running_app(tmp_path) as app:
+        sealed = await app.seal(raw)
+        await app.sign_in("bob@gmail.com")
+        sent = await forward(app, sealed.message_id, "dave@outlook.com")
+        assert sent.status_code == 201, sent.text
+        await switch_to(app, "dave@outlook.com")
+        url = f"/api/messages/{sent.json()['id']}"
+        [photo] = (await app.http.get(url)).json()["attachments"]
+        assert photo["filename"] == "image.jpg" and photo["contentType"] == "image/jpeg"
+        assert (await app.http.get(f"{url}/attachments/{photo['index']}")).content == photos[0]

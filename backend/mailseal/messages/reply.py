@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import mimetypes
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import Final, Literal
 import msgspec
 
 from mailseal import format as fmt
+from mailseal import render
 from mailseal.errors import InputError, MailsealError, RightNotGranted, TooLarge
 from mailseal.keys import Identity, SealRecord
 from mailseal.keys.policy import decide
@@ -29,7 +31,7 @@ from mailseal.keys.service import write_audit
 from mailseal.mail.addresses import normalise_address
 from mailseal.mail.outbox import Transport
 from mailseal.messages.deps import MessageDeps
-from mailseal.messages.display import attachment_list, body_parts, part_bytes, too_large_to_show
+from mailseal.messages.display import attachment_list, body_parts, embedded_images, part_bytes, too_large_to_show
 from mailseal.messages.inbox import add_to_inboxes
 from mailseal.messages.open import OpenMessage, open_envelope
 from mailseal.messages.outgoing import OutgoingSettings, branding_for, send_wrappers
@@ -227,6 +229,13 @@ def _forwarded_original(opened: OpenMessage, limit: int) -> ForwardedOriginal:
         part = index.parts[view.index]
         files.append(NewFile(filename=view.filename, content_type=view.content_type,
                              data=b"".join(part_bytes(opened, part))))
+    # The images the original shows inline: its cid: references do not carry over, so they go as files.
+    for number in sorted(embedded_images(index)):
+        part = index.parts[number]
+        content_type = render.safe_content_type(part.content_type)
+        fallback = "image" + (mimetypes.guess_extension(content_type) or "")
+        files.append(NewFile(filename=render.safe_filename(part.filename or None, fallback=fallback),
+                             content_type=content_type, data=b"".join(part_bytes(opened, part))))
 
     def text_of(part: fmt.Part | None) -> str | None:
         if part is None or too_large_to_show(part):
