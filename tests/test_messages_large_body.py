@@ -4,6 +4,7 @@ view cannot show: past the inline budget, or in a message shown as text (before,
 
 from __future__ import annotations
 
+import base64
 import email.message
 import email.policy
 import os
@@ -111,3 +112,21 @@ async def test_a_forward_carries_the_inline_photos_as_files(tmp_path: Path) -> N
         [photo] = (await app.http.get(url)).json()["attachments"]
         assert photo["filename"] == "image.jpg" and photo["contentType"] == "image/jpeg"
         assert (await app.http.get(f"{url}/attachments/{photo['index']}")).content == photos[0]
+
+
+async def test_an_image_in_unwrapped_base64_near_the_budget_is_shown(tmp_path: Path) -> None:
+    # Base64 without line breaks decodes to more than the size estimated from wrapped lines: an image
+    # chosen for the view by its estimate must still be decoded, not dropped from view and list alike.
+    photo = os.urandom(2_100_000)
+    raw = (
+        b"From: alice@example.org\r\nTo: bob@gmail.com\r\nSubject: Photo\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/related; boundary="b1"\r\n\r\n'
+        b'--b1\r\nContent-Type: text/html; charset="utf-8"\r\n\r\n<p>Site</p><img src="cid:p@x">\r\n'
+        b"--b1\r\nContent-Type: image/jpeg\r\nContent-ID: <p@x>\r\nContent-Disposition: inline\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.b64encode(photo) + b"\r\n--b1--\r\n"
+    )
+    async with running_app(tmp_path) as app:
+        sealed = await app.seal(raw)
+        await app.sign_in("bob@gmail.com")
+        body = (await app.http.get(f"/api/messages/{sealed.message_id}/body")).text
+        assert body.count('src="data:image/jpeg;base64,') == 1

@@ -163,12 +163,11 @@ def _cid_resolver(opened: OpenMessage) -> dict[str, str]:
     parts = opened.envelope.index.parts
     for number in sorted(embedded_images(opened.envelope.index)):
         part = parts[number]
-        try:
-            data = decode_all(
-                opened.envelope.read_range(part.start, part.end), part.transfer_encoding, limit=MAX_INLINE_IMAGE_BYTES
-            )
-        except ValueError:
-            continue
+        # The encoded length bounds the decoded one for every transfer encoding, so this never refuses an
+        # image `embedded_images` chose (a per-image cap could, and the image would be neither shown nor
+        # offered); the budget was kept there, by estimate.
+        encoded = opened.envelope.read_range(part.start, part.end)
+        data = decode_all(encoded, part.transfer_encoding, limit=part.end - part.start)
         kind = part.content_type.lower()
         found[part.content_id.strip("<> ").lower()] = f"data:{kind};base64,{base64.b64encode(data).decode()}"
     return found
