@@ -150,6 +150,9 @@ def build_app(settings: Settings, *, pwa_dir: Path | None = None, require_listen
 def run(settings: Settings) -> int:
     import uvicorn
 
+    from mailseal.serve_checks import check_before_serving
+
+    check_before_serving(settings)
     configure_logging(settings.log_level)
     app = build_app(settings, require_listeners=True)
     print(f"Mailseal on {settings.base_url}  (data: {settings.data_path})", flush=True)
