@@ -186,3 +186,25 @@ async def test_code_answer_goes_out_before_the_mail_whether_or_not_one_is_sent(t
             assert len(outbox.list()) == 3
     finally:
         logger.removeHandler(handler)
+
+
+async def test_a_shared_address_does_not_let_one_person_sign_out_another(tmp_path: Path) -> None:
+    async with running_app(tmp_path) as app:
+        await app.sign_in("team@example.org")
+        carol = app.http.cookies["__Host-mailseal"]
+        app.http.cookies.clear()
+        await app.sign_in("bob@gmail.com")
+        await app.sign_in("team@example.org")
+        (bob_device,) = [d["id"] for d in (await app.http.get("/api/devices")).json()["devices"] if d["current"]]
+        bob = app.http.cookies["__Host-mailseal"]
+
+        app.http.cookies.clear()
+        app.http.cookies.set("__Host-mailseal", carol, domain="mailseal.test")
+        devices = (await app.http.get("/api/devices")).json()["devices"]
+        assert [d["current"] for d in devices] == [True], "Carol sees her own device only"
+        response = await app.delete(f"/api/devices/{bob_device}")
+        assert response.status_code == 404 and response.json()["code"] == "not-found"
+
+        app.http.cookies.clear()
+        app.http.cookies.set("__Host-mailseal", bob, domain="mailseal.test")
+        assert (await app.http.get("/api/me")).json()["addresses"] == ["bob@gmail.com", "team@example.org"]

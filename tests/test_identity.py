@@ -588,24 +588,46 @@ async def test_device_list_and_signing_out_another_device(service: IdentityServi
     home = await sign_in(service, outbox, "alice@example.org", session_id=home.session_id)
     mallory = await sign_in(service, outbox, "mallory@example.net", device="Edge on Windows")
 
-    devices = await service.devices(phone.session)
-    assert devices[0].name == "Chrome on Android"
+    # The iPad holds both addresses: it sees every device whose addresses it holds too.
+    devices = await service.devices(home.session)
+    assert devices[0].name == "Safari on iPad"
     assert sorted(d.name for d in devices) == ["Chrome on Android", "Firefox on Linux", "Safari on iPad"]
     assert [d.current for d in devices] == [True, False, False]
-    assert {d.id for d in devices} == {phone.session.device_id, laptop.session.device_id, home.session.device_id}
+    # The phone holds only one of the iPad's addresses, so the iPad is not among its devices.
+    devices = await service.devices(phone.session)
+    assert [d.name for d in devices] == ["Chrome on Android", "Firefox on Linux"]
+    assert {d.id for d in devices} == {phone.session.device_id, laptop.session.device_id}
 
     await service.sign_out_device(phone.session, laptop.session.device_id)
     assert await service.get_session(laptop.session_id) is None
     assert await service.get_session(phone.session_id) is not None
-    assert len(await service.devices(phone.session)) == 2
+    assert len(await service.devices(phone.session)) == 1
 
-    for foreign in (mallory.session.device_id, laptop.session.device_id, "no-such-device", "x" * 500):
+    for foreign in (mallory.session.device_id, laptop.session.device_id, home.session.device_id, "no-such-device",
+                    "x" * 500):
         with pytest.raises(NotFound):
             await service.sign_out_device(phone.session, foreign)
     assert await service.get_session(mallory.session_id) is not None
+    assert await service.get_session(home.session_id) is not None
 
-    await service.sign_out_device(phone.session, phone.session.device_id)
+    await service.sign_out_device(home.session, phone.session.device_id)
     assert await service.get_session(phone.session_id) is None
+    await service.sign_out_device(home.session, home.session.device_id)
+    assert await service.get_session(home.session_id) is None
+
+
+async def test_a_shared_address_does_not_make_two_people_one(service: IdentityService, outbox: Outbox) -> None:
+    """Carol and Bob both verified team@; Bob's session also holds bob@. Carol sees only her device."""
+    carol = await sign_in(service, outbox, "team@example.org", device="Firefox on Linux")
+    bob = await sign_in(service, outbox, "bob@example.org", device="Chrome on Android")
+    bob = await sign_in(service, outbox, "team@example.org", session_id=bob.session_id)
+
+    assert [d.id for d in await service.devices(carol.session)] == [carol.session.device_id]
+    with pytest.raises(NotFound):
+        await service.sign_out_device(carol.session, bob.session.device_id)
+    assert await service.get_session(bob.session_id) is not None
+    # Bob holds every address Carol's session holds, so he sees (and may sign out) both.
+    assert {d.id for d in await service.devices(bob.session)} == {bob.session.device_id, carol.session.device_id}
 
 
 async def test_purge_expired(service: IdentityService, outbox: Outbox, clock: Clock, db: Database) -> None:

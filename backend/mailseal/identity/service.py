@@ -296,7 +296,7 @@ class IdentityService:
     # Devices
 
     async def devices(self, session: Session) -> list[Device]:
-        """The person's devices: every live session holding one of this session's addresses."""
+        """The person's devices: every live session whose addresses are all among this session's."""
         now = self._now()
         await self._require(self._db, session)
         return await sessions.person_devices(self._db, session.id_hash, now, self._idle_seconds)
