@@ -22,6 +22,7 @@ plaintext, a passcode or a key.
     │       ├── MessageExpired (410)
     │       └── MessageRevoked (410)
     ├── Conflict (409)
+    │   └── PushSubscriptionTaken      a push endpoint held by another device, without its keys
     └── ConfigError                    a setting is wrong (CLI only)
 """
 
@@ -206,6 +207,14 @@ class PushEndpointRefused(InputError):
 
     code = "push.endpoint-refused"
     title = "That push endpoint is not allowed"
+
+
+class PushSubscriptionTaken(Conflict):
+    """The push endpoint is subscribed for another device, and this request does not carry the keys
+    that subscription was made with: only the browser that owns it may move it."""
+
+    code = "push.subscription-taken"
+    title = "That push endpoint belongs to another device"
 
 
 class AdminTokenRequired(AuthError):
