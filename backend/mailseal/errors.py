@@ -185,10 +185,11 @@ class ClientRateLimited(RateLimited):
 
 
 class AddressLocked(TooManyTries):
-    """Too many failed passcodes for one address; `retry_after` (seconds) is for Retry-After."""
+    """Too many failed passcodes for one address: until `retry_after` (seconds, for Retry-After) only the
+    device that asked for a code may try it. The owner asks for a new code on their device and signs in."""
 
     code = "auth.address-locked"
-    title = "Too many failed codes for this address; try again later"
+    title = "Too many failed codes for this address; ask for a new code on this device"
 
     def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
         super().__init__(detail)
