@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,9 @@ from mailseal.errors import (
     TooManyTries,
 )
 from mailseal.identity import IdentityService, Limits, SessionGrant
+from mailseal.identity.passcode import LABEL_ADDRESS, LABEL_PASSCODE, derive_key, keyed_name, passcode_mac
 from mailseal.storage import Database, open_database
+from mailseal.storage.database import migration_scripts
 
 SECRET = bytes(range(32))
 T0 = 1_800_000_000.0
@@ -709,3 +712,29 @@ async def test_other_secret_cannot_use_the_codes(db: Database, outbox: Outbox, c
         await theirs.verify_code(
             "alice@example.org", outbox.last().code, client="c", session_id=None, device_name=PHONE
         )
+
+
+async def test_a_code_pending_before_the_upgrade_still_works(tmp_path: Path, outbox: Outbox, clock: Clock) -> None:
+    """Migration 0008 (a row per code) keeps the codes pending under 0002's one-per-address table."""
+    path = tmp_path / "db.sqlite"
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY)")
+        for version, script in migration_scripts():
+            if version < 8:
+                old.executescript(script)
+                old.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+        address_key = keyed_name(derive_key(SECRET, LABEL_ADDRESS), "alice@example.org")
+        mac = passcode_mac(derive_key(SECRET, LABEL_PASSCODE), "alice@example.org", "K7QF", "12345678")
+        old.execute(
+            "INSERT INTO passcodes (address_key, reference, mac, created_at, expires_at) VALUES (?, 'K7QF', ?, ?, ?)",
+            (address_key, mac, int(T0), int(T0) + 600),
+        )
+    db = await open_database(path)
+    try:
+        service = IdentityService(db, secret=SECRET, send_passcode=outbox, clock=clock)
+        await service.request_code("alice@example.org", client="c")  # a second code beside it
+        grant = await service.verify_code("alice@example.org", "12345678", client="c", session_id=None,
+                                          device_name=PHONE)
+        assert grant.session.addresses == ("alice@example.org",)
+    finally:
+        await db.close()
