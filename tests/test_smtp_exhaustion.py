@@ -168,6 +168,38 @@ async def test_every_command_that_moves_no_mail_counts_and_an_accepted_mail_rene
             dialogue.close()
 
 
+async def test_refused_recipients_count_too(stack: MailStack) -> None:
+    """Probing addresses (or guessing AUTH passwords) moves no mail either: a refused RCPT, MAIL or AUTH
+    is counted; an accepted one is not, so a mail with many recipients is not cut off."""
+    async with small_listener(stack, SessionLimits(max_commands_without_mail=3)) as listener:
+        dialogue = await Dialogue.open(listener.port)
+        try:
+            assert (await dialogue.reply()).startswith(b"220 ")
+            assert (await dialogue.say("EHLO client.example")).startswith(b"250 ")
+            assert (await dialogue.say("MAIL FROM:<alice@example.org>")).startswith(b"250")
+            for number in range(5):
+                assert (await dialogue.say(f"RCPT TO:<r{number}@partner.example>")).startswith(b"250")
+            assert (await dialogue.say("RCPT TO:<not-an-address>")).startswith(b"553")
+            assert (await dialogue.say("RCPT TO:<still@not@one>")).startswith(b"553")
+            assert (await dialogue.say("RCPT TO:<third@@bad>")).startswith(b"553")
+            assert (await dialogue.reply()).startswith(b"421 4.7.0 Too many commands without a mail")
+            assert await dialogue.closed_by_server()
+        finally:
+            dialogue.close()
+
+
+async def test_help_still_lists_the_counted_commands(stack: MailStack) -> None:
+    dialogue = await Dialogue.open(stack.relay_port)
+    try:
+        assert (await dialogue.reply()).startswith(b"220 ")
+        assert (await dialogue.say("EHLO client.example")).startswith(b"250 ")
+        commands = (await dialogue.say("HELP")).split(b":", 1)[1].split()
+        assert {b"NOOP", b"RSET", b"VRFY", b"HELP", b"EHLO", b"MAIL", b"RCPT", b"DATA"} <= set(commands)
+        assert (await dialogue.say("HELP NOOP")).startswith(b"250 Syntax: NOOP")
+    finally:
+        dialogue.close()
+
+
 async def test_a_session_busy_with_noop_is_closed_at_its_deadline(stack: MailStack) -> None:
     limits = SessionLimits(session_seconds=0.5, max_commands_without_mail=10_000)
     async with small_listener(stack, limits) as listener:

@@ -21,7 +21,13 @@ from aiosmtpd.smtp import SMTP, AuthenticatorType
 
 from mailseal.errors import ConfigError
 from mailseal.mail import smtp_status as status
-from mailseal.mail.smtp_limits import COMMANDS_WITHOUT_MAIL, ConnectionTally, SessionLimits, client_key
+from mailseal.mail.smtp_limits import (
+    COMMANDS_WITHOUT_MAIL,
+    COUNTED_WHEN_REFUSED,
+    ConnectionTally,
+    SessionLimits,
+    client_key,
+)
 from mailseal.mail.smtp_log import quiet_protocol_log
 from mailseal.mail.smtp_session import is_loopback
 
@@ -69,7 +75,7 @@ class _Connection(SMTP):
         self._in_data = False
         self._last_reply = ""
         self._commands_without_mail = 0
-        for command in COMMANDS_WITHOUT_MAIL:
+        for command in COMMANDS_WITHOUT_MAIL | COUNTED_WHEN_REFUSED:
             if command in self._smtp_methods:
                 self._smtp_methods[command] = self._counted(command, self._smtp_methods[command])
         self._smtp_methods["DATA"] = self._finishing(self._smtp_methods["DATA"])
@@ -101,19 +107,30 @@ class _Connection(SMTP):
         _close_with(self.transport, status.SESSION_TOO_LONG)
 
     def _counted(self, command: str, method: Command) -> Command:
+        """A command that moves no mail spends the budget (NOOP and its kind always; AUTH, MAIL and RCPT
+        when refused); past it, the session gets 421 and is closed."""
+        always = command in COMMANDS_WITHOUT_MAIL
+
         @functools.wraps(method)
         async def counted(arg: str | None) -> None:
-            self._commands_without_mail += 1
-            if self._commands_without_mail > self._limits.max_commands_without_mail:
-                log.info("%s: session of %s closed after too many %s without a mail",
-                         self._listener.name, self.client, command)
-                await self.push(status.TOO_MANY_COMMANDS_WITHOUT_MAIL)
-                if self.transport is not None:
-                    self.transport.close()
-                return
+            if always:
+                self._commands_without_mail += 1
+                if self._over_budget(command):
+                    return
             await method(arg)
+            if not always and not status.is_success(self._last_reply):
+                self._commands_without_mail += 1
+                self._over_budget(command)
 
         return counted
+
+    def _over_budget(self, command: str) -> bool:
+        if self._commands_without_mail <= self._limits.max_commands_without_mail or self.transport is None:
+            return False
+        log.info("%s: session of %s closed after too many commands without a mail (the last: %s)",
+                 self._listener.name, self.client, command)
+        _close_with(self.transport, status.TOO_MANY_COMMANDS_WITHOUT_MAIL)
+        return True
 
     def _finishing(self, method: Command) -> Command:
         """DATA: an accepted mail renews the budget of commands; a deadline that passed during it closes after."""

@@ -20,8 +20,10 @@ MAX_CLIENT_CONNECTIONS: Final = 10
 IDLE_TIMEOUT_SECONDS: Final = 120.0
 SESSION_SECONDS: Final = 600.0
 MAX_COMMANDS_WITHOUT_MAIL: Final = 20
-# Commands that change nothing on the server; counted since the session's last accepted mail.
+# Commands that move no mail, counted since the session's last accepted mail: these always, ...
 COMMANDS_WITHOUT_MAIL: Final = frozenset({"NOOP", "RSET", "HELP", "VRFY", "EXPN", "HELO", "EHLO"})
+# ... these when refused (a guessed password, a probed address, a sender that is not valid).
+COUNTED_WHEN_REFUSED: Final = frozenset({"AUTH", "MAIL", "RCPT"})
 UNKNOWN_CLIENT: Final = "unknown"
 
 
