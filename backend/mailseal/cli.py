@@ -21,6 +21,7 @@ from mailseal.errors import DamagedEnvelope, InputError, MailsealError, NotFound
 from mailseal.instance import DataFolder, Instance
 from mailseal.keys import Identity, KeyRing
 from mailseal.messages.protect import protect
+from mailseal.private_data import keep_data_private
 from mailseal.templates import policy_for
 
 
@@ -244,6 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             overrides.update(host=args.host, port=args.port, dev=args.dev,
                              relay_port=args.relay_port, inbound_port=args.inbound_port)
         settings = load_settings(**overrides)
+        if args.command != "serve" and (warning := keep_data_private(settings.data_path)):
+            print(f"mailseal: warning: {warning}", file=sys.stderr)
         if args.command == "keys":
             return asyncio.run(_keys(settings, args.keys_command))
         if args.command == "protect":

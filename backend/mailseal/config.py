@@ -44,6 +44,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     relay_users_file: str = ""
     relay_tls_cert_file: str = ""
     relay_tls_key_file: str = ""
+    smtp_client_connections: int = 10
     dkim_selector: str = ""
     dkim_domain: str = ""
     dkim_key_file: str = ""

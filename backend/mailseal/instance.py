@@ -91,7 +91,7 @@ class Instance:
     @classmethod
     async def open(cls, settings: Settings, *, create_keys: bool = True) -> Instance:
         folder = DataFolder(settings.data_path)
-        folder.root.mkdir(parents=True, exist_ok=True)
+        folder.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         if create_keys:
             ring, created = KeyRing.load_or_create(folder.ring)
         else:

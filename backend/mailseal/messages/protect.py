@@ -12,6 +12,7 @@ import msgspec
 from mailseal import format as fmt
 from mailseal.errors import InputError, TooLarge
 from mailseal.keys.service import NewSeal, normalise_recipients
+from mailseal.mail import without_bcc_stream
 from mailseal.messages.deps import MessageDeps
 from mailseal.messages.inbox import add_to_inboxes
 
@@ -41,13 +42,16 @@ async def protect(
     in_reply_to: str | None = None,
     via: str = "seal",
 ) -> Sealed:
-    """Seal `source` (a seekable RFC 5322 message) and store it; recipients find it in their inbox."""
+    """Seal `source` (a seekable RFC 5322 message) and store it; recipients find it in their inbox.
+
+    What is sealed is the message minus its Bcc fields: a sealed copy never shows a Bcc recipient."""
     size = _source_size(source)
     if size > deps.max_message_bytes:
         raise TooLarge(f"The message is larger than {deps.max_message_bytes // (1024 * 1024)} MiB")
     parties = normalise_recipients(recipients)
     if not parties:
         raise InputError("A protected message needs at least one recipient")
+    source = await asyncio.to_thread(without_bcc_stream, source)
     message_id_bytes = fmt.new_message_id()
     content_key = fmt.new_content_key()
     key_id = deps.keys.current_key_id
