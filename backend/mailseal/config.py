@@ -24,6 +24,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """The effective settings of one Mailseal instance."""
 
     data: str = DEFAULT_DATA
+    blob_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str = ""

@@ -15,6 +15,7 @@ from mailseal.keys.service import NewSeal, normalise_recipients
 from mailseal.mail import without_bcc_stream
 from mailseal.messages.deps import MessageDeps
 from mailseal.messages.inbox import add_to_inboxes
+from mailseal.storage.blobs import off_loop
 
 
 class Sealed(msgspec.Struct, frozen=True):
@@ -87,18 +88,21 @@ async def protect(
             expires_at=policy.expires_at,
             header_fingerprint=header_fingerprint,
         )
-        async with deps.db.write() as conn:
-            await deps.keys.register(conn, seal, content_key, key_id=key_id, actor=actor)
-            await conn.execute(
-                "INSERT INTO envelopes (message_id, size, stored_at, thread_id, in_reply_to) VALUES (?, ?, ?, ?, ?)",
-                (message_id, envelope_size, created, thread_id or message_id, in_reply_to),
-            )
-            await add_to_inboxes(conn, message_id, parties, via=via, at=created)
-            try:
-                deps.blobs.commit(staged_path, message_id)
-            except BaseException:
-                deps.blobs.delete(message_id)
-                raise
+        # The envelope is stored before the transaction that makes it known, and removed if that fails:
+        # an upload to a remote store then never holds the database's write lock.
+        try:
+            await off_loop(deps.blobs, deps.blobs.commit, staged_path, message_id)
+            async with deps.db.write() as conn:
+                await deps.keys.register(conn, seal, content_key, key_id=key_id, actor=actor)
+                await conn.execute(
+                    "INSERT INTO envelopes (message_id, size, stored_at, thread_id, in_reply_to)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (message_id, envelope_size, created, thread_id or message_id, in_reply_to),
+                )
+                await add_to_inboxes(conn, message_id, parties, via=via, at=created)
+        except BaseException:
+            await off_loop(deps.blobs, deps.blobs.delete, message_id)
+            raise
     await deps.notifier.message_arrived(parties, message_id, "reply" if in_reply_to else "message")
     return Sealed(message_id=message_id, header=header, envelope_size=envelope_size)
 
