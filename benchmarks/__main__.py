@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import asgi, crypto, http, memory, push, server_memory, smtp
+from benchmarks import asgi, blobs, crypto, http, memory, push, server_memory, smtp
 from benchmarks.results import Report, Result, skipped, warn
 from benchmarks.server import SignedIn, running_server, sign_in
 from benchmarks.workload import KiB, MiB, write_attachment_message
@@ -118,6 +118,7 @@ def run(plan: Plan, *, compare_asgi: bool) -> int:
             write_attachment_message(source, plan.message_size)
             ok &= guarded(report, crypto.LINES, lambda: crypto.measure(scratch, source, plan.crypto_repeats))
             ok &= guarded(report, memory.LINES, lambda: memory.measure(scratch, source))
+            ok &= guarded(report, blobs.LINES, lambda: blobs.measure(work / "blobs", source, plan.crypto_repeats))
 
         message_id = http.prepare(work, data, HTML_SIZE)
         first_ids = http.prepare_many(work, data, HTML_SIZE, plan.first_opens)

@@ -14,6 +14,7 @@ import pytest
 from mailseal.mail import smtp_status as status
 from mailseal.mail.header_limits import HeaderLimits, header_refusal
 from mailseal.mail.listeners import SmtpListener
+from mailseal.mail.smtp_limits import SessionLimits
 from support.mail_listeners import HOST, MailStack, mail_stack, plain_mail, smtp_alive, smtp_send
 
 LIMIT = 1024 * 1024
@@ -94,7 +95,7 @@ def test_a_header_section_that_never_ends_is_refused() -> None:
 
 async def test_connections_over_the_limit_get_421(stack: MailStack) -> None:
     listener = SmtpListener(stack.listeners.relay.handler, name="small", host=HOST, port=0, hostname="example.org",
-                            data_size_limit=LIMIT, max_connections=2)
+                            data_size_limit=LIMIT, limits=SessionLimits(max_connections=2))
     await listener.start()
     opened = []
     try:

@@ -32,6 +32,7 @@ from mailseal.keys import Identity, KeyRing
 from mailseal.mail.addresses import normalise_address
 from mailseal.messages.protect import protect
 from mailseal.output_file import discard_output, is_standard_output, write_output
+from mailseal.private_data import keep_data_private
 from mailseal.templates import policy_for
 
 # Exit statuses (the README lists them): done; refused or failed; wrong usage or an unknown id; nothing to do.
@@ -274,6 +275,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             overrides.update(host=args.host, port=args.port, dev=args.dev,
                              relay_port=args.relay_port, inbound_port=args.inbound_port)
         settings, sources = load_settings_with_sources(**overrides)
+        if args.command != "serve" and (warning := keep_data_private(settings.data_path)):
+            print(f"mailseal: warning: {warning}", file=sys.stderr)
         if args.command == "keys":
             return asyncio.run(_keys(settings, args.keys_command))
         if args.command == "protect":

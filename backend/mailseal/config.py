@@ -30,6 +30,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """The effective settings of one Mailseal instance."""
 
     data: str = DEFAULT_DATA
+    blob_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str = ""
@@ -50,6 +51,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     relay_users_file: str = ""
     relay_tls_cert_file: str = ""
     relay_tls_key_file: str = ""
+    smtp_client_connections: int = 10
     dkim_selector: str = ""
     dkim_domain: str = ""
     dkim_key_file: str = ""
@@ -321,6 +323,7 @@ CHECKS: dict[str, Callable[[Settings], str | None]] = {
     "relay_networks": _relay_networks,
     "inbound_port": _port("inbound_port"),
     "smtp_url": _smtp_url,
+    "smtp_client_connections": _at_least("smtp_client_connections", 1),
     "relay_tls_cert_file": _together("relay_tls_cert_file", "relay_tls_key_file"),
     "dkim_selector": _together("dkim_selector", "dkim_domain", "dkim_key_file"),
     "max_upload_bytes": _at_least("max_upload_bytes", 1),

@@ -6,7 +6,8 @@ one place:
     <data>/mailseal.sqlite    the database (WAL)
     <data>/keys/ring.json     organisation keys (0600; folder 0700)
     <data>/keys/secret        the server secret for HMACs of passcodes and tokens (0600)
-    <data>/blobs/             sealed envelopes (ciphertext only)
+    <data>/blobs/             sealed envelopes (ciphertext only), unless `blob_url` names another store
+    <data>/staging/           envelopes being written before their upload to a remote blob store
     <data>/outbox/            the Maildir outbox (when no SMTP server is configured)
     <data>/rules.toml         mail flow rules
 """
@@ -23,7 +24,7 @@ from mailseal.errors import ConfigError
 from mailseal.keys import KeyRing, KeyService
 from mailseal.messages import MessageDeps
 from mailseal.storage import Database, open_database
-from mailseal.storage.blobs import BlobStore
+from mailseal.storage.blobs import BlobStore, FolderBlobStore, open_blob_store
 
 
 class DataFolder:
@@ -91,7 +92,7 @@ class Instance:
     @classmethod
     async def open(cls, settings: Settings, *, create_keys: bool = True) -> Instance:
         folder = DataFolder(settings.data_path)
-        folder.root.mkdir(parents=True, exist_ok=True)
+        folder.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         if create_keys:
             ring, created = KeyRing.load_or_create(folder.ring)
         else:
@@ -99,7 +100,11 @@ class Instance:
         secret = load_or_create_secret(folder.secret)
         db = await open_database(folder.database)
         keys = KeyService(db, ring)
-        blobs = BlobStore(folder.blobs)
+        blobs = (
+            open_blob_store(settings.blob_url, staging=folder.root / "staging")
+            if settings.blob_url
+            else FolderBlobStore(folder.blobs)
+        )
         deps = MessageDeps(
             db=db, keys=keys, blobs=blobs, issuer=settings.base_url, max_message_bytes=settings.max_message_bytes
         )

@@ -31,6 +31,7 @@ from mailseal.mail.outbox import OutgoingMail, Transport, make_transport
 from mailseal.messages.forward_addresses import ForwardAddresses
 from mailseal.messages.smtp_listeners import build_listeners
 from mailseal.messages.view_cache import SealedViewCache
+from mailseal.private_data import keep_data_private
 from mailseal.push import PushConfig, PushService, load_or_create_vapid
 from mailseal.push.notifier import PushNotifier
 from mailseal.rules import RulesFile
@@ -154,6 +155,8 @@ def run(settings: Settings) -> int:
 
     check_before_serving(settings)
     configure_logging(settings.log_level)
+    if warning := keep_data_private(settings.data_path):
+        log.warning("%s", warning)
     app = build_app(settings, require_listeners=True)
     print(f"Mailseal on {settings.base_url}  (data: {settings.data_path})", flush=True)
     if settings.dev:

@@ -3,13 +3,15 @@
 Public surface (everything else is private to the room):
 `OutgoingMail`, `Transport`, `MaildirOutbox`, `SmtpQueue`, `make_transport` (outbound);
 `Branding`, `compose_wrapper_mail`, `compose_passcode_mail` (compose);
-`find_envelopes` (extract); `parse_address_list`, `display_name`, `normalise_address` (addresses).
+`find_envelopes` (extract); `parse_address_list`, `display_name`, `normalise_address` (addresses);
+`without_bcc`, `without_bcc_stream` (what is sealed of a mail: all of it but its Bcc fields).
 """
 
 from mailseal.mail.addresses import display_name, normalise_address, parse_address_list
 from mailseal.mail.branding import Branding
 from mailseal.mail.compose import compose_passcode_mail, compose_wrapper_mail
 from mailseal.mail.extract import find_envelopes
+from mailseal.mail.header_fields import without_bcc, without_bcc_stream
 from mailseal.mail.outbox import MaildirOutbox, OutboxEntry, OutgoingMail, Transport, make_transport
 from mailseal.mail.smtp_queue import FailedMail, QueuedMail, SmtpQueue, parse_smtp_url
 
@@ -30,4 +32,6 @@ __all__ = [
     "normalise_address",
     "parse_address_list",
     "parse_smtp_url",
+    "without_bcc",
+    "without_bcc_stream",
 ]

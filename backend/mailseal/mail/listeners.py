@@ -2,58 +2,152 @@
 
 aiosmtpd's `Controller` runs its own loop in a thread; our handlers share the database and the outbound
 transport with the web app, so they must run on the app's loop. `SmtpListener` is a plain
-`loop.create_server` with aiosmtpd's protocol, a bound on concurrent connections (the next one gets
-421 and is closed), and an idle timeout.
+`loop.create_server` with aiosmtpd's protocol and the bounds of `SessionLimits`: connections in all and
+per client (the next one gets 421 and is closed before any session starts), an idle timeout, a deadline
+for the whole session, and a budget of commands that move no mail.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import ssl
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, AnyStr, Final, cast
 
 from aiosmtpd.smtp import SMTP, AuthenticatorType
 
 from mailseal.errors import ConfigError
 from mailseal.mail import smtp_status as status
+from mailseal.mail.smtp_limits import (
+    COMMANDS_WITHOUT_MAIL,
+    COUNTED_WHEN_REFUSED,
+    ConnectionTally,
+    SessionLimits,
+    client_key,
+)
 from mailseal.mail.smtp_log import quiet_protocol_log
 from mailseal.mail.smtp_session import is_loopback
 
 log = logging.getLogger("mailseal.mail.listeners")
 
 BUILTIN_AUTH_MECHANISMS = ("LOGIN", "PLAIN")
-MAX_CONNECTIONS = 100
-IDLE_TIMEOUT_SECONDS = 120.0
+CRLF: Final = b"\r\n"
+
+Command = Callable[[str | None], Awaitable[None]]
 
 
-class _Refusal(asyncio.Protocol):
-    """Answers a connection over the limit with 421 and closes it."""
+def _close_with(transport: asyncio.BaseTransport, reply: str) -> None:
+    """Send a last reply and close. A TCP transport can always write; uvloop's are not `WriteTransport`
+    subclasses, so no `isinstance` check here (one silently dropped the reply under uvicorn)."""
+    if not transport.is_closing():
+        cast(asyncio.Transport, transport).write(reply.encode("ascii") + CRLF)
+    transport.close()
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        if isinstance(transport, asyncio.WriteTransport):
-            transport.write(status.TOO_MANY_CONNECTIONS.encode("ascii") + b"\r\n")
-        transport.close()
 
+class _Gate(asyncio.Protocol):
+    """The first protocol of every connection: once the client's address is known, the listener either
+    hands the connection to an SMTP session or refuses it with 421 (no session, no handler, no reads)."""
 
-class _Connection(SMTP):
-    """aiosmtpd's protocol, telling its listener when it ends, and allowing AUTH without TLS on loopback."""
-
-    def __init__(self, listener: SmtpListener, handler: Any, **kwargs: Any) -> None:
-        super().__init__(handler, **kwargs)
+    def __init__(self, listener: SmtpListener) -> None:
         self._listener = listener
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)
+        connection = self._listener.admit(transport)
+        if connection is not None:
+            transport.set_protocol(connection)
+            connection.connection_made(transport)
+
+
+class _Connection(SMTP):
+    """aiosmtpd's protocol within the listener's `SessionLimits`, telling its listener when it ends, and
+    allowing AUTH without TLS on loopback."""
+
+    def __init__(self, listener: SmtpListener, client: str, handler: Any, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self._listener = listener
+        self.client = client
+        self._limits = listener.limits
+        self._deadline: asyncio.TimerHandle | None = None
+        self._expired = False
+        self._in_data = False
+        self._last_reply = ""
+        self._commands_without_mail = 0
+        for command in COMMANDS_WITHOUT_MAIL | COUNTED_WHEN_REFUSED:
+            if command in self._smtp_methods:
+                self._smtp_methods[command] = self._counted(command, self._smtp_methods[command])
+        self._smtp_methods["DATA"] = self._finishing(self._smtp_methods["DATA"])
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # again after STARTTLS, with the TLS transport
+        if self._deadline is None:
+            self._deadline = self.loop.call_later(self._limits.session_seconds, self._deadline_passed)
         if self._listener.plain_auth_on_loopback and is_loopback(transport.get_extra_info("peername")):
             # Loopback traffic cannot be read off a network: AUTH may go without TLS there.
             self._auth_require_tls = False
 
     def connection_lost(self, error: Exception | None) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
         self._listener.forget(self)
         super().connection_lost(error)
+
+    async def push(self, status: AnyStr) -> None:
+        self._last_reply = status if isinstance(status, str) else status.decode("ascii", "replace")
+        await super().push(status)
+
+    def _deadline_passed(self) -> None:
+        """The session has had its time: close it now, or right after the reply to a mail being received."""
+        self._expired = True
+        if self._in_data or self.transport is None:
+            return
+        log.info("%s: session of %s closed at its deadline", self._listener.name, self.client)
+        _close_with(self.transport, status.SESSION_TOO_LONG)
+
+    def _counted(self, command: str, method: Command) -> Command:
+        """A command that moves no mail spends the budget (NOOP and its kind always; AUTH, MAIL and RCPT
+        when refused); past it, the session gets 421 and is closed."""
+        always = command in COMMANDS_WITHOUT_MAIL
+
+        @functools.wraps(method)
+        async def counted(arg: str | None) -> None:
+            if always:
+                self._commands_without_mail += 1
+                if self._over_budget(command):
+                    return
+            await method(arg)
+            if not always and not status.is_success(self._last_reply):
+                self._commands_without_mail += 1
+                self._over_budget(command)
+
+        return counted
+
+    def _over_budget(self, command: str) -> bool:
+        if self._commands_without_mail <= self._limits.max_commands_without_mail or self.transport is None:
+            return False
+        log.info("%s: session of %s closed after too many commands without a mail (the last: %s)",
+                 self._listener.name, self.client, command)
+        _close_with(self.transport, status.TOO_MANY_COMMANDS_WITHOUT_MAIL)
+        return True
+
+    def _finishing(self, method: Command) -> Command:
+        """DATA: an accepted mail renews the budget of commands; a deadline that passed during it closes after."""
+
+        @functools.wraps(method)
+        async def data(arg: str | None) -> None:
+            self._in_data = True
+            try:
+                await method(arg)
+            finally:
+                self._in_data = False
+            if status.is_success(self._last_reply):
+                self._commands_without_mail = 0
+            if self._expired and self.transport is not None:
+                _close_with(self.transport, status.SESSION_TOO_LONG)
+
+        return data
 
 
 def tls_context_from_files(cert_file: str, key_file: str) -> ssl.SSLContext | None:
@@ -86,8 +180,7 @@ class SmtpListener:
         tls_context: ssl.SSLContext | None = None,
         authenticator: AuthenticatorType | None = None,
         plain_auth_on_loopback: bool = False,
-        max_connections: int = MAX_CONNECTIONS,
-        timeout: float = IDLE_TIMEOUT_SECONDS,
+        limits: SessionLimits | None = None,
     ) -> None:
         self.handler = handler
         self.name = name
@@ -98,10 +191,11 @@ class SmtpListener:
         self.tls_context = tls_context
         self.authenticator = authenticator
         self.plain_auth_on_loopback = plain_auth_on_loopback and authenticator is not None
-        self.max_connections = max_connections
-        self.timeout = timeout
+        self.limits = limits or SessionLimits()
         self._server: asyncio.Server | None = None
         self._connections: set[_Connection] = set()
+        self._tally = ConnectionTally(self.limits)
+        self._told: set[str] = set()  # clients (and "total") whose refusal was logged, until they drop below
 
     @property
     def port(self) -> int:
@@ -115,27 +209,57 @@ class SmtpListener:
     def running(self) -> bool:
         return self._server is not None
 
-    def forget(self, connection: _Connection) -> None:
-        self._connections.discard(connection)
-
-    def _protocol(self) -> asyncio.BaseProtocol:
-        if len(self._connections) >= self.max_connections:
-            log.warning("%s: connection refused, %d already open", self.name, len(self._connections))
-            return _Refusal()
+    def admit(self, transport: asyncio.BaseTransport) -> _Connection | None:
+        """A session for a new connection, or None after refusing it with 421 for the bound it would break."""
+        client = client_key(transport.get_extra_info("peername"))
+        refusal = self._tally.refusal(client)
+        if refusal is not None:
+            self._log_refusal(client, refusal)
+            _close_with(transport, status.TOO_MANY_CONNECTIONS if refusal == "total"
+                        else status.TOO_MANY_CLIENT_CONNECTIONS)
+            return None
         connection = _Connection(
             self,
+            client,
             self.handler,
             data_size_limit=self.data_size_limit,
             hostname=self.hostname,
             ident=status.GREETING_IDENT,
             tls_context=self.tls_context,
-            timeout=self.timeout,
+            timeout=self.limits.idle_seconds,
             authenticator=self.authenticator,
             auth_exclude_mechanism=() if self.authenticator else BUILTIN_AUTH_MECHANISMS,
             loop=asyncio.get_running_loop(),
         )
         self._connections.add(connection)
+        self._tally.add(client)
         return connection
+
+    def forget(self, connection: _Connection) -> None:
+        if connection in self._connections:
+            self._connections.discard(connection)
+            self._tally.remove(connection.client)
+            self._told.discard(connection.client)
+            self._told.discard("total")
+
+    def open_from(self, client: str) -> int:
+        """How many connections `client` (a `client_key`) holds now."""
+        return self._tally.of(client)
+
+    def _log_refusal(self, client: str, refusal: str) -> None:
+        """One line when a client (or everyone) reaches a bound, not one per refused connection."""
+        told = "total" if refusal == "total" else client
+        if told in self._told:
+            return
+        self._told.add(told)
+        if refusal == "total":
+            log.warning("%s: refusing connections, %d open (the limit)", self.name, self._tally.total)
+        else:
+            log.warning("%s: refusing connections from %s, %d open from there (the limit)",
+                        self.name, client, self._tally.of(client))
+
+    def _protocol(self) -> asyncio.BaseProtocol:
+        return _Gate(self)
 
     async def start(self) -> None:
         if self._server is not None:
@@ -154,6 +278,7 @@ class SmtpListener:
             if connection.transport is not None and not connection.transport.is_closing():
                 connection.transport.close()
         self._connections.clear()
+        self._tally.clear()
         await server.wait_closed()
 
 

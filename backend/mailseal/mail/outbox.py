@@ -144,6 +144,7 @@ class MaildirOutbox:
         raise NotFound("No such mail in the outbox")
 
     def _create_folders(self) -> None:
+        self.path.mkdir(parents=True, exist_ok=True, mode=0o700)  # 0700 whatever the umask
         for folder in ("tmp", "new", "cur"):
             (self.path / folder).mkdir(parents=True, exist_ok=True, mode=0o700)
 

@@ -1,8 +1,9 @@
 """The outgoing flow behind the relay: rules decide; a matching mail is sealed and wrapped, the rest passes on.
 
 Sealed: one sealed message for the visible recipients (To and Cc) and one for each hidden (Bcc)
-recipient, because the recipients are readable in a sealed header and must not reveal a Bcc; then one
-wrapper mail per recipient, each carrying `message.html`. Not sealed: the original bytes pass on
+recipient, because the recipients are readable in a sealed header and must not reveal a Bcc (nor does
+the sealed mail: `protect` seals it without its Bcc fields); then one wrapper mail per recipient, each
+carrying `message.html`. Not sealed: the original bytes pass on
 unchanged except for this hop's `Received` field. Either way the mails go through the one durable
 transport, and `submit` returns only once every one of them is queued, so the relay's `250` is true.
 

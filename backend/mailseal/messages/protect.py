@@ -12,8 +12,10 @@ import msgspec
 from mailseal import format as fmt
 from mailseal.errors import InputError, TooLarge
 from mailseal.keys.service import NewSeal, normalise_recipients
+from mailseal.mail import without_bcc_stream
 from mailseal.messages.deps import MessageDeps
 from mailseal.messages.inbox import add_to_inboxes
+from mailseal.storage.blobs import off_loop
 
 
 class Sealed(msgspec.Struct, frozen=True):
@@ -44,6 +46,7 @@ async def protect(
 ) -> Sealed:
     """Seal `source` (a seekable RFC 5322 message) and store it; recipients find it in their inbox.
 
+    What is sealed is the message minus its Bcc fields: a sealed copy never shows a Bcc recipient.
     `before_commit(envelope, message_id)` runs once the envelope is sealed but nothing is stored, audited
     or in an inbox yet (the CLI writes its output there): if it raises, nothing is kept."""
     size = _source_size(source)
@@ -52,6 +55,7 @@ async def protect(
     parties = normalise_recipients(recipients)
     if not parties:
         raise InputError("A protected message needs at least one recipient")
+    source = await asyncio.to_thread(without_bcc_stream, source)
     message_id_bytes = fmt.new_message_id()
     content_key = fmt.new_content_key()
     key_id = deps.keys.current_key_id
@@ -90,18 +94,21 @@ async def protect(
             expires_at=policy.expires_at,
             header_fingerprint=header_fingerprint,
         )
-        async with deps.db.write() as conn:
-            await deps.keys.register(conn, seal, content_key, key_id=key_id, actor=actor)
-            await conn.execute(
-                "INSERT INTO envelopes (message_id, size, stored_at, thread_id, in_reply_to) VALUES (?, ?, ?, ?, ?)",
-                (message_id, envelope_size, created, thread_id or message_id, in_reply_to),
-            )
-            await add_to_inboxes(conn, message_id, parties, via=via, at=created)
-            try:
-                deps.blobs.commit(staged_path, message_id)
-            except BaseException:
-                deps.blobs.delete(message_id)
-                raise
+        # The envelope is stored before the transaction that makes it known, and removed if that fails:
+        # an upload to a remote store then never holds the database's write lock.
+        try:
+            await off_loop(deps.blobs, deps.blobs.commit, staged_path, message_id)
+            async with deps.db.write() as conn:
+                await deps.keys.register(conn, seal, content_key, key_id=key_id, actor=actor)
+                await conn.execute(
+                    "INSERT INTO envelopes (message_id, size, stored_at, thread_id, in_reply_to)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (message_id, envelope_size, created, thread_id or message_id, in_reply_to),
+                )
+                await add_to_inboxes(conn, message_id, parties, via=via, at=created)
+        except BaseException:
+            await off_loop(deps.blobs, deps.blobs.delete, message_id)
+            raise
     await deps.notifier.message_arrived(parties, message_id, "reply" if in_reply_to else "message")
     return Sealed(message_id=message_id, header=header, envelope_size=envelope_size)
 

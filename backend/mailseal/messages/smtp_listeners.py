@@ -10,6 +10,7 @@ from mailseal.mail.listeners import MailListeners, SmtpListener, tls_context_fro
 from mailseal.mail.outbox import Transport
 from mailseal.mail.relay import RelayAccess, RelayHandler
 from mailseal.mail.relay_users import RelayUsers
+from mailseal.mail.smtp_limits import SessionLimits
 from mailseal.messages.deps import MessageDeps
 from mailseal.messages.forward_addresses import ForwardAddresses
 from mailseal.messages.forwarded import ForwardedMail
@@ -43,6 +44,7 @@ def build_listeners(
     )
     forwarded = ForwardedMail(deps, forward, max_bytes=inbound_size_limit(settings))
     inbound = InboundHandler(forwarded.accepts, forwarded.receive, domain=settings.inbound_domain)
+    limits = SessionLimits(max_client_connections=settings.smtp_client_connections)
     return MailListeners(
         relay=SmtpListener(
             relay,
@@ -54,6 +56,7 @@ def build_listeners(
             tls_context=tls_context_from_files(settings.relay_tls_cert_file, settings.relay_tls_key_file),
             authenticator=relay.authenticate if relay.access.users is not None else None,
             plain_auth_on_loopback=True,
+            limits=limits,
         ),
         inbound=SmtpListener(
             inbound,
@@ -62,5 +65,6 @@ def build_listeners(
             port=settings.inbound_port,
             hostname=inbound.domain,
             data_size_limit=inbound_size_limit(settings),
+            limits=limits,
         ),
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -27,7 +26,7 @@ from mailseal.api.state import (
 from mailseal.errors import NotFound, TooLarge
 from mailseal.identity.models import Session
 from mailseal.mail.extract import find_envelopes
-from mailseal.messages.display import MessageView, RenderedMessage, attachment_list, part_bytes
+from mailseal.messages.display import MessageView, RenderedMessage, attachment_list, stream_part
 from mailseal.messages.inbox import InboxItem, list_inbox
 from mailseal.messages.ingest import ingest_envelope
 from mailseal.messages.open import open_envelope
@@ -131,9 +130,8 @@ class MessagesController(Controller):
 
         async def body() -> AsyncIterator[bytes]:
             try:
-                for piece in part_bytes(opened, part):
+                async for piece in stream_part(deps.blobs, opened, part):
                     yield piece
-                    await asyncio.sleep(0)
             finally:
                 await context.__aexit__(None, None, None)
 
