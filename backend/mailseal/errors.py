@@ -8,7 +8,8 @@ plaintext, a passcode or a key.
     ├── InputError (400)               malformed or oversized input
     │   ├── TooLarge (413)
     │   ├── NoEnvelope                 an upload or a mail carries no sealed message
-    │   └── MalformedMail
+    │   ├── MalformedMail
+    │   └── CannotWrite                an output file of the CLI cannot be written
     ├── DamagedEnvelope (400)          any authentication failure: one opaque error
     ├── UnknownKey (404)               not sealed here, or its key is gone
     ├── NotFound (404)
@@ -24,6 +25,7 @@ plaintext, a passcode or a key.
     ├── Conflict (409)
     │   └── PushSubscriptionTaken      a push endpoint held by another device, without its keys
     └── ConfigError                    a setting is wrong (CLI only)
+        └── SettingError               names the setting, its source and what is allowed
 """
 
 from __future__ import annotations
@@ -63,6 +65,11 @@ class NoEnvelope(InputError):
 class MalformedMail(InputError):
     code = "input.malformed-mail"
     title = "The mail could not be read"
+
+
+class CannotWrite(InputError):
+    code = "output.cannot-write"
+    title = "The output cannot be written"
 
 
 class DamagedEnvelope(MailsealError):
@@ -155,6 +162,21 @@ class Conflict(MailsealError):
 class ConfigError(MailsealError):
     code = "config.invalid"
     title = "A setting is not valid"
+
+
+class SettingError(ConfigError):
+    """One setting is wrong. `source` (a file and line, an environment variable, a flag) is filled in by
+    whoever knows where the value came from (`config.load_settings`, the CLI for later checks)."""
+
+    def __init__(self, setting: str, problem: str, *, source: str | None = None) -> None:
+        self.setting = setting
+        self.problem = problem
+        self.source = source
+        where = f" ({source})" if source else ""
+        super().__init__(f"{setting}{where}: {problem}")
+
+    def with_source(self, source: str) -> SettingError:
+        return SettingError(self.setting, self.problem, source=source)
 
 
 class RulesError(ConfigError):

@@ -151,6 +151,9 @@ def build_app(settings: Settings, *, pwa_dir: Path | None = None, require_listen
 def run(settings: Settings) -> int:
     import uvicorn
 
+    from mailseal.serve_checks import check_before_serving
+
+    check_before_serving(settings)
     configure_logging(settings.log_level)
     if warning := keep_data_private(settings.data_path):
         log.warning("%s", warning)

@@ -192,7 +192,7 @@ def _cid_resolver(opened: OpenMessage) -> dict[str, str]:
     return found
 
 
-def render_message(opened: OpenMessage, *, thread_id: str, api_origin: str) -> RenderedMessage:
+def render_message(opened: OpenMessage, *, thread_id: str) -> RenderedMessage:
     envelope = opened.envelope
     header, index = envelope.header, envelope.index
     html_part, text_part = body_parts(index)
@@ -209,7 +209,7 @@ def render_message(opened: OpenMessage, *, thread_id: str, api_origin: str) -> R
         sanitized = render.sanitize_html(
             _decode_text(opened, html_part), cid_url=lambda cid: cids.get(cid.strip("<> ").lower())
         )
-        html_doc = render.wrap_for_viewer(sanitized.html, api_origin=api_origin)
+        html_doc = render.wrap_for_viewer(sanitized.html)  # images are data: URLs: no origin to allow
         blocked = sanitized.remote_images_blocked
     if text_part is not None:
         text = _decode_text(opened, text_part)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import BinaryIO
 
 import msgspec
@@ -42,10 +42,13 @@ async def protect(
     thread_id: str | None = None,
     in_reply_to: str | None = None,
     via: str = "seal",
+    before_commit: Callable[[BinaryIO, str], None] | None = None,
 ) -> Sealed:
     """Seal `source` (a seekable RFC 5322 message) and store it; recipients find it in their inbox.
 
-    What is sealed is the message minus its Bcc fields: a sealed copy never shows a Bcc recipient."""
+    What is sealed is the message minus its Bcc fields: a sealed copy never shows a Bcc recipient.
+    `before_commit(envelope, message_id)` runs once the envelope is sealed but nothing is stored, audited
+    or in an inbox yet (the CLI writes its output there): if it raises, nothing is kept."""
     size = _source_size(source)
     if size > deps.max_message_bytes:
         raise TooLarge(f"The message is larger than {deps.max_message_bytes // (1024 * 1024)} MiB")
@@ -77,6 +80,9 @@ async def protect(
         envelope_size = staged.tell()
         staged.seek(0)
         header_fingerprint = fmt.header_fingerprint(staged)
+        if before_commit is not None:
+            staged.seek(0)
+            await asyncio.to_thread(before_commit, staged, message_id)
         seal = NewSeal(
             message_id=message_id,
             issuer=deps.issuer,

@@ -36,7 +36,6 @@ async def read_message(
     message_id: str,
     identity: Identity,
     *,
-    api_origin: str,
     with_html: bool = True,
 ) -> RenderedMessage:
     """Decide, unwrap (audited), render or take the sealed rendering; marks the message read.
@@ -50,16 +49,16 @@ async def read_message(
         raise
     rendered = views.get(key, record.header_fingerprint, with_html=with_html)
     if rendered is None:
-        rendered = await asyncio.to_thread(_render, deps, key, record, thread_id, api_origin)
+        rendered = await asyncio.to_thread(_render, deps, key, record, thread_id)
         views.put(key, record.header_fingerprint, rendered)
     if unread:
         await mark_read(deps, message_id, identity.addresses)
     return rendered
 
 
-def _render(deps: MessageDeps, key: ContentKey, record: SealRecord, thread_id: str, api_origin: str) -> RenderedMessage:
+def _render(deps: MessageDeps, key: ContentKey, record: SealRecord, thread_id: str) -> RenderedMessage:
     opened = read_envelope(deps, key, record)
     try:
-        return render_message(opened, thread_id=thread_id, api_origin=api_origin)
+        return render_message(opened, thread_id=thread_id)
     finally:
         opened.file.close()

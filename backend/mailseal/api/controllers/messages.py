@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -62,8 +61,7 @@ async def receive_shared(services: Services, session: Session, data: bytes, *, v
 
 async def load_view(services: Services, session: Session, message_id: str, *, with_html: bool) -> RenderedMessage:
     return await read_message(
-        services.instance.messages, services.views, message_id, identity_of(session),
-        api_origin=services.settings.base_url, with_html=with_html,
+        services.instance.messages, services.views, message_id, identity_of(session), with_html=with_html
     )
 
 
@@ -103,7 +101,7 @@ class MessagesController(Controller):
             raise NotFound("This message has no HTML body")
         return Response(
             rendered.html.encode(),
-            media_type="text/html; charset=utf-8",
+            media_type="text/html",  # Litestar adds the one charset, utf-8
             headers={"Content-Security-Policy": render.viewer_csp(for_header=True), "X-Frame-Options": "SAMEORIGIN"},
         )
 
@@ -138,13 +136,10 @@ class MessagesController(Controller):
                 await context.__aexit__(None, None, None)
 
         inline = view.inline
-        media_type = view.content_type
-        if media_type.startswith("text/"):
-            charset = part.charset if re.fullmatch(r"[A-Za-z0-9_.:-]{1,40}", part.charset or "") else "utf-8"
-            media_type = f"{media_type}; charset={charset}"
         return Stream(
             body(),
-            media_type=media_type,
+            media_type=view.content_type,
+            encoding=render.safe_charset(part.charset),  # Litestar names it as the charset of a text/* type
             headers={
                 "Content-Disposition": render.content_disposition(view.filename, inline=inline),
                 "Content-Security-Policy": "sandbox; default-src 'none'",

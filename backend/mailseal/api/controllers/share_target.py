@@ -1,7 +1,8 @@
 """The share target's server fallback, for when the service worker is not active yet.
 
-Excluded from the CSRF token check (a share sheet cannot send the header); instead a cross-site POST
-is refused by `Sec-Fetch-Site`, and the session cookie is SameSite=Lax, so it is never sent cross-site.
+Excluded from the CSRF token check (a share sheet cannot send the header); instead a POST must show it
+comes from this site or from the device's share sheet (`from_this_site`), and the session cookie is
+SameSite=Lax, so it is never sent cross-site.
 Signed out, the shared file is not lost: if it is a message sealed here, the person is sent to its link,
 where the app asks them to sign in and then opens it (nothing is stored; the server has the message).
 """
@@ -24,6 +25,20 @@ from mailseal.mail.extract import find_envelopes
 from mailseal.messages.ingest import recognise_envelope
 
 
+def from_this_site(site: str | None, origin: str | None, own_origin: str) -> bool:
+    """Whether `Sec-Fetch-Site` and `Origin` both allow the POST; a request that shows neither is refused.
+
+    A share sheet's navigation is `Sec-Fetch-Site: none` with `Origin: null` (or none); the app's own
+    page is `same-origin` with its origin. Browsers without Fetch Metadata still send `Origin` on a POST."""
+    if site is not None and site not in {"same-origin", "none"}:
+        return False
+    if origin is None:
+        return site is not None
+    if origin == "null":
+        return site == "none"
+    return origin.lower().rstrip("/") == own_origin.lower()
+
+
 class ShareTargetController(Controller):
     dependencies = {"services": Provide(provide_services), "session": Provide(provide_optional_session)}
     include_in_schema = False
@@ -37,7 +52,8 @@ class ShareTargetController(Controller):
         session: OptionalSessionDependency,
     ) -> Redirect:
         try:
-            if request.headers.get("sec-fetch-site", "same-origin") not in {"same-origin", "none"}:
+            site, origin = request.headers.get("sec-fetch-site"), request.headers.get("origin")
+            if not from_this_site(site, origin, services.settings.base_url):
                 raise Forbidden("Sharing from another site is not allowed")
             raw = await read_upload(data.file, services.settings.max_upload_bytes)
             if session is None:
