@@ -4,7 +4,8 @@ Both the `mailseal` command and the server open the data folder through here, so
 one place:
 
     <data>/mailseal.sqlite    the database (WAL)
-    <data>/keys/ring.json     organisation keys (0600; folder 0700)
+    <data>/keys/ring.json     organisation keys (0600; folder 0700), or ring-passphrase.json (sealed
+                              under a passphrase), or ring-pkcs11.json (names the token holding them)
     <data>/keys/secret        the server secret for HMACs of passcodes and tokens (0600)
     <data>/blobs/             sealed envelopes (ciphertext only), unless `blob_url` names another store
     <data>/staging/           envelopes being written before their upload to a remote blob store
@@ -22,6 +23,7 @@ from pathlib import Path
 from mailseal.config import Settings
 from mailseal.errors import ConfigError
 from mailseal.keys import KeyRing, KeyService
+from mailseal.keys.stores import open_key_ring
 from mailseal.messages import MessageDeps
 from mailseal.storage import Database, open_database
 from mailseal.storage.blobs import BlobStore, FolderBlobStore, open_blob_store
@@ -93,10 +95,7 @@ class Instance:
     async def open(cls, settings: Settings, *, create_keys: bool = True) -> Instance:
         folder = DataFolder(settings.data_path)
         folder.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if create_keys:
-            ring, created = KeyRing.load_or_create(folder.ring)
-        else:
-            ring, created = KeyRing.load(folder.ring), False
+        ring, created = open_key_ring(settings, folder.keys, create=create_keys)
         secret = load_or_create_secret(folder.secret)
         db = await open_database(folder.database)
         keys = KeyService(db, ring)
@@ -112,6 +111,7 @@ class Instance:
 
     async def close(self) -> None:
         await self.db.close()
+        self.ring.close()
 
 
 def derive_secret(secret: bytes, label: bytes) -> bytes:

@@ -12,7 +12,6 @@ import msgspec
 from mailseal.errors import MailsealError, MessageExpired, NotFound, UnknownKey
 from mailseal.keys.policy import Identity, PolicyFacts, decide
 from mailseal.keys.ring import KeyRing
-from mailseal.keys.wrap import unwrap_content_key, wrap_content_key
 from mailseal.storage import Database
 
 # How old a row passed to `unwrap` may be before it is read again: an open reads and decides at once.
@@ -144,14 +143,13 @@ class KeyService:
 
     @property
     def current_key_id(self) -> str:
-        return self.ring.current().id
+        return self.ring.current_id()
 
     async def register(
         self, conn: aiosqlite.Connection, seal: NewSeal, content_key: bytes, *, key_id: str, actor: str
     ) -> None:
         """Store the wrapped content key and the seal record, inside the caller's write transaction."""
-        org_key = self.ring.get(key_id)
-        wrapped = wrap_content_key(org_key.key, content_key, message_id=seal.message_id, key_id=key_id)
+        wrapped = self.ring.wrap(content_key, message_id=seal.message_id, key_id=key_id)
         await conn.execute(
             "INSERT INTO seals (message_id, key_id, wrapped_key, issuer, sender, recipients, template, rights,"
             " created_at, expires_at, header_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -221,9 +219,7 @@ class KeyService:
             raise
         if loaded.wrapped_key is None:
             raise MessageExpired()
-        key = unwrap_content_key(
-            self.ring.get(record.key_id).key, loaded.wrapped_key, message_id=message_id, key_id=record.key_id
-        )
+        key = self.ring.unwrap(loaded.wrapped_key, message_id=message_id, key_id=record.key_id)
         # The audit row is durable before the key leaves this method.
         await self.db.write_one(
             AUDIT_INSERT,
@@ -295,6 +291,31 @@ class KeyService:
         else:
             rows = await self.db.fetch_all("SELECT * FROM seals ORDER BY created_at DESC LIMIT ?", (limit,))
         return [_record(r) for r in rows]
+
+    async def rewrap_all(self, target: KeyRing, *, actor: str) -> int:
+        """Re-wrap every live content key under `target`'s current key, in one transaction (a move between
+        key stores). Keys already under `target` stay; destroyed keys stay destroyed. Returns how many moved."""
+        new_id, kept = target.current_id(), set(target.ids)
+        moved = 0
+        async with self.db.write() as conn:
+            async with conn.execute(
+                "SELECT message_id, key_id, wrapped_key FROM seals WHERE wrapped_key IS NOT NULL"
+            ) as cursor:
+                rows = await cursor.fetchall()
+            for row in rows:
+                if row["key_id"] in kept:
+                    continue
+                message_id = row["message_id"]
+                key = self.ring.unwrap(bytes(row["wrapped_key"]), message_id=message_id, key_id=row["key_id"])
+                wrapped = target.wrap(key, message_id=message_id, key_id=new_id)
+                await conn.execute(
+                    "UPDATE seals SET key_id = ?, wrapped_key = ? WHERE message_id = ?", (new_id, wrapped, message_id)
+                )
+                moved += 1
+            await write_audit(conn, at=self.clock(), action="rekey", message_id=None, actor=actor,
+                              detail=f"{moved} content keys from {self.ring.kind} to {target.kind} {new_id}")
+        await self.db.checkpoint()
+        return moved
 
 
 def normalise_recipients(recipients: Sequence[str]) -> tuple[str, ...]:
