@@ -40,7 +40,7 @@ async def migrate_key_ring(
             )
             moved = 0
         else:
-            target, _ = init_key_ring(settings, keys_dir, to, environ=environ)
+            target, _ = init_key_ring(settings, keys_dir, to, environ=environ, moving_from=source.kind)
             moved = await KeyService(db, source).rewrap_all(target, actor=actor)
         source_path.unlink()
         return target, moved

@@ -97,14 +97,17 @@ def open_key_ring(
 
 
 def init_key_ring(
-    settings: Settings, keys_dir: Path, kind: KeyStoreKind, *, environ: Mapping[str, str] | None = None
+    settings: Settings, keys_dir: Path, kind: KeyStoreKind, *, environ: Mapping[str, str] | None = None,
+    moving_from: KeyStoreKind | None = None,
 ) -> tuple[KeyRing, bool]:
-    """Create a ring of `kind` with one key, or open the one there. Returns (ring, created)."""
+    """Create a ring of `kind` with one key, or open the one there. Returns (ring, created). Refused beside a
+    ring of another kind, except the one a move (`moving_from`) comes from."""
     path = ring_file(keys_dir, kind)
     settings_for_kind = _with_kind(settings, kind)
     if path.exists():
         return open_key_ring(settings_for_kind, keys_dir, environ=environ)
-    _refuse_another_kind(keys_dir, kind)
+    if moving_from is None:
+        _refuse_another_kind(keys_dir, kind)
     return _create(settings_for_kind, keys_dir, kind, environ), True
 
 
