@@ -8,6 +8,7 @@ is sensitive and never extractable.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -175,6 +176,37 @@ def test_rotation_and_moves_across_kinds_keep_every_message_open(
     assert [wrapped for key_id, wrapped in rows if key_id == file_keys[0]["id"]] == [None]  # only the revoked one
     actions = [json.loads(line)["action"] for line in _audit(data, capsys)]
     assert "rekey" in actions
+
+
+def test_a_move_to_pkcs11_that_stopped_half_way_finishes_when_run_again(
+    tmp_path: Path, token: SoftToken, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Stopped after the re-wrap committed but before the old ring file was deleted: run again, nothing is lost."""
+    from mailseal.keys.file_ring import FileKeyRing
+
+    data = tmp_path / "data"
+    assert main(["--data", str(data), "keys", "init"]) == 0
+    _, page = protect(data, tmp_path, capsys, "early")
+    settings = settings_for("file", data, token)
+    target, _ = init_key_ring(settings, data / "keys", "pkcs11", moving_from="file")
+
+    async def rewrap() -> int:
+        db = await open_database(data / "mailseal.sqlite")
+        try:
+            return await KeyService(db, FileKeyRing.load(data / "keys" / "ring.json")).rewrap_all(target, actor="t")
+        finally:
+            await db.close()
+
+    assert asyncio.run(rewrap()) == 1
+    target.close()
+    for name, value in token.env().items():
+        monkeypatch.setenv(name, value)
+    capsys.readouterr()
+    assert main(["--data", str(data), "keys", "migrate", "--to", "pkcs11"]) == 0
+    assert "0 content key(s) re-wrapped" in capsys.readouterr().out
+    assert not (data / "keys" / "ring.json").exists()
+    monkeypatch.setenv("MAILSEAL_KEY_STORE", "pkcs11")
+    assert opens(data, page, capsys)
 
 
 def _audit(data: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
