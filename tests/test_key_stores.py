@@ -209,6 +209,37 @@ def test_a_move_to_pkcs11_that_stopped_half_way_finishes_when_run_again(
     assert opens(data, page, capsys)
 
 
+def test_a_running_ring_opens_what_another_process_sealed_under_a_newer_token_key(
+    tmp_path: Path, token: SoftToken, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A server's ring (this process) and `mailseal keys rotate` + `protect` in another: the server still opens it."""
+    import os
+
+    data = tmp_path / "data"
+    settings = settings_for("pkcs11", data, token)
+    running, _ = init_key_ring(settings, data / "keys", "pkcs11")
+    env = {**os.environ, **token.env(), "MAILSEAL_KEY_STORE": "pkcs11"}
+    child = [sys.executable, "-m", "mailseal", "--data", str(data)]
+    subprocess.run([*child, "keys", "rotate"], env=env, check=True, capture_output=True, timeout=60)
+    source = tmp_path / "in.eml"
+    source.write_bytes(simple_mail())
+    sealed = subprocess.run([*child, "protect", str(source), "--from", "alice@example.org", "--to", BOB, "-o",
+                             str(tmp_path / "m.html")], env=env, check=True, capture_output=True, text=True, timeout=60)
+    message_id = sealed.stdout.strip()
+
+    async def open_it() -> bytes:
+        db = await open_database(data / "mailseal.sqlite")
+        try:
+            keys = KeyService(db, running)
+            assert (await keys.record(message_id)).key_id not in running.ids[:1]
+            return (await keys.unwrap(message_id, Identity((BOB,)))).key
+        finally:
+            await db.close()
+
+    assert len(asyncio.run(open_it())) == 32
+    running.close()
+
+
 def _audit(data: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
     assert main(["--data", str(data), "audit", "--json"]) == 0
     return capsys.readouterr().out.splitlines()
@@ -407,6 +438,13 @@ def test_pkcs11_problems_are_one_line(
             capsys.readouterr()
             assert main(["--data", str(data), "keys", "list"]) == 1
             assert capsys.readouterr().err.splitlines() == [f"mailseal: {expected}"]
+
+
+def test_the_settings_know_every_kind_of_key_ring() -> None:
+    from mailseal.config import KEY_STORES
+    from mailseal.keys import KEY_STORE_KINDS
+
+    assert KEY_STORES == KEY_STORE_KINDS == ("file", "passphrase", "pkcs11")
 
 
 def test_key_store_names_a_kind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

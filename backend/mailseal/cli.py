@@ -16,7 +16,7 @@ from typing import Any, BinaryIO, cast
 
 from mailseal import __version__
 from mailseal import format as fmt
-from mailseal.config import KEY_STORES, Settings, load_settings_with_sources
+from mailseal.config import Settings, load_settings_with_sources
 from mailseal.errors import (
     DamagedEnvelope,
     InputError,
@@ -28,10 +28,7 @@ from mailseal.errors import (
     UnknownKey,
 )
 from mailseal.instance import DataFolder, Instance
-from mailseal.keys import Identity
-from mailseal.keys.migrate import migrate_key_ring
-from mailseal.keys.ring import KeyStoreKind
-from mailseal.keys.stores import init_key_ring, open_key_ring
+from mailseal.keys import KEY_STORE_KINDS, Identity, KeyStoreKind, init_key_ring, migrate_key_ring, open_key_ring
 from mailseal.mail.addresses import normalise_address
 from mailseal.messages.protect import protect
 from mailseal.output_file import discard_output, is_standard_output, write_output
@@ -54,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
 
     keys = sub.add_parser("keys", help="organisation keys").add_subparsers(dest="keys_command", required=True)
     ki = keys.add_parser("init", help="create the key ring (once)")
-    ki.add_argument("--store", choices=KEY_STORES, help="the kind of key ring (default: the key_store setting)")
+    ki.add_argument("--store", choices=KEY_STORE_KINDS, help="the kind of key ring (default: the key_store setting)")
     keys.add_parser("rotate", help="add a new key; new seals use it, old messages still open")
     keys.add_parser("list", help="list key ids and the kind of key ring")
     km = keys.add_parser("migrate", help="move the key ring to another kind; every message still opens")

@@ -22,8 +22,7 @@ from pathlib import Path
 
 from mailseal.config import Settings
 from mailseal.errors import ConfigError
-from mailseal.keys import KeyRing, KeyService
-from mailseal.keys.stores import open_key_ring
+from mailseal.keys import KeyRing, KeyService, open_key_ring
 from mailseal.messages import MessageDeps
 from mailseal.storage import Database, open_database
 from mailseal.storage.blobs import BlobStore, FolderBlobStore, open_blob_store

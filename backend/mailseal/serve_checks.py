@@ -40,7 +40,7 @@ def check_before_serving(settings: Settings) -> None:
             raise
         except ConfigError as exc:
             raise SettingError(setting, exc.detail) from None
-    from mailseal.keys.stores import check_key_ring
+    from mailseal.keys import check_key_ring
 
     check_key_ring(settings, settings.data_path / "keys")
     for setting, host, port in (

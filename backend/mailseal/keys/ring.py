@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Literal, Protocol
+from typing import Literal, Protocol, get_args
 
 KeyStoreKind = Literal["file", "passphrase", "pkcs11"]
-KEY_STORE_KINDS: tuple[KeyStoreKind, ...] = ("file", "passphrase", "pkcs11")
+KEY_STORE_KINDS: tuple[KeyStoreKind, ...] = get_args(KeyStoreKind)
 
 
 class KeyRing(Protocol):

@@ -126,7 +126,7 @@ class TokenKeyRing:
 
     def rotate(self) -> str:
         """Generate a new key on the token; it is current from now on."""
-        key_id = new_key_id(max(map(key_number, self._keys), default=0) + 1)
+        key_id = new_key_id(max(map(key_number, self._keys), default=0) + 1)  # ids carry a random part too
         with self._lock:
             self._keys[key_id] = self._session.generate_key(
                 KeyType.AES, 256, id=key_id.encode(), label=LABEL_PREFIX + key_id, store=True, template=KEY_TEMPLATE
@@ -134,11 +134,17 @@ class TokenKeyRing:
         return key_id
 
     def key_object(self, key_id: str) -> pkcs11.SecretKey:
-        """The token's handle of a key (attributes only: its value never leaves the token)."""
-        try:
-            return self._keys[key_id]
-        except KeyError:
-            raise UnknownKey() from None
+        """The token's handle of a key (attributes only: its value never leaves the token). A key made since
+        this session began (`mailseal keys rotate` in another process) is looked up on the token."""
+        key = self._keys.get(key_id)
+        if key is None:
+            with self._lock:
+                found = list(self._session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY,
+                                                        Attribute.LABEL: LABEL_PREFIX + key_id}))
+            if len(found) != 1:
+                raise UnknownKey()
+            key = self._keys[key_id] = found[0]
+        return key
 
     def wrap(self, content_key: bytes, *, message_id: str, key_id: str) -> bytes:
         nonce = os.urandom(NONCE_SIZE)
