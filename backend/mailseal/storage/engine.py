@@ -58,7 +58,10 @@ class Engine(Executor, Protocol):
     trip to a worker thread), so a repository must use them only for queries that touch a few rows by key.
     """
 
-    dialect: Dialect
+    @property
+    def dialect(self) -> Dialect:
+        """Which SQL this engine speaks (an engine class may simply set `dialect = "sqlite"`)."""
+        ...
 
     def transaction(self) -> AbstractAsyncContextManager[Connection]:
         """A write transaction (unit of work): commit when the block ends, roll back on any error.
