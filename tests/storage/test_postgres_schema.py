@@ -19,6 +19,9 @@ __all__ = ["postgres_cluster", "postgres_url"]
 TYPES = {"INTEGER": "bigint", "TEXT": "text", "BLOB": "bytea"}
 """Each SQLite column type and the PostgreSQL type it becomes."""
 
+ROWID_STAND_INS = {"envelopes", "inbox", "forward_owners"}
+"""Tables the repositories order by arrival: SQLite's implicit rowid, a `seq` identity column on PostgreSQL."""
+
 Shape = dict[str, Any]
 
 
@@ -103,10 +106,25 @@ async def engine(postgres_url: str) -> AsyncIterator[PostgresEngine]:
 
 async def test_the_postgresql_schema_matches_the_migrated_sqlite_schema(engine: PostgresEngine, tmp_path: Path) -> None:
     expected, actual = sqlite_shape(tmp_path), await postgres_shape(engine)
+    for name in ROWID_STAND_INS:
+        assert actual["tables"][name]["columns"].pop("seq") == ("bigint", True), name
     assert sorted(actual["tables"]) == sorted(expected["tables"])
     for name, table in expected["tables"].items():
         assert actual["tables"][name] == table, name
     assert actual["indexes"] == expected["indexes"]
+
+
+async def test_rowid_stand_ins_number_rows_in_arrival_order(engine: PostgresEngine) -> None:
+    rows = await engine.fetch_all(
+        "SELECT table_name FROM information_schema.columns WHERE column_name = 'seq' AND is_identity = 'YES'")
+    assert {r[0] for r in rows} == ROWID_STAND_INS
+    for token in ("t1", "t2"):
+        await engine.execute_one("INSERT INTO forward_addresses (token, created_at) VALUES (?, ?)", (token, 0))
+    for address in ("z@example.org", "a@example.org", "m@example.org"):
+        await engine.execute_one("INSERT INTO forward_owners (address, token, added_at) VALUES (?, ?, ?)",
+                                 (address, "t1", 5))
+    rows = await engine.fetch_all("SELECT address FROM forward_owners ORDER BY added_at, seq")
+    assert [r[0] for r in rows] == ["z@example.org", "a@example.org", "m@example.org"]
 
 
 async def test_the_schema_version_is_the_latest_migration(engine: PostgresEngine) -> None:
