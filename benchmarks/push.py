@@ -25,7 +25,7 @@ from benchmarks.server import ROOT
 from mailseal.push import PushConfig, PushService, load_or_create_vapid
 from mailseal.push.payload import build_payload, encrypt, topic
 from mailseal.push.store import Subscription
-from mailseal.storage import open_database
+from mailseal.storage.legacy import open_database
 
 LINES = (("push.fanout", "push/s"),)
 MESSAGE_ID = "benchmessage0000000000000a"

@@ -21,7 +21,7 @@ from mailseal.errors import (
     TooManyTries,
 )
 from mailseal.identity import IdentityService, Limits, SessionGrant
-from mailseal.storage import Database, open_database
+from mailseal.storage.legacy import Database, open_database
 
 SECRET = bytes(range(32))
 T0 = 1_800_000_000.0

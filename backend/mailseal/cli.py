@@ -16,9 +16,10 @@ from typing import Any
 
 from mailseal import __version__
 from mailseal import format as fmt
+from mailseal.composition import open_instance
 from mailseal.config import Settings, load_settings
 from mailseal.errors import DamagedEnvelope, InputError, MailsealError, NotFound
-from mailseal.instance import DataFolder, Instance
+from mailseal.instance import DataFolder
 from mailseal.keys import Identity, KeyRing
 from mailseal.messages.protect import protect
 from mailseal.templates import policy_for
@@ -95,7 +96,7 @@ async def _keys(settings: Settings, command: str) -> int:
 
 async def _protect(settings: Settings, args: argparse.Namespace) -> int:
     policy = policy_for(args.template, expires_days=args.expires_days, now=time.time())
-    instance = await Instance.open(settings)
+    instance = await open_instance(settings)
     try:
         with open(args.message, "rb") as source:
             sealed = await protect(
@@ -117,7 +118,7 @@ async def _protect(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _open(settings: Settings, args: argparse.Namespace) -> int:
-    instance = await Instance.open(settings, create_keys=False)
+    instance = await open_instance(settings, create_keys=False)
     identity = Identity(addresses=(args.address.strip().lower(),), actor=f"admin-for:{args.address.strip().lower()}")
     try:
         with tempfile.TemporaryFile() as binary, open(args.envelope, "rb") as source:
@@ -166,7 +167,7 @@ def _write_atomically(path: Path, write: Any) -> None:
 
 
 async def _revoke(settings: Settings, message_id: str) -> int:
-    instance = await Instance.open(settings, create_keys=False)
+    instance = await open_instance(settings, create_keys=False)
     try:
         record = await instance.keys.revoke(message_id.strip().lower(), actor=f"cli:{os.environ.get('USER', 'admin')}")
     finally:
@@ -176,7 +177,7 @@ async def _revoke(settings: Settings, message_id: str) -> int:
 
 
 async def _audit(settings: Settings, message_id: str | None, as_json: bool) -> int:
-    instance = await Instance.open(settings, create_keys=False)
+    instance = await open_instance(settings, create_keys=False)
     try:
         entries = await instance.keys.audit(message_id)
     finally:
@@ -218,13 +219,13 @@ def _rules_init(settings: Settings, force: bool) -> int:
 
 async def _admin_token(settings: Settings, name: str) -> int:
     from mailseal.admin_tokens import AdminTokens
-    from mailseal.storage import open_database
+    from mailseal.storage import open_store
 
-    db = await open_database(DataFolder(settings.data_path).database)
+    store = await open_store(settings.resolved_database_url)
     try:
-        token, _ = await AdminTokens(db).create(name)
+        token, _ = await AdminTokens(store).create(name)
     finally:
-        await db.close()
+        await store.close()
     print(token)
     print("Keep it safe: it is shown only this once. Use it as 'Authorization: Bearer <token>'.", file=sys.stderr)
     return 0

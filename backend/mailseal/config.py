@@ -29,6 +29,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     public_url: str = ""
     dev: bool = False
     log_level: str = "INFO"
+    database_url: str = ""
+    blob_url: str = ""
 
     org_name: str = "Mailseal"
     org_domains: tuple[str, ...] = ("example.org",)
@@ -64,6 +66,16 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
         return Path(self.data).expanduser().resolve()
 
     @property
+    def resolved_database_url(self) -> str:
+        """`database_url`, else the SQLite file in the data folder."""
+        return self.database_url or f"sqlite:///{self.data_path / 'mailseal.sqlite'}"
+
+    @property
+    def resolved_blob_url(self) -> str:
+        """`blob_url`, else the blob folder in the data folder."""
+        return self.blob_url or f"file://{self.data_path / 'blobs'}"
+
+    @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
@@ -72,6 +84,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
         out: dict[str, Any] = msgspec.structs.asdict(self)
         if self.smtp_url:
             out["smtp_url"] = redact_url(self.smtp_url)
+        if self.database_url:
+            out["database_url"] = redact_url(self.database_url)
         return out
 
 

@@ -545,7 +545,7 @@ async def push_stack(
 ) -> AsyncIterator[PushStack]:
     """Everything the push tests need, with short retry delays; `config` overrides PushConfig fields."""
     from mailseal.push import PushConfig, PushService, load_or_create_vapid
-    from mailseal.storage import open_database
+    from mailseal.storage.legacy import open_database
 
     settings: dict[str, Any] = {
         "contact": TEST_CONTACT,

@@ -58,7 +58,7 @@ from mailseal.identity.passcode import (
 )
 from mailseal.identity.sessions import SessionRow, TxReader
 from mailseal.identity.user_agent import clean_device_name
-from mailseal.storage import Database
+from mailseal.storage.legacy import Database
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ import aiosqlite
 import msgspec
 
 from mailseal.identity.models import Device, Session
-from mailseal.storage import Database
+from mailseal.storage.legacy import Database
 
 SESSION_ID_BYTES = 32
 MAX_SESSION_ID_LENGTH = 128

@@ -13,7 +13,6 @@ from mailseal import format as fmt
 from mailseal.errors import InputError, TooLarge
 from mailseal.keys.service import NewSeal, normalise_recipients
 from mailseal.messages.deps import MessageDeps
-from mailseal.messages.inbox import add_to_inboxes
 
 
 class Sealed(msgspec.Struct, frozen=True):
@@ -83,13 +82,13 @@ async def protect(
             expires_at=policy.expires_at,
             header_fingerprint=header_fingerprint,
         )
-        async with deps.db.write() as conn:
-            await deps.keys.register(conn, seal, content_key, key_id=key_id, actor=actor)
-            await conn.execute(
-                "INSERT INTO envelopes (message_id, size, stored_at, thread_id, in_reply_to) VALUES (?, ?, ?, ?, ?)",
-                (message_id, envelope_size, created, thread_id or message_id, in_reply_to),
+        async with deps.store.transaction() as tx:
+            await deps.keys.register(tx, seal, content_key, key_id=key_id, actor=actor)
+            await tx.envelopes.add(
+                message_id, size=envelope_size, stored_at=created, thread_id=thread_id or message_id,
+                in_reply_to=in_reply_to,
             )
-            await add_to_inboxes(conn, message_id, parties, via=via, at=created)
+            await tx.envelopes.add_to_inboxes(message_id, parties, via=via, at=created)
             try:
                 deps.blobs.commit(staged_path, message_id)
             except BaseException:

@@ -23,7 +23,7 @@ from typing import Any
 import httpcore
 
 from mailseal.errors import InputError, PushEndpointRefused
-from mailseal.storage import Database
+from mailseal.storage.legacy import Database
 
 from . import store
 from .config import PushConfig

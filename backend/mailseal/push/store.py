@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import msgspec
 
-from mailseal.storage import Database
+from mailseal.storage.legacy import Database
 
 _COLUMNS = "id, device_id, endpoint, p256dh, auth, created_at, last_success_at, failures, show_sender"
 
