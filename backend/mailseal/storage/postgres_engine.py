@@ -129,6 +129,12 @@ def schema_script() -> str:
     return (resources.files("mailseal.storage") / "schema" / "postgresql.sql").read_text(encoding="utf-8")
 
 
+async def _keep_session(conn: Any) -> None:
+    """What a connection needs when it goes back to the pool: nothing more than asyncpg's own rollback of
+    an unfinished transaction. The engine changes no session state (no SET, LISTEN, cursors or
+    session-level advisory locks), so the default `RESET ALL; …` would only cost a round trip per call."""
+
+
 async def _create_schema(conn: Any) -> None:
     """Create the schema in a new database; check the version of an existing one."""
     async with conn.transaction():
@@ -149,7 +155,11 @@ async def open_postgres(url: str, *, min_connections: int = 1, max_connections: 
     schema when the database is empty."""
     try:
         pool = await asyncpg.create_pool(
-            url, min_size=min_connections, max_size=max_connections, statement_cache_size=_STATEMENT_CACHE
+            url,
+            min_size=min_connections,
+            max_size=max_connections,
+            statement_cache_size=_STATEMENT_CACHE,
+            reset=_keep_session,
         )
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
         raise ConfigError(f"cannot connect to PostgreSQL: {error}") from error
