@@ -1,6 +1,6 @@
 """The SMTP transport: a durable queue in the database and a worker that sends it with aiosmtplib.
 
-`deliver` commits the mail in `BEGIN IMMEDIATE` and returns; the worker sends it later. A row is
+`deliver` commits the mail durably (one write transaction) and returns; the worker sends it later. A row is
 deleted only after the server's 250, so a crash mid-send sends again (at least once). Temporary
 failures (4xx, no connection, TLS or AUTH trouble) are retried with exponential backoff until the mail
 is `max_age` old; a 5xx answer gives the mail up and records why in `mail_failures` (without the body).
