@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import asyncpg
+import pytest
 
-from support.postgres import PostgresCluster, postgres_cluster, postgres_url
-
-__all__ = ["postgres_cluster", "postgres_url"]
+from support.postgres import PostgresCluster, postgres_bin, unavailable
 
 
 async def test_each_test_gets_an_empty_database_of_its_own(
@@ -38,24 +34,14 @@ async def test_commits_are_synchronous_and_nothing_listens_on_tcp(postgres_url: 
     assert settings == {"synchronous_commit": "on", "fsync": "off", "listen_addresses": ""}
 
 
-def test_without_binaries_it_skips_in_a_clone_and_fails_in_ci(tmp_path: Path) -> None:
-    probe = tmp_path / "test_probe.py"
-    probe.write_text(
-        "from support.postgres import postgres_cluster, postgres_url\n"
-        "__all__ = ['postgres_cluster', 'postgres_url']\n"
-        "def test_needs_postgres(postgres_url):\n"
-        "    pass\n"
-    )
-    tests = Path(__file__).resolve().parents[1]
-
-    def run(require: str) -> str:
-        env = {**os.environ, "MAILSEAL_POSTGRES_BIN": str(tmp_path / "absent"), "MAILSEAL_REQUIRE_POSTGRES": require,
-               "PYTHONPATH": str(tests)}
-        result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
-                                 "--rootdir", str(tmp_path), "-c", os.devnull, str(probe)],
-                                capture_output=True, text=True, env=env, cwd=tmp_path, check=False)
-        return result.stdout
-
-    in_a_clone, in_ci = run(""), run("1")
-    assert "1 skipped" in in_a_clone and "binaries are not installed" in in_a_clone
-    assert "1 error" in in_ci and "MAILSEAL_REQUIRE_POSTGRES=1 but" in in_ci
+def test_without_binaries_it_skips_in_a_clone_and_fails_in_ci(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILSEAL_POSTGRES_BIN", str(tmp_path / "absent"))
+    assert postgres_bin() is None
+    monkeypatch.delenv("MAILSEAL_REQUIRE_POSTGRES", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="not installed"):
+        unavailable("not installed")
+    monkeypatch.setenv("MAILSEAL_REQUIRE_POSTGRES", "1")
+    with pytest.raises(pytest.fail.Exception, match="MAILSEAL_REQUIRE_POSTGRES=1 but not installed"):
+        unavailable("not installed")

@@ -11,9 +11,7 @@ import pytest
 from mailseal.errors import ConfigError
 from mailseal.storage import open_store
 from mailseal.storage.postgres_engine import SCHEMA_VERSION, PostgresEngine, numbered, open_postgres
-from support.postgres import PostgresCluster, postgres_cluster, postgres_url
-
-__all__ = ["postgres_cluster", "postgres_url"]
+from support.postgres import PostgresCluster
 
 
 @pytest.fixture

@@ -12,9 +12,7 @@ import pytest
 
 from mailseal.storage.postgres_engine import SCHEMA_VERSION, PostgresEngine, open_postgres
 from mailseal.storage.sqlite_engine import migration_scripts
-from support.postgres import PostgresCluster, postgres_cluster, postgres_url
-
-__all__ = ["postgres_cluster", "postgres_url"]
+from support.postgres import PostgresCluster
 
 TYPES = {"INTEGER": "bigint", "TEXT": "text", "BLOB": "bytea"}
 """Each SQLite column type and the PostgreSQL type it becomes."""

@@ -22,6 +22,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -83,6 +84,8 @@ class PostgresCluster:
     os_user: str | None
     start_seconds: float
     _names: Iterator[int] = field(default_factory=itertools.count)
+    _background: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, "postgres-fixture"))
+    _spare: Future[str] | None = None
 
     @property
     def socket_dir(self) -> Path:
@@ -109,12 +112,24 @@ class PostgresCluster:
         self.psql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return name
 
+    def fresh_database(self) -> str:
+        """A new empty database for one test. `CREATE DATABASE` takes ~0.1-0.2 s, so the next test's
+        database is made in the background while this one runs."""
+        spare = self._spare or self._background.submit(self.create_database)
+        self._spare = self._background.submit(self.create_database)
+        return spare.result()
+
+    def discard_database(self, name: str) -> None:
+        """Drop a test's database in the background."""
+        self._background.submit(self.drop_database, name)
+
     def drop_database(self, name: str) -> None:
         """Drop `name`, closing whatever a test left connected to it."""
         self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def stop(self) -> None:
         """Stop the server at once (nothing in it is worth a clean shutdown) and remove its folder."""
+        self._background.shutdown(wait=True, cancel_futures=True)
         self._as_server([str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate", "-w",
                          "stop"], check=False)
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -178,8 +193,8 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
 @pytest.fixture
 def postgres_url(postgres_cluster: PostgresCluster) -> Iterator[str]:
     """A `postgresql://` URL to a fresh, empty database of its own, dropped after the test."""
-    name = postgres_cluster.create_database()
+    name = postgres_cluster.fresh_database()
     try:
         yield postgres_cluster.url(name)
     finally:
-        postgres_cluster.drop_database(name)
+        postgres_cluster.discard_database(name)
