@@ -48,3 +48,24 @@ async def test_hostile_endpoint_is_refused(tmp_path: Path) -> None:
         response = await app.post("/api/push/subscriptions", json=bad)
         assert response.status_code == 400
         assert response.json()["code"].startswith("push.")
+
+
+async def test_another_devices_endpoint_is_not_taken_over(tmp_path: Path) -> None:
+    async with LoopbackPushService() as service, running_app(
+        tmp_path, push_allow_loopback=True, push_contact="mailto:push@example.org"
+    ) as app:
+        await app.sign_in("bob@gmail.com")
+        key = (await app.http.get("/api/push/key")).json()["publicKey"]
+        bobs = service.new_subscription(key)
+        assert (await app.post("/api/push/subscriptions", json=bobs)).status_code == 201
+        app.http.cookies.clear()
+        await app.sign_in("mallory@example.net")
+        malloryish = {**bobs, "keys": service.new_subscription(key)["keys"]}
+        response = await app.post("/api/push/subscriptions", json=malloryish)
+        assert response.status_code == 409, response.text
+        assert response.json()["code"] == "push.subscription-taken"
+        row = await app.services.instance.store.engine.fetch_one(
+            "SELECT s.address FROM push_subscriptions p JOIN sessions x ON x.device_id = p.device_id"
+            " JOIN session_addresses s ON s.session_id = x.id"
+        )
+        assert row is not None and row["address"] == "bob@gmail.com"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import mailseal.push
-from mailseal.errors import InputError, PushSubscriptionInvalid, TooLarge
+from mailseal.errors import InputError, PushSubscriptionInvalid, PushSubscriptionTaken, TooLarge
 from mailseal.push.push_subscription import parse_subscription
 from support.push_service import b64e, push_stack
 
@@ -83,6 +83,23 @@ async def test_resubscribing_replaces_the_device_row(tmp_path: Path) -> None:
         assert await stack.push.list_for_devices(["dev"]) == []
         (moved,) = await stack.push.list_for_devices(["dev-new"])
         assert moved.endpoint == second["endpoint"] and moved.show_sender is False
+
+
+async def test_an_endpoint_does_not_move_to_a_device_without_its_keys(tmp_path: Path) -> None:
+    """Posting another device's endpoint used to move its notifications to the poster's device."""
+    async with push_stack(tmp_path) as stack:
+        victims = await stack.subscribe_device("victim")
+        mine = await stack.subscribe_device("mallory")
+        stranger = stack.service.new_subscription()
+        for keys in (stranger["keys"], {**victims["keys"], "auth": stranger["keys"]["auth"]},
+                     {**victims["keys"], "p256dh": stranger["keys"]["p256dh"]}):
+            with pytest.raises(PushSubscriptionTaken) as info:
+                await stack.push.subscribe("mallory", {**victims, "keys": keys})
+            assert info.value.code == "push.subscription-taken" and info.value.status == 409
+        (kept,) = await stack.push.list_for_devices(["victim"])
+        assert kept.endpoint == victims["endpoint"]
+        (untouched,) = await stack.push.list_for_devices(["mallory"])
+        assert untouched.endpoint == mine["endpoint"]
 
 
 @pytest.mark.parametrize("device_id", ["", "x" * 129, "a\nb"])

@@ -13,10 +13,12 @@ Entry = tuple[str, str, str, str]
 
 
 def normalised(sql: str | None) -> str:
-    """SQL as SQLite keeps it, without comments and with one space where the text had any run of them."""
+    """SQL as SQLite keeps it, without comments, with one space where the text had any run of them, and
+    without the quotes `ALTER TABLE … RENAME` puts around a table's name."""
     if sql is None:
         return ""
     text = re.sub(r"--[^\n]*", " ", sql)
+    text = re.sub(r'"(\w+)"', r"\1", text)
     text = re.sub(r"\s+", " ", text).strip()
     return re.sub(r"\s*([(),])\s*", r"\1", text)
 
@@ -56,3 +58,4 @@ async def test_every_migration_is_recorded(tmp_path: Path) -> None:
 def test_normalising_keeps_what_matters() -> None:
     assert normalised("CREATE TABLE t (\n  a INTEGER, -- why\n  b TEXT\n)") == "CREATE TABLE t(a INTEGER,b TEXT)"
     assert normalised("CREATE TABLE t (a INTEGER)") != normalised("CREATE TABLE t (a TEXT)")
+    assert normalised('CREATE TABLE "t" (a TEXT DEFAULT \'\')') == "CREATE TABLE t(a TEXT DEFAULT '')"

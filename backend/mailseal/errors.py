@@ -22,6 +22,7 @@ plaintext, a passcode or a key.
     │       ├── MessageExpired (410)
     │       └── MessageRevoked (410)
     ├── Conflict (409)
+    │   └── PushSubscriptionTaken      a push endpoint held by another device, without its keys
     └── ConfigError                    a setting is wrong (CLI only)
 """
 
@@ -184,10 +185,11 @@ class ClientRateLimited(RateLimited):
 
 
 class AddressLocked(TooManyTries):
-    """Too many failed passcodes for one address; `retry_after` (seconds) is for Retry-After."""
+    """Too many failed passcodes for one address: until `retry_after` (seconds, for Retry-After) only the
+    device that asked for a code may try it. The owner asks for a new code on their device and signs in."""
 
     code = "auth.address-locked"
-    title = "Too many failed codes for this address; try again later"
+    title = "Too many failed codes for this address; ask for a new code on this device"
 
     def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
         super().__init__(detail)
@@ -206,6 +208,14 @@ class PushEndpointRefused(InputError):
 
     code = "push.endpoint-refused"
     title = "That push endpoint is not allowed"
+
+
+class PushSubscriptionTaken(Conflict):
+    """The push endpoint is subscribed for another device, and this request does not carry the keys
+    that subscription was made with: only the browser that owns it may move it."""
+
+    code = "push.subscription-taken"
+    title = "That push endpoint belongs to another device"
 
 
 class AdminTokenRequired(AuthError):

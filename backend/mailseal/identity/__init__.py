@@ -5,11 +5,12 @@ The public surface is what this module exports; everything else is private to th
 
 from mailseal.identity.address import normalise_address
 from mailseal.identity.limits import Limits
-from mailseal.identity.models import Device, PasscodeSender, Session, SessionGrant
+from mailseal.identity.models import CodeRequested, Device, PasscodeSender, Session, SessionGrant
 from mailseal.identity.service import IdentityService
 from mailseal.identity.user_agent import device_name_from_user_agent
 
 __all__ = [
+    "CodeRequested",
     "Device",
     "IdentityService",
     "Limits",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import msgspec
@@ -11,6 +13,15 @@ class PasscodeSender(Protocol):
     """Composes and queues the passcode mail (the mail room). Called after our transaction commits."""
 
     async def __call__(self, address: str, code: str, reference: str, expires_minutes: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class CodeRequested:
+    """The answer to a code request, and `send`: queue the mail (or do nothing, when the address's limit
+    held it back). Call `send` after answering, so both cases answer after the same work."""
+
+    reference: str
+    send: Callable[[], Awaitable[None]] = field(repr=False)
 
 
 class Session(msgspec.Struct, frozen=True, kw_only=True):

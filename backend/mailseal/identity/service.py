@@ -1,17 +1,23 @@
 """Sign-in by one-time passcode, and the sessions and devices it creates (OWASP ASVS 5.0, 6.5, 6.6, 7).
 
 There are no accounts: any address may ask for a code, and every address gets the same answer (a
-reference) whether or not it has ever been seen, so nothing can be enumerated. Limits:
+reference) whether or not it has ever been seen, so nothing can be enumerated. Several codes may be
+pending for one address, each with its own reference; asking for a new one never cancels another's.
+Nobody else can lock an address's owner out. Limits:
 
 - per client (IP address): `requests_per_client` code requests per window, then `ClientRateLimited`
   with a Retry-After. The client already knows it is asking too often, so saying so reveals nothing.
-- per address: `sends_per_address` mails per window, then *silently* nothing is sent (and the pending
-  code is left alone) while the answer stays the same. Refusing loudly would let anyone probe an
-  address's state; replacing the code would let anyone cancel the victim's sign-in; sending would let
-  anyone flood a mailbox.
-- per code: `tries_per_code` verifications; the next one is `TooManyTries` even with the right code.
-- per address: `failures_per_address` failed verifications per window, then `AddressLocked` (and no
-  codes are sent for the address); per client: `failures_per_client`, then `ClientRateLimited`.
+- per address: `sends_per_address` mails per window and `pending_per_address` live codes, then
+  *silently* nothing is sent while the answer stays the same. Refusing loudly would let anyone probe
+  an address's state; sending would let anyone flood a mailbox.
+- per (code, client): `tries_per_code` guesses; the next one is `TooManyTries` even with the right
+  code. Counted per client, so an attacker's wrong guesses never spend the owner's tries.
+- per (address, client): `failures_per_address_client` failed guesses, then that client waits
+  (`ClientRateLimited`); per client, `failures_per_client` over all addresses.
+- per address: after `failures_per_address` failed guesses by all clients the address is *guarded*:
+  a code may then be tried only by the client that asked for it (`guarded_tries_per_code` times) and
+  codes are mailed more rarely; any other client gets `AddressLocked`. The owner asking for a fresh
+  code on their own device still signs in; an attacker with many clients gets no more guesses.
 
 Every check and its counter update happen in one `BEGIN IMMEDIATE` transaction, so two concurrent
 verifications of one code cannot both win, and the counters hold across processes and restarts.
@@ -19,8 +25,10 @@ verifications of one code cannot both win, and the counters hold across processe
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 
@@ -42,7 +50,7 @@ from mailseal.identity import limits as rate
 from mailseal.identity import sessions
 from mailseal.identity.address import normalise_address
 from mailseal.identity.limits import Limits
-from mailseal.identity.models import Device, PasscodeSender, Session, SessionGrant
+from mailseal.identity.models import CodeRequested, Device, PasscodeSender, Session, SessionGrant
 from mailseal.identity.passcode import (
     LABEL_ADDRESS,
     LABEL_PASSCODE,
@@ -73,6 +81,10 @@ REQUESTS_BY_CLIENT = "requests/client"
 SENDS_BY_ADDRESS = "sends/address"
 FAILURES_BY_ADDRESS = "failures/address"
 FAILURES_BY_CLIENT = "failures/client"
+FAILURES_BY_ADDRESS_CLIENT = "failures/address+client"
+TRIES_BY_CODE_CLIENT = "tries/code+client"
+# Not a rate bucket: the name a code keeps of the client that asked for it.
+REQUESTER = "requester"
 
 
 class IdentityService:
@@ -109,13 +121,18 @@ class IdentityService:
 
     # Passcodes
 
-    async def request_code(self, email: str, *, client: str) -> str:
-        """Send a passcode to `email` (within limits) and return its reference; same answer for all."""
+    async def ask_for_code(self, email: str, *, client: str) -> CodeRequested:
+        """Record a code for `email` (within limits); the caller answers, then calls `send`.
+
+        The answer is the same, and ready after the same work, whether or not a mail will go out: the
+        mail is composed and queued only by `send`, after the answer (otherwise its time would tell).
+        """
         address = normalise_address(email)
         now = self._now()
         limits = self._limits
         reference = new_reference()
         code = new_code()
+        mac = passcode_mac(self._passcode_key, address, reference, code)
         send = False
         async with self._db.write() as conn:
             await self._forget_old(conn, now)
@@ -126,38 +143,48 @@ class IdentityService:
             if wait:
                 raise ClientRateLimited(retry_after=wait)
             await rate.record(conn, by_client, now)
+            if await self._guard_wait(conn, address, now):
+                sends, window = limits.guarded_sends_per_address, limits.guarded_send_window_seconds
+            else:
+                sends, window = limits.sends_per_address, limits.send_window_seconds
             by_address = self._bucket(SENDS_BY_ADDRESS, address)
-            send = not (
-                await rate.wait_seconds(conn, by_address, limits.sends_per_address, limits.send_window_seconds, now)
-                or await self._address_lock(conn, address, now)
+            address_name = self._address_name(address)
+            send = not await rate.wait_seconds(conn, by_address, sends, window, now) and (
+                await self._live_code_count(conn, address_name, now) < limits.pending_per_address
             )
             if send:
                 await rate.record(conn, by_address, now)
                 await conn.execute(
-                    "INSERT OR REPLACE INTO passcodes "
-                    "(address_key, version, reference, mac, created_at, expires_at, tries) "
-                    "VALUES (?, ?, ?, ?, ?, ?, 0)",
+                    "INSERT INTO passcodes (address_key, version, reference, mac, requester, created_at, expires_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (
-                        self._address_name(address),
+                        address_name,
                         MAC_VERSION,
                         reference,
-                        passcode_mac(self._passcode_key, address, reference, code),
+                        mac,
+                        self._bucket(REQUESTER, client),
                         now,
                         now + self._code_ttl_minutes * 60,
                     ),
                 )
-        if send:
-            # After the commit: the mail room writes its own queue, and our write lock is not re-entrant.
-            await self._send_passcode(address, code, reference, self._code_ttl_minutes)
-            log.info("passcode sent (reference %s)", reference)
-        else:
-            log.info("passcode not sent: address limit reached (reference %s)", reference)
-        return reference
+        return CodeRequested(
+            reference=reference, send=functools.partial(self._mail_code, address if send else None, code, reference)
+        )
+
+    async def request_code(self, email: str, *, client: str) -> str:
+        """`ask_for_code` and send at once (for callers with no answer to give first); the reference."""
+        requested = await self.ask_for_code(email, client=client)
+        await requested.send()
+        return requested.reference
 
     async def verify_code(
         self, email: str, code: str, *, client: str, session_id: str | None, device_name: str
     ) -> SessionGrant:
-        """Check `code` for `email`; on success sign in (adding to a live session, always a new id)."""
+        """Check `code` against the address's pending codes; on success sign in (always a new session id).
+
+        Success uses up the matching code only: the others belong to sign-ins still under way (a phone
+        and a laptop at once), and only someone who reads the mailbox could use them.
+        """
         address = normalise_address(email)
         digits = clean_code(code)
         now = self._now()
@@ -165,38 +192,56 @@ class IdentityService:
         failure: MailsealError | None = None
         grant: SessionGrant | None = None
         async with self._db.write() as conn:
-            by_client = self._bucket(FAILURES_BY_CLIENT, client)
-            wait = await rate.wait_seconds(
-                conn, by_client, limits.failures_per_client, limits.client_failure_window_seconds, now
-            )
-            if wait:
-                raise ClientRateLimited(retry_after=wait)
-            wait = await self._address_lock(conn, address, now)
-            if wait:
-                raise AddressLocked(retry_after=wait)
+            for bucket, limit, window in (
+                (self._bucket(FAILURES_BY_CLIENT, client), limits.failures_per_client,
+                 limits.client_failure_window_seconds),
+                (self._pair_bucket(address, client), limits.failures_per_address_client,
+                 limits.address_client_failure_window_seconds),
+            ):
+                wait = await rate.wait_seconds(conn, bucket, limit, window, now)
+                if wait:
+                    raise ClientRateLimited(retry_after=wait)
             address_name = self._address_name(address)
             async with conn.execute(
-                "SELECT reference, mac, expires_at, tries FROM passcodes WHERE address_key = ?",
+                "SELECT id, reference, mac, requester, expires_at FROM passcodes WHERE address_key = ?",
                 (address_name,),
             ) as cursor:
-                pending = await cursor.fetchone()
-            if pending is None:
-                failure = InvalidCode()
-            elif now >= pending["expires_at"]:
+                pending = list(await cursor.fetchall())
+            live = [row for row in pending if now < row["expires_at"]]
+            if pending and not live:
                 # Not counted as a failure: an expired code can never succeed, so guessing gains nothing.
                 raise CodeExpired()
-            elif pending["tries"] >= limits.tries_per_code:
+            tries = limits.tries_per_code
+            guarded = await self._guard_wait(conn, address, now)
+            if guarded:
+                requester = self._bucket(REQUESTER, client)
+                live = [row for row in live if hmac.compare_digest(row["requester"], requester)]
+                if not live:
+                    raise AddressLocked(retry_after=guarded)
+                tries = limits.guarded_tries_per_code
+            usable = [
+                row for row in live
+                if not await rate.wait_seconds(conn, self._tries_bucket(row, client), tries, self._ttl_seconds, now)
+            ]
+            if not live:
+                failure = InvalidCode()
+            elif not usable:
                 failure = TooManyTries()
             else:
-                await conn.execute("UPDATE passcodes SET tries = tries + 1 WHERE address_key = ?", (address_name,))
-                candidate = passcode_mac(self._passcode_key, address, pending["reference"], digits or "")
-                if hmac.compare_digest(candidate, pending["mac"]) and digits is not None:
-                    await conn.execute("DELETE FROM passcodes WHERE address_key = ?", (address_name,))
+                matched = None
+                for row in usable:
+                    await rate.record(conn, self._tries_bucket(row, client), now)
+                    candidate = passcode_mac(self._passcode_key, address, row["reference"], digits or "")
+                    if hmac.compare_digest(candidate, row["mac"]) and digits is not None:
+                        matched = row
+                if matched is not None:
+                    await conn.execute("DELETE FROM passcodes WHERE id = ?", (matched["id"],))
                     grant = await self._sign_in(conn, address, session_id, device_name, now)
                 else:
                     failure = InvalidCode()
             if failure is not None:
-                await rate.record(conn, by_client, now)
+                await rate.record(conn, self._bucket(FAILURES_BY_CLIENT, client), now)
+                await rate.record(conn, self._pair_bucket(address, client), now)
                 await rate.record(conn, self._bucket(FAILURES_BY_ADDRESS, address), now)
         if failure is not None:
             # Raised after the commit, so the spent try and the failure counters stay spent.
@@ -251,7 +296,7 @@ class IdentityService:
     # Devices
 
     async def devices(self, session: Session) -> list[Device]:
-        """The person's devices: every live session holding one of this session's addresses."""
+        """The person's devices: every live session whose addresses are all among this session's."""
         now = self._now()
         await self._require(self._db, session)
         return await sessions.person_devices(self._db, session.id_hash, now, self._idle_seconds)
@@ -333,7 +378,8 @@ class IdentityService:
         if fresh is not None and not self._alive(fresh, now):
             await sessions.delete_device(conn, fresh.device_id)
 
-    async def _address_lock(self, conn: aiosqlite.Connection, address: str, now: int) -> int:
+    async def _guard_wait(self, conn: aiosqlite.Connection, address: str, now: int) -> int:
+        """0, or the seconds the address stays guarded (too many failed guesses by all clients)."""
         limits = self._limits
         return await rate.wait_seconds(
             conn,
@@ -342,6 +388,20 @@ class IdentityService:
             limits.failure_window_seconds,
             now,
         )
+
+    async def _live_code_count(self, conn: aiosqlite.Connection, address_name: str, now: int) -> int:
+        async with conn.execute(
+            "SELECT COUNT(*) FROM passcodes WHERE address_key = ? AND expires_at > ?", (address_name, now)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def _mail_code(self, address: str | None, code: str, reference: str) -> None:
+        if address is None:
+            log.info("passcode not sent: address limit reached (reference %s)", reference)
+            return
+        await self._send_passcode(address, code, reference, self._code_ttl_minutes)
+        log.info("passcode sent (reference %s)", reference)
 
     async def _forget_old(self, conn: aiosqlite.Connection, now: int) -> None:
         await rate.forget_older_than(conn, now - self._limits.longest_window)
@@ -352,6 +412,17 @@ class IdentityService:
 
     def _bucket(self, kind: str, value: str) -> str:
         return keyed_name(self._rate_key, kind, value[:MAX_CLIENT_LENGTH])
+
+    def _pair_bucket(self, address: str, client: str) -> str:
+        return keyed_name(self._rate_key, FAILURES_BY_ADDRESS_CLIENT, address, client[:MAX_CLIENT_LENGTH])
+
+    def _tries_bucket(self, code: sqlite3.Row, client: str) -> str:
+        # The MAC names the code: unique, and unlike the row id never reused for a later code.
+        return keyed_name(self._rate_key, TRIES_BY_CODE_CLIENT, bytes(code["mac"]).hex(), client[:MAX_CLIENT_LENGTH])
+
+    @property
+    def _ttl_seconds(self) -> int:
+        return self._code_ttl_minutes * 60
 
     def _address_name(self, address: str) -> str:
         return keyed_name(self._address_key, address)

@@ -194,13 +194,16 @@ async def delete_expired(conn: aiosqlite.Connection, now: int, idle_seconds: int
     )
 
 
-# The person: every live session that shares an address with the asking session.
+# The person: every live session whose addresses are all among the asking session's. Sharing one
+# address (a team mailbox) does not make two people one: Carol, who verified team@, must not see or
+# sign out Bob's device that also holds bob@.
 _PERSON_DEVICES = """
 SELECT d.id, d.name, d.created_at, d.last_seen_at, s.id_hash = ? AS current
 FROM devices d JOIN sessions s ON s.device_id = d.id
 WHERE s.expires_at > ? AND s.last_seen_at > ?
-  AND s.id IN (
-    SELECT a.session_id FROM session_addresses a WHERE a.address IN (
+  AND EXISTS (SELECT 1 FROM session_addresses a WHERE a.session_id = s.id)
+  AND NOT EXISTS (
+    SELECT 1 FROM session_addresses a WHERE a.session_id = s.id AND a.address NOT IN (
       SELECT b.address FROM session_addresses b JOIN sessions m ON m.id = b.session_id WHERE m.id_hash = ?
     )
   )

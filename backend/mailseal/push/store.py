@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
 import sqlite3
 from collections.abc import Sequence
 
 import msgspec
 
+from mailseal.errors import PushSubscriptionTaken
 from mailseal.storage.legacy import Database
 
 _COLUMNS = "id, device_id, endpoint, p256dh, auth, created_at, last_success_at, failures, show_sender"
@@ -43,8 +45,23 @@ def _row(row: sqlite3.Row) -> Subscription:
 async def save(
     db: Database, *, device_id: str, endpoint: str, p256dh: bytes, auth: bytes, show_sender: bool, now: int
 ) -> Subscription:
-    """Insert or replace the device's subscription; an endpoint moves to the device that presents it."""
+    """Insert or replace the device's subscription.
+
+    An endpoint held by another device moves only to a request with the same keys (p256dh and auth):
+    the same browser, signed in again. Anyone else who learnt the endpoint gets `PushSubscriptionTaken`
+    and the subscription stays where it was.
+    """
     async with db.write() as conn:
+        async with conn.execute(
+            "SELECT device_id, p256dh, auth FROM push_subscriptions WHERE endpoint = ?", (endpoint,)
+        ) as cur:
+            held = await cur.fetchone()
+        if held is not None and held["device_id"] != device_id:
+            same_keys = hmac.compare_digest(bytes(held["p256dh"]), p256dh) & hmac.compare_digest(
+                bytes(held["auth"]), auth
+            )
+            if not same_keys:
+                raise PushSubscriptionTaken()
         await conn.execute(
             "DELETE FROM push_subscriptions"
             " WHERE (device_id = ? AND endpoint != ?) OR (endpoint = ? AND device_id != ?)",

@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, post
+from litestar.background_tasks import BackgroundTask
 from litestar.di import Provide
 from litestar.params import JSONBody
 
@@ -40,9 +41,11 @@ class AuthController(Controller):
 
     @post("/code", status_code=202, summary="Send a one-time passcode to an address")
     async def request_code(self, data: JSONBody[CodeRequest], request: Request[Any, Any, Any],
-                           services: ServicesDependency) -> CodeSent:
-        reference = await services.identity.request_code(data.email[:320], client=client_of(request))
-        return CodeSent(reference=reference, expires_in_minutes=services.settings.code_ttl_minutes)
+                           services: ServicesDependency) -> Response[CodeSent]:
+        requested = await services.identity.ask_for_code(data.email[:320], client=client_of(request))
+        # The mail is queued after the answer has gone, whether or not one goes out: same time either way.
+        answer = CodeSent(reference=requested.reference, expires_in_minutes=services.settings.code_ttl_minutes)
+        return Response(answer, status_code=202, background=BackgroundTask(requested.send))
 
     @post("/verify", status_code=200, summary="Verify the passcode; starts or extends the session")
     async def verify(self, data: JSONBody[VerifyRequest], request: Request[Any, Any, Any],

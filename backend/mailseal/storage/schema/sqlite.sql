@@ -1,4 +1,4 @@
--- The current schema of the SQLite engine: what storage/migrations/0001…0007 build, in one place to read.
+-- The current schema of the SQLite engine: what storage/migrations/0001…0008 build, in one place to read.
 -- New installations and old ones both get it through the numbered migrations (the engine applies those
 -- it has not recorded in `schema_version`); tests/test_storage_schema.py checks that applying every
 -- migration to an empty file gives exactly this schema. Change both together: a new migration, and this
@@ -59,17 +59,22 @@ CREATE INDEX inbox_by_address ON inbox (address, added_at DESC);
 -- 0002: The identity room: pending passcodes, rate-limit events, devices and sessions.
 -- No raw passcode, session id, or client address is stored: only HMACs and SHA-256 hashes.
 
--- One pending passcode per address (a new request replaces the old one).
--- address_key = HMAC(k_address, address), mac = HMAC(k_passcode, address|reference|code).
+-- Pending passcodes (0008: several per address, each with its own row and reference).
+-- address_key = HMAC(k_address, address), mac = HMAC(k_passcode, address|reference|code),
+-- requester = HMAC(k_rate, client) of the client that asked for the code: while an address is guarded
+-- (too many failed guesses), only that client may still try it. Tries are counted per (code, client)
+-- in rate_events.
 CREATE TABLE passcodes (
-    address_key TEXT PRIMARY KEY,
+    id          INTEGER PRIMARY KEY,
+    address_key TEXT NOT NULL,
     version     INTEGER NOT NULL DEFAULT 1,
     reference   TEXT NOT NULL,
-    mac         BLOB NOT NULL,
+    mac         BLOB NOT NULL UNIQUE,
+    requester   TEXT NOT NULL DEFAULT '',
     created_at  INTEGER NOT NULL,
-    expires_at  INTEGER NOT NULL,
-    tries       INTEGER NOT NULL DEFAULT 0
+    expires_at  INTEGER NOT NULL
 );
+CREATE INDEX passcodes_by_address ON passcodes (address_key, expires_at);
 
 -- Sliding-window log: one row per counted event. bucket = HMAC(k_rate, kind|value), never raw.
 CREATE TABLE rate_events (
