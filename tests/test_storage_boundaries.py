@@ -28,15 +28,8 @@ SQL = re.compile(
 )
 
 
-# Their SQL moves into repositories once the identity branch (which changes it) is merged; emptied then.
-PENDING = frozenset({"identity/limits.py", "identity/service.py", "identity/sessions.py", "push/store.py"})
-
-
 def modules_above_storage() -> list[Path]:
-    return sorted(
-        path for path in PACKAGE.rglob("*.py")
-        if STORAGE not in path.parents and str(path.relative_to(PACKAGE)) not in PENDING
-    )
+    return sorted(path for path in PACKAGE.rglob("*.py") if STORAGE not in path.parents)
 
 
 def driver_imports(tree: ast.AST) -> Iterator[tuple[int, str]]:

@@ -40,7 +40,6 @@ from mailseal.push.notifier import PushNotifier
 from mailseal.rules import BUILTIN_TEMPLATES, RulesFile, Template
 from mailseal.storage import Store, open_store
 from mailseal.storage.blobs import BlobStore
-from mailseal.storage.legacy import legacy_database
 
 log = logging.getLogger("mailseal.composition")
 
@@ -160,16 +159,14 @@ def _build_services(settings: Settings, core: _Core, *, pwa_dir: Path, manifest:
     store = core.store
     outbox = with_dkim(make_transport(settings, store, outbox_path=core.folder.outbox), settings)
     identity = IdentityService(
-        legacy_database(store),
+        store,
         secret=core.secret,
         send_passcode=passcode_sender(settings, outbox),
         code_ttl_minutes=settings.code_ttl_minutes,
         session_idle_minutes=settings.session_idle_minutes,
         session_absolute_hours=settings.session_absolute_hours,
     )
-    push = PushService(
-        legacy_database(store), load_or_create_vapid(core.folder.keys), PushConfig.from_settings(settings)
-    )
+    push = PushService(store, load_or_create_vapid(core.folder.keys), PushConfig.from_settings(settings))
     rules = RulesFile(core.folder.rules)
     return Services(
         settings=settings,

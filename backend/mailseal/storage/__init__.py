@@ -6,21 +6,31 @@ engine runs underneath. The blob store of sealed envelopes is a separate contrac
 
 from mailseal.storage.repositories.admin_tokens import AdminToken
 from mailseal.storage.repositories.audit import AuditEntry
+from mailseal.storage.repositories.codes import PendingCode
+from mailseal.storage.repositories.devices import DeviceRow
 from mailseal.storage.repositories.envelopes import InboxRow, ThreadEntry
+from mailseal.storage.repositories.limits import RateEvents
 from mailseal.storage.repositories.mail_queue import ClaimedMail, FailedMail, QueuedMail
+from mailseal.storage.repositories.push_subscriptions import Subscription
 from mailseal.storage.repositories.seals import NewSeal, SealRecord
+from mailseal.storage.repositories.sessions import SessionRow
 from mailseal.storage.store import Store, Transaction, open_store, sqlite_url
 
 __all__ = [
     "AdminToken",
     "AuditEntry",
     "ClaimedMail",
+    "DeviceRow",
     "FailedMail",
     "InboxRow",
     "NewSeal",
+    "PendingCode",
     "QueuedMail",
+    "RateEvents",
     "SealRecord",
+    "SessionRow",
     "Store",
+    "Subscription",
     "ThreadEntry",
     "Transaction",
     "open_store",

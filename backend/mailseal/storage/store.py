@@ -21,10 +21,15 @@ from mailseal.errors import ConfigError
 from mailseal.storage.engine import Connection, Dialect, Engine
 from mailseal.storage.repositories.admin_tokens import AdminTokenRows
 from mailseal.storage.repositories.audit import Audit
+from mailseal.storage.repositories.codes import PasscodeRows
+from mailseal.storage.repositories.devices import DeviceRows
 from mailseal.storage.repositories.envelopes import Envelopes
 from mailseal.storage.repositories.forward_addresses import ForwardAddressRows
+from mailseal.storage.repositories.limits import RateEvents
 from mailseal.storage.repositories.mail_queue import MailQueueRows
+from mailseal.storage.repositories.push_subscriptions import PushSubscriptions
 from mailseal.storage.repositories.seals import Seals
+from mailseal.storage.repositories.sessions import SessionRows
 
 
 class Repositories:
@@ -61,6 +66,26 @@ class Repositories:
     @cached_property
     def mail_queue(self) -> MailQueueRows:
         return MailQueueRows(self._engine, self._conn)
+
+    @cached_property
+    def codes(self) -> PasscodeRows:
+        return PasscodeRows(self._engine, self._conn)
+
+    @cached_property
+    def limits(self) -> RateEvents:
+        return RateEvents(self._engine, self._conn)
+
+    @cached_property
+    def sessions(self) -> SessionRows:
+        return SessionRows(self._engine, self._conn)
+
+    @cached_property
+    def devices(self) -> DeviceRows:
+        return DeviceRows(self._engine, self._conn)
+
+    @cached_property
+    def push_subscriptions(self) -> PushSubscriptions:
+        return PushSubscriptions(self._engine, self._conn)
 
 
 class Transaction(Repositories):
