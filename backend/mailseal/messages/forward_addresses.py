@@ -82,6 +82,7 @@ class ForwardAddresses:
 
     async def _link(self, tx: Transaction, wanted: Sequence[str]) -> str:
         """Inside a unit of work: the person's token (made if none), with every wanted address linked to it."""
+        await tx.forward_addresses.serialize()
         linked = await tx.forward_addresses.tokens_of(wanted)
         now = int(self._clock())
         token = next((linked[address] for address in wanted if address in linked), None)

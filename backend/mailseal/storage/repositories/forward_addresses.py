@@ -9,12 +9,22 @@ from mailseal.storage.repositories.base import Repository, marks
 
 # Order of joining within one second: SQLite's rowid, PostgreSQL's identity column `seq`.
 _ARRIVAL: Final = {"sqlite": "rowid", "postgresql": "seq"}
+# PostgreSQL: the advisory lock that serialises linking addresses to tokens across servers, as SQLite's
+# one writer does within one file. Any constant works; this one spells "mforw".
+_LINK_LOCK: Final = 0x6D666F7277
 
 
 class ForwardAddressRows(Repository):
     """The `forward_addresses` and `forward_owners` tables (an owner row goes with its token)."""
 
     __slots__ = ()
+
+    async def serialize(self) -> None:
+        """Inside a transaction: make the look-then-link that follows atomic against every other
+        transaction that calls this (several servers on one PostgreSQL, where two first uses would both
+        find no token). SQLite's `BEGIN IMMEDIATE` already holds the only write lock: nothing to do."""
+        if self.dialect == "postgresql":
+            await self._fetch_one("SELECT pg_advisory_xact_lock(?)", (_LINK_LOCK,))
 
     async def owners(self, token: str) -> tuple[str, ...]:
         """The addresses linked to a token, in the order they joined (empty for an unknown token)."""
