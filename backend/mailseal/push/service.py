@@ -134,6 +134,7 @@ class PushService:
         except ResolutionFailed as exc:
             raise PushEndpointRefused("The push service's name does not resolve") from exc
         async with self._store.transaction() as tx:
+            await tx.push_subscriptions.serialize()
             held = await tx.push_subscriptions.holder(browser.endpoint)
             if held is not None and held[0] != device_id:
                 _, p256dh, auth = held

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 import msgspec
 
@@ -12,6 +13,9 @@ from mailseal.storage.repositories.base import Repository, marks
 _COLUMNS = "id, device_id, endpoint, p256dh, auth, created_at, last_success_at, failures, show_sender"
 # Devices asked for at once: well under SQLite's limit on parameters.
 _CHUNK = 500
+# PostgreSQL: the advisory lock that serialises subscribing across servers, as SQLite's one writer does
+# within one file. Any constant works; this one spells "mpush".
+_SUBSCRIBE_LOCK: Final = 0x6D70757368
 
 
 class Subscription(msgspec.Struct, frozen=True, kw_only=True):
@@ -37,6 +41,14 @@ def _subscription(row: Row) -> Subscription:
 
 class PushSubscriptions(Repository):
     __slots__ = ()
+
+    async def serialize(self) -> None:
+        """Inside a transaction: make the check-and-save that follows atomic against every other
+        transaction that calls this (several servers on one PostgreSQL, where two saves for one device
+        would each miss the other's new row and both insert). SQLite's `BEGIN IMMEDIATE` already holds the
+        only write lock: nothing to do."""
+        if self.dialect == "postgresql":
+            await self._fetch_one("SELECT pg_advisory_xact_lock(?)", (_SUBSCRIBE_LOCK,))
 
     async def holder(self, endpoint: str) -> tuple[str, bytes, bytes] | None:
         """The device holding `endpoint` and the keys it was made with, or None."""
