@@ -39,14 +39,6 @@ class Facts(Protocol):
     def destroyed(self) -> bool: ...
 
 
-class PolicyFacts(msgspec.Struct, frozen=True):
-    sender: str
-    recipients: tuple[str, ...]
-    expires_at: int | None
-    revoked_at: int | None
-    destroyed: bool
-
-
 def decide(facts: Facts, identity: Identity, now: float) -> str:
     """Return the address through which `identity` may open the message, or raise why not.
 
