@@ -68,12 +68,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     @property
     def resolved_database_url(self) -> str:
         """`database_url`, else the SQLite file in the data folder."""
-        return self.database_url or f"sqlite:///{self.data_path / 'mailseal.sqlite'}"
+        return self.database_url or "sqlite" + (self.data_path / "mailseal.sqlite").as_uri().removeprefix("file")
 
     @property
     def resolved_blob_url(self) -> str:
         """`blob_url`, else the blob folder in the data folder."""
-        return self.blob_url or f"file://{self.data_path / 'blobs'}"
+        return self.blob_url or (self.data_path / "blobs").as_uri()
 
     @property
     def base_url(self) -> str:

@@ -121,8 +121,8 @@ class Store(Repositories):
 
 
 def sqlite_url(path: Path) -> str:
-    """The `database_url` of an SQLite file."""
-    return f"sqlite:///{path.resolve()}"
+    """The `database_url` of an SQLite file: `sqlite:///abs/path`."""
+    return "sqlite" + path.resolve().as_uri().removeprefix("file")
 
 
 async def open_store(database_url: str) -> Store:
@@ -142,8 +142,9 @@ async def open_store(database_url: str) -> Store:
 
 
 def sqlite_path(database_url: str) -> Path:
-    """The file of a `sqlite:///abs/path` URL: always an absolute path."""
+    """The file of a `sqlite:///abs/path` URL (or `sqlite:////abs/path`, as SQLAlchemy writes it): always an
+    absolute path."""
     parts = urlsplit(database_url)
     if parts.netloc or parts.query or parts.fragment or not parts.path.startswith("/"):
         raise ConfigError("database_url: an SQLite URL is sqlite:///absolute/path/to/file.sqlite")
-    return Path(unquote(parts.path))
+    return Path("/" + unquote(parts.path).lstrip("/"))
