@@ -10,7 +10,13 @@ import pytest
 
 from mailseal.errors import ConfigError
 from mailseal.storage import open_store
-from mailseal.storage.postgres_engine import SCHEMA_VERSION, PostgresEngine, numbered, open_postgres
+from mailseal.storage.postgres_engine import (
+    SCHEMA_VERSION,
+    PostgresEngine,
+    WrongEventLoop,
+    numbered,
+    open_postgres,
+)
 from support.postgres import PostgresCluster
 
 
@@ -133,3 +139,22 @@ async def test_after_key_destroyed_checkpoints_and_is_harmless_without_the_right
             await plain.close()
     finally:
         postgres_cluster.drop_database(name)
+
+
+async def test_a_call_from_another_event_loop_is_refused_not_run(engine: PostgresEngine) -> None:
+    """Driving the pool from a second loop in another thread could crash the process (seen with the
+    app on a test client's loop and a test calling a service from its own): refused before any I/O."""
+
+    def elsewhere() -> None:
+        async def use() -> None:
+            for call in (lambda: engine.fetch_one("SELECT 1"), lambda: engine.execute_one("SELECT 1")):
+                with pytest.raises(WrongEventLoop):
+                    await call()
+            with pytest.raises(WrongEventLoop):
+                async with engine.transaction():
+                    pass
+
+        asyncio.run(use())
+
+    await asyncio.to_thread(elsewhere)
+    assert await engine.fetch_one("SELECT 1") is not None  # and the engine still works on its own loop

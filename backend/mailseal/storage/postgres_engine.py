@@ -17,6 +17,7 @@ so that two servers starting at once do not both create it.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
 from collections.abc import AsyncIterator
@@ -77,30 +78,47 @@ class PostgresConnection:
         return cast("list[Row]", await self._conn.fetch(numbered(sql), *params))
 
 
+class WrongEventLoop(RuntimeError):
+    """The engine was called from an event loop other than the one it was opened on (a programming error)."""
+
+
 class PostgresEngine:
-    """A PostgreSQL database through an asyncpg pool."""
+    """A PostgreSQL database through an asyncpg pool.
+
+    The pool belongs to the event loop that opened it. asyncpg does not check every call for that, and a
+    connection driven from two loops in two threads at once can crash the process, so every entry point
+    checks (the cost of one `get_running_loop()`); SQLite's engine, which works through a thread, does
+    not mind, so code that passes on SQLite may meet `WrongEventLoop` here (e.g. a test calling a service
+    from its own loop while the app runs on the test client's).
+    """
 
     dialect: Literal["postgresql"] = "postgresql"
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: Any, loop: asyncio.AbstractEventLoop) -> None:
         self._pool = pool
+        self._loop = loop
+
+    def _pool_here(self) -> Any:
+        if asyncio.get_running_loop() is not self._loop:
+            raise WrongEventLoop("the PostgreSQL engine was opened on another event loop")
+        return self._pool
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresConnection]:
         """A pooled connection in a transaction: committed (durably) when the block ends, rolled back on
         any error."""
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool_here().acquire() as conn, conn.transaction():
             yield PostgresConnection(conn)
 
     async def execute_one(self, sql: str, params: Params = ()) -> int:
         """One autocommitted statement: its own transaction, durable when this returns."""
-        return _rows_changed(await self._pool.execute(numbered(sql), *params))
+        return _rows_changed(await self._pool_here().execute(numbered(sql), *params))
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        return cast("Row | None", await self._pool.fetchrow(numbered(sql), *params))
+        return cast("Row | None", await self._pool_here().fetchrow(numbered(sql), *params))
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        return cast("list[Row]", await self._pool.fetch(numbered(sql), *params))
+        return cast("list[Row]", await self._pool_here().fetch(numbered(sql), *params))
 
     async def lookup_one(self, sql: str, params: Params = ()) -> Row | None:
         """An indexed point lookup: the same trip as any read here (the pool has no faster path)."""
@@ -115,13 +133,13 @@ class PostgresEngine:
         `secure_delete`: the old row version stays in its page until VACUUM prunes it and the space is
         reused (see the threat model)."""
         try:
-            await self._pool.execute("CHECKPOINT")
+            await self._pool_here().execute("CHECKPOINT")
         except asyncpg.InsufficientPrivilegeError:
             pass
 
     async def close(self) -> None:
         """Close the pool: wait for connections in use to be released, then close every connection."""
-        await self._pool.close()
+        await self._pool_here().close()
 
 
 def schema_script() -> str:
@@ -169,4 +187,4 @@ async def open_postgres(url: str, *, min_connections: int = 1, max_connections: 
     except BaseException:
         await pool.close()
         raise
-    return PostgresEngine(pool)
+    return PostgresEngine(pool, asyncio.get_running_loop())
