@@ -130,8 +130,8 @@ async def test_revoke_destroys_the_key_everywhere(service, tmp_path: Path) -> No
     keys, _ = service
     await _seal(keys)
     found = await keys.store.seals.get("m" * 26)
-    assert found is not None and found[1] is not None
-    wrapped = found[1]
+    assert found is not None and found.wrapped_key is not None
+    wrapped = found.wrapped_key
     await keys.revoke("m" * 26, actor="admin")
     with pytest.raises(MessageRevoked):
         await keys.unwrap("m" * 26, Identity(("bob@gmail.com",)))

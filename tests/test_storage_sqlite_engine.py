@@ -62,8 +62,8 @@ async def test_a_revoked_key_leaves_no_copy_on_disk(tmp_path: Path) -> None:
         assert (await app.http.get(f"/api/messages/{sealed.message_id}")).status_code == 200
         store = app.services.instance.store
         found = await store.seals.get(sealed.message_id)
-        assert found is not None and found[1] is not None
-        wrapped = found[1]
+        assert found is not None and found.wrapped_key is not None
+        wrapped = found.wrapped_key
         db = store.engine
         assert isinstance(db, SqliteEngine)
         await app.services.instance.keys.revoke(sealed.message_id, actor="admin")

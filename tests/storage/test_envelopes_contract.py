@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mailseal.storage import Store
+from mailseal.storage import Store, ThreadState
 
 
 async def add(store: Store, message_id: str, *, at: int, thread: str | None = None, reply_to: str | None = None,
@@ -31,16 +31,16 @@ async def test_adding_again_keeps_the_first_row_and_read_state_is_per_address(st
     assert await store.envelopes.held_by("a" * 26, ["bob@gmail.com", "bob@work.example", "x@y.example"]) == 2
     rows = await store.envelopes.inbox(["bob@gmail.com", "bob@work.example"], limit=10)
     assert [(r.message_id, r.added_at, r.via, r.unread) for r in rows] == [("a" * 26, 100, "seal", True)]
-    assert await store.envelopes.thread_and_unread("a" * 26, ["bob@gmail.com"]) == ("a" * 26, True)
+    assert await store.envelopes.thread_and_unread("a" * 26, ["bob@gmail.com"]) == ThreadState("a" * 26, True)
     await store.envelopes.mark_read("a" * 26, ["BOB@gmail.com"], at=600)
-    assert await store.envelopes.thread_and_unread("a" * 26, ["bob@gmail.com"]) == ("a" * 26, False)
-    assert await store.envelopes.thread_and_unread("a" * 26, ["bob@work.example"]) == ("a" * 26, True)
+    assert await store.envelopes.thread_and_unread("a" * 26, ["bob@gmail.com"]) == ThreadState("a" * 26, False)
+    assert await store.envelopes.thread_and_unread("a" * 26, ["bob@work.example"]) == ThreadState("a" * 26, True)
     rows = await store.envelopes.inbox(["bob@gmail.com", "bob@work.example"], limit=10)
     assert rows[0].unread  # unread for one of the addresses
     await store.envelopes.mark_read("a" * 26, ["bob@work.example"], at=601)
     assert not (await store.envelopes.inbox(["bob@gmail.com", "bob@work.example"], limit=10))[0].unread
     assert await store.envelopes.thread_and_unread("z" * 26, ["bob@gmail.com"]) is None
-    assert await store.envelopes.thread_and_unread("a" * 26, []) == ("a" * 26, False)
+    assert await store.envelopes.thread_and_unread("a" * 26, []) == ThreadState("a" * 26, False)
 
 
 async def test_a_thread_oldest_first(store: Store) -> None:

@@ -62,7 +62,7 @@ async def test_a_session_with_its_device_and_addresses(store: Store) -> None:
         await tx.sessions.add_address(row, "bob@work.example", now=101)
     found = await store.sessions.find_with_addresses("hash1")
     assert found is not None
-    assert found[0] == row and found[1] == ("bob@gmail.com", "bob@work.example")
+    assert found.row == row and found.addresses == ("bob@gmail.com", "bob@work.example")
     assert await store.sessions.find("hash1") == row
     assert await store.sessions.find_with_addresses("nope") is None
     await store.sessions.add_address(row, "bob@gmail.com", now=200)  # verified again: now the newest

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mailseal.storage import Store
+from mailseal.storage import EndpointHolder, Store
 
 
 async def save(store: Store, device: str, endpoint: str, *, key: bytes = b"\x04" * 65, show_sender: bool = False,
@@ -20,7 +20,9 @@ async def test_one_subscription_per_device_and_an_endpoint_moves(store: Store) -
         "dev1", "https://push.example/a", b"\x04" * 65, b"\x01" * 16, 100
     )
     assert saved.show_sender and saved.failures == 0 and saved.last_success_at is None
-    assert await store.push_subscriptions.holder("https://push.example/a") == ("dev1", b"\x04" * 65, b"\x01" * 16)
+    assert await store.push_subscriptions.holder("https://push.example/a") == EndpointHolder(
+        "dev1", b"\x04" * 65, b"\x01" * 16
+    )
     assert await store.push_subscriptions.holder("https://push.example/none") is None
     await save(store, "dev1", "https://push.example/b")  # the device subscribes again: its old row goes
     assert [s.endpoint for s in await store.push_subscriptions.for_devices(["dev1"])] == ["https://push.example/b"]

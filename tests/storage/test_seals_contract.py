@@ -18,8 +18,8 @@ async def test_a_seal_reads_back_as_written_with_its_key(store: Store) -> None:
     await store.seals.add(new_seal(), key_id="k1", wrapped_key=b"\x00wrapped\xff")
     found = await store.seals.get("m" * 26)
     assert found is not None
-    record, wrapped = found
-    assert wrapped == b"\x00wrapped\xff"
+    record = found.record
+    assert found.wrapped_key == b"\x00wrapped\xff" and "wrapped>" not in repr(found)
     assert record.sender == "alice@example.org" and record.recipients == ("bob@gmail.com", "carol@yahoo.com")
     assert record.rights == ("view", "reply") and record.key_id == "k1" and record.template == "encrypt-only"
     assert record.header_fingerprint == b"\x00\xff" * 16 and isinstance(record.header_fingerprint, bytes)
@@ -36,7 +36,7 @@ async def test_revocation_is_kept_once_and_destruction_counts_once(store: Store)
     assert not await store.seals.destroy_key("m" * 26, at=201)
     found = await store.seals.get("m" * 26)
     assert found is not None
-    assert found[1] is None and found[0].destroyed and found[0].revoked_at == 200
+    assert found.wrapped_key is None and found.record.destroyed and found.record.revoked_at == 200
 
 
 async def test_due_for_expiry_and_newest(store: Store) -> None:

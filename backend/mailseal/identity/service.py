@@ -255,7 +255,7 @@ class IdentityService:
         found = await self._store.sessions.find_with_addresses(sessions.hash_session_id(session_id))
         if found is None:
             return None
-        row, addresses = found
+        row, addresses = found.row, found.addresses
         if not self._alive(row, now):
             async with self._store.transaction() as tx:
                 await self._end_if_expired(tx, row, now)

@@ -77,7 +77,7 @@ class KeyService:
         found = await self.store.seals.get(message_id)
         if found is None:
             raise UnknownKey()
-        return LoadedSeal(found[0], found[1], self.clock())
+        return LoadedSeal(found.record, found.wrapped_key, self.clock())
 
     async def check(self, message_id: str, identity: Identity) -> SealRecord:
         """The policy decision without unwrapping (for listings); refusals are not audited here."""

@@ -23,7 +23,7 @@ async def _thread_and_unread(deps: MessageDeps, message_id: str, identity: Ident
     found = await deps.store.envelopes.thread_and_unread(message_id, identity.addresses)
     if found is None:
         raise NotFound("No such message")
-    return found
+    return found.thread_id, found.unread
 
 
 async def read_message(

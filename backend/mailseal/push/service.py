@@ -136,9 +136,11 @@ class PushService:
         async with self._store.transaction() as tx:
             await tx.push_subscriptions.serialize()
             held = await tx.push_subscriptions.holder(browser.endpoint)
-            if held is not None and held[0] != device_id:
-                _, p256dh, auth = held
-                if not hmac.compare_digest(p256dh, browser.p256dh) & hmac.compare_digest(auth, browser.auth):
+            if held is not None and held.device_id != device_id:
+                same_keys = hmac.compare_digest(held.p256dh, browser.p256dh) & hmac.compare_digest(
+                    held.auth, browser.auth
+                )
+                if not same_keys:
                     raise PushSubscriptionTaken()
             return await tx.push_subscriptions.save(
                 device_id=device_id,

@@ -8,12 +8,12 @@ from mailseal.storage.repositories.admin_tokens import AdminToken
 from mailseal.storage.repositories.audit import AuditEntry
 from mailseal.storage.repositories.codes import PendingCode
 from mailseal.storage.repositories.devices import DeviceRow
-from mailseal.storage.repositories.envelopes import InboxRow, ThreadEntry
+from mailseal.storage.repositories.envelopes import InboxRow, ThreadEntry, ThreadState
 from mailseal.storage.repositories.limits import RateEvents
 from mailseal.storage.repositories.mail_queue import ClaimedMail, FailedMail, QueuedMail
-from mailseal.storage.repositories.push_subscriptions import Subscription
-from mailseal.storage.repositories.seals import NewSeal, SealRecord
-from mailseal.storage.repositories.sessions import SessionRow
+from mailseal.storage.repositories.push_subscriptions import EndpointHolder, Subscription
+from mailseal.storage.repositories.seals import NewSeal, SealRecord, StoredSeal
+from mailseal.storage.repositories.sessions import SessionRow, SessionWithAddresses
 from mailseal.storage.store import Store, Transaction, open_store, sqlite_url
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "AuditEntry",
     "ClaimedMail",
     "DeviceRow",
+    "EndpointHolder",
     "FailedMail",
     "InboxRow",
     "NewSeal",
@@ -29,9 +30,12 @@ __all__ = [
     "RateEvents",
     "SealRecord",
     "SessionRow",
+    "SessionWithAddresses",
     "Store",
+    "StoredSeal",
     "Subscription",
     "ThreadEntry",
+    "ThreadState",
     "Transaction",
     "open_store",
     "sqlite_url",

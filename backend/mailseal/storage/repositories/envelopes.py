@@ -23,6 +23,13 @@ class InboxRow(msgspec.Struct, frozen=True):
     unread: bool
 
 
+class ThreadState(msgspec.Struct, frozen=True):
+    """A message's thread, and whether it is unread for the addresses asked about."""
+
+    thread_id: str
+    unread: bool
+
+
 class ThreadEntry(msgspec.Struct, frozen=True):
     message_id: str
     in_reply_to: str | None
@@ -65,7 +72,7 @@ class Envelopes(Repository):
         row = await self._fetch_one("SELECT thread_id FROM envelopes WHERE message_id = ?", (message_id,))
         return None if row is None else str(row[0])
 
-    async def thread_and_unread(self, message_id: str, addresses: Sequence[str]) -> tuple[str, bool] | None:
+    async def thread_and_unread(self, message_id: str, addresses: Sequence[str]) -> ThreadState | None:
         """The message's thread, and whether it is unread for any of `addresses`, in one indexed lookup."""
         lowered = list(dict.fromkeys(a.lower() for a in addresses)) or [""]
         row = await self._lookup_one(
@@ -76,7 +83,7 @@ class Envelopes(Repository):
         )
         if row is None:
             return None
-        return row[0], bool(row[1])
+        return ThreadState(thread_id=row[0], unread=bool(row[1]))
 
     async def inbox(self, addresses: Sequence[str], *, limit: int) -> list[InboxRow]:
         """One row per message held by any of `addresses`, newest first (arrival order within a second)."""

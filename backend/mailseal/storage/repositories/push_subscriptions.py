@@ -39,6 +39,14 @@ def _subscription(row: Row) -> Subscription:
     )
 
 
+class EndpointHolder(msgspec.Struct, frozen=True):
+    """The device holding an endpoint, and the browser keys it was made with."""
+
+    device_id: str
+    p256dh: bytes
+    auth: bytes
+
+
 class PushSubscriptions(Repository):
     __slots__ = ()
 
@@ -50,12 +58,12 @@ class PushSubscriptions(Repository):
         if self.dialect == "postgresql":
             await self._fetch_one("SELECT pg_advisory_xact_lock(?)", (_SUBSCRIBE_LOCK,))
 
-    async def holder(self, endpoint: str) -> tuple[str, bytes, bytes] | None:
+    async def holder(self, endpoint: str) -> EndpointHolder | None:
         """The device holding `endpoint` and the keys it was made with, or None."""
         row = await self._fetch_one(
             "SELECT device_id, p256dh, auth FROM push_subscriptions WHERE endpoint = ?", (endpoint,)
         )
-        return None if row is None else (str(row[0]), bytes(row[1]), bytes(row[2]))
+        return None if row is None else EndpointHolder(str(row[0]), bytes(row[1]), bytes(row[2]))
 
     async def save(
         self, *, device_id: str, endpoint: str, p256dh: bytes, auth: bytes, show_sender: bool, now: int

@@ -27,6 +27,16 @@ class SealRecord(msgspec.Struct, frozen=True):
     header_fingerprint: bytes
 
 
+class StoredSeal(msgspec.Struct, frozen=True):
+    """A seal record and its wrapped content key (None once destroyed), read together."""
+
+    record: SealRecord
+    wrapped_key: bytes | None
+
+    def __repr__(self) -> str:
+        return f"StoredSeal(record={self.record!r}, wrapped_key=<hidden>)"
+
+
 class NewSeal(msgspec.Struct, frozen=True):
     """The facts of a new seal, as written in its header."""
 
@@ -89,13 +99,13 @@ class Seals(Repository):
             ),
         )
 
-    async def get(self, message_id: str) -> tuple[SealRecord, bytes | None] | None:
-        """The record and its wrapped key (None once destroyed) in one indexed lookup, or None."""
+    async def get(self, message_id: str) -> StoredSeal | None:
+        """The record and its wrapped key in one indexed lookup (every open takes this path), or None."""
         row = await self._lookup_one(f"SELECT {_COLUMNS} FROM seals WHERE message_id = ?", (message_id,))
         if row is None:
             return None
         wrapped = row["wrapped_key"]
-        return _record(row), None if wrapped is None else bytes(wrapped)
+        return StoredSeal(_record(row), None if wrapped is None else bytes(wrapped))
 
     async def mark_revoked(self, message_id: str, *, at: int) -> bool:
         """Set the revocation time unless already set; False when no such seal exists."""

@@ -29,6 +29,11 @@ def _session_row(row: Row) -> SessionRow:
     )
 
 
+class SessionWithAddresses(msgspec.Struct, frozen=True):
+    row: SessionRow
+    addresses: tuple[str, ...]
+
+
 class SessionRows(Repository):
     """One session per device; `id_hash` is the SHA-256 of the session id. A session row goes with its
     device (deleting the device deletes the session and its addresses)."""
@@ -39,7 +44,7 @@ class SessionRows(Repository):
         row = await self._fetch_one(f"SELECT {', '.join(_COLUMNS)} FROM sessions WHERE id_hash = ?", (id_hash,))
         return None if row is None else _session_row(row)
 
-    async def find_with_addresses(self, id_hash: str) -> tuple[SessionRow, tuple[str, ...]] | None:
+    async def find_with_addresses(self, id_hash: str) -> SessionWithAddresses | None:
         """The session and its addresses (oldest verified first) in one indexed lookup: every signed-in
         request takes this path."""
         columns = ", ".join(f"s.{name}" for name in _COLUMNS)
@@ -50,7 +55,7 @@ class SessionRows(Repository):
         )
         if not rows:
             return None
-        return _session_row(rows[0]), tuple(r[6] for r in rows if r[6] is not None)
+        return SessionWithAddresses(_session_row(rows[0]), tuple(r[6] for r in rows if r[6] is not None))
 
     async def addresses(self, pk: int) -> tuple[str, ...]:
         rows = await self._fetch_all(
