@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import asyncpg
 import pytest
 
-from support.postgres import PostgresCluster, postgres_bin, unavailable
+from support.postgres import OWNER_FILE, PostgresCluster, postgres_bin, reap_orphans, start_cluster, unavailable
 
 
 async def test_each_test_gets_an_empty_database_of_its_own(
@@ -45,3 +47,19 @@ def test_without_binaries_it_skips_in_a_clone_and_fails_in_ci(
     monkeypatch.setenv("MAILSEAL_REQUIRE_POSTGRES", "1")
     with pytest.raises(pytest.fail.Exception, match="MAILSEAL_REQUIRE_POSTGRES=1 but not installed"):
         unavailable("not installed")
+
+
+def test_a_cluster_whose_test_run_died_is_reaped_by_the_next_run(postgres_cluster: PostgresCluster) -> None:
+    orphan = start_cluster(postgres_cluster.bin)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
+    (orphan.folder / OWNER_FILE).write_text(dead.stdout.strip())  # as if its pytest had been killed
+    server = int((orphan.folder / "data" / "postmaster.pid").read_text().split()[0])
+    try:
+        assert reap_orphans(orphan.folder.parent) == [orphan.folder]
+        assert not orphan.folder.exists() and not Path(f"/proc/{server}").exists()
+        assert postgres_cluster.folder.exists()  # a run still going keeps its cluster
+        assert postgres_cluster.psql("SELECT 1").strip() == "1"
+    finally:
+        if orphan.folder.exists():
+            orphan.stop()

@@ -18,6 +18,7 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -34,6 +35,8 @@ BIN_ENV = "MAILSEAL_POSTGRES_BIN"
 SUPERUSER = "mailseal"
 PORT = 5432  # names the socket file only: with listen_addresses='' nothing listens on TCP
 DEBIAN_ROOT = Path("/usr/lib/postgresql")
+FOLDER_PREFIX = "mailseal-pg-"
+OWNER_FILE = "owner.pid"  # the test process a cluster belongs to: a cluster whose owner died is an orphan
 
 
 def postgres_bin() -> Path | None:
@@ -146,11 +149,59 @@ def _run_as(os_user: str | None, args: list[str], *, check: bool = True) -> subp
     return result
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _runs_in(pid: int, folder: Path) -> bool:
+    """Whether `pid` is a PostgreSQL server of `folder` (not some process that reused a dead server's pid)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return str(folder / "data").encode() in command
+
+
+def reap_orphans(root: Path) -> list[Path]:
+    """Stop and remove the clusters of test runs that died without tearing down (killed, timed out, crashed):
+    their owner process is gone. Clusters of runs still going, and folders without an owner, are left."""
+    reaped = []
+    for folder in root.glob(f"{FOLDER_PREFIX}*"):
+        try:
+            owner = int((folder / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue
+        if _alive(owner):
+            continue
+        try:
+            server = int((folder / "data" / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            server = 0
+        if server and _runs_in(server, folder):
+            os.kill(server, signal.SIGQUIT)  # PostgreSQL's immediate shutdown
+            for _ in range(100):
+                if not _alive(server):
+                    break
+                time.sleep(0.05)
+        shutil.rmtree(folder, ignore_errors=True)
+        reaped.append(folder)
+    return reaped
+
+
 def start_cluster(bin: Path) -> PostgresCluster:
     """initdb and start a cluster in a new temporary folder (short path: a socket path has ~100 bytes)."""
     began = time.monotonic()
     os_user = server_os_user()
-    folder = Path(tempfile.mkdtemp(prefix="mailseal-pg-", dir="/tmp" if Path("/tmp").is_dir() else None))
+    root = Path("/tmp") if Path("/tmp").is_dir() else Path(tempfile.gettempdir())
+    reap_orphans(root)
+    folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=root))
+    (folder / OWNER_FILE).write_text(str(os.getpid()))
     if os_user:
         shutil.chown(folder, user=os_user)
     data = folder / "data"
