@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 
 from mailseal import __version__
 from mailseal import format as fmt
+from mailseal.composition import open_instance
 from mailseal.config import Settings, load_settings_with_sources
 from mailseal.errors import (
     DamagedEnvelope,
@@ -27,7 +28,7 @@ from mailseal.errors import (
     SettingError,
     UnknownKey,
 )
-from mailseal.instance import DataFolder, Instance
+from mailseal.instance import DataFolder
 from mailseal.keys import Identity, KeyRing
 from mailseal.mail.addresses import normalise_address
 from mailseal.messages.protect import protect
@@ -133,7 +134,7 @@ async def _protect(settings: Settings, args: argparse.Namespace) -> int:
             envelope, out, view_url=view_url, org_name=settings.org_name, sender=sender))
         written = True
 
-    instance = await Instance.open(settings)
+    instance = await open_instance(settings)
     try:
         with open(args.message, "rb") as source:
             sealed = await protect(
@@ -152,7 +153,7 @@ async def _protect(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _open(settings: Settings, args: argparse.Namespace) -> int:
     address = _address("--as", args.address)
-    instance = await Instance.open(settings, create_keys=False)
+    instance = await open_instance(settings, create_keys=False)
     identity = Identity(addresses=(address,), actor=f"admin-for:{address}")
     try:
         with tempfile.TemporaryFile() as binary, open(args.envelope, "rb") as source:
@@ -187,7 +188,7 @@ async def _open(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _revoke(settings: Settings, message_id: str) -> int:
     message_id = message_id.strip().lower()
-    instance = await Instance.open(settings, create_keys=False)
+    instance = await open_instance(settings, create_keys=False)
     try:
         try:
             before = await instance.keys.record(message_id)
@@ -206,7 +207,7 @@ async def _revoke(settings: Settings, message_id: str) -> int:
 
 
 async def _audit(settings: Settings, message_id: str | None, as_json: bool) -> int:
-    instance = await Instance.open(settings, create_keys=False)
+    instance = await open_instance(settings, create_keys=False)
     try:
         entries = await instance.keys.audit(message_id)
     finally:
@@ -248,13 +249,13 @@ def _rules_init(settings: Settings, force: bool) -> int:
 
 async def _admin_token(settings: Settings, name: str) -> int:
     from mailseal.admin_tokens import AdminTokens
-    from mailseal.storage import open_database
+    from mailseal.storage import open_store
 
-    db = await open_database(DataFolder(settings.data_path).database)
+    store = await open_store(settings.resolved_database_url)
     try:
-        token, _ = await AdminTokens(db).create(name)
+        token, _ = await AdminTokens(store).create(name)
     finally:
-        await db.close()
+        await store.close()
     print(token)
     print("Keep it safe: it is shown only this once. Use it as 'Authorization: Bearer <token>'.", file=sys.stderr)
     return 0

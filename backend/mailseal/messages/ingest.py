@@ -18,7 +18,6 @@ from mailseal.errors import DamagedEnvelope, NotARecipient
 from mailseal.keys import Identity, SealRecord
 from mailseal.keys.policy import decide
 from mailseal.messages.deps import MessageDeps
-from mailseal.messages.inbox import add_to_inboxes
 
 
 class Ingested(msgspec.Struct, frozen=True):
@@ -40,7 +39,7 @@ async def ingest_envelope(deps: MessageDeps, envelope: bytes, identity: Identity
     """Add a sealed envelope to the inbox of `identity`'s addresses that may open it."""
     record = await recognise_envelope(deps, envelope)
     message_id = record.message_id
-    decide(record.facts(), identity, time.time())
+    decide(record, identity, time.time())
     parties = set((record.sender, *record.recipients))
     mine = [a.lower() for a in identity.addresses if a.lower() in parties]
     if not mine:
@@ -52,11 +51,6 @@ async def ingest_envelope(deps: MessageDeps, envelope: bytes, identity: Identity
 
 
 async def _add(deps: MessageDeps, message_id: str, addresses: Sequence[str], *, via: str) -> bool:
-    marks = ",".join("?" for _ in addresses)
-    before = await deps.db.fetch_one(
-        f"SELECT COUNT(*) AS n FROM inbox WHERE message_id = ? AND address IN ({marks})",
-        (message_id, *addresses),
-    )
-    async with deps.db.write() as conn:
-        await add_to_inboxes(conn, message_id, addresses, via=via)
-    return bool(before is None or before["n"] < len(addresses))
+    before = await deps.store.envelopes.held_by(message_id, addresses)
+    await deps.store.envelopes.add_to_inboxes(message_id, addresses, via=via, at=int(time.time()))
+    return before < len(addresses)

@@ -14,20 +14,16 @@ from mailseal.errors import MailsealError, NotFound
 from mailseal.keys import ContentKey, Identity, SealRecord
 from mailseal.messages.deps import MessageDeps
 from mailseal.messages.display import RenderedMessage, render_message
-from mailseal.messages.inbox import mark_read, unread_clause
+from mailseal.messages.inbox import mark_read
 from mailseal.messages.open import read_envelope, unlock
 from mailseal.messages.view_cache import SealedViewCache
 
 
-def _thread_and_unread(deps: MessageDeps, message_id: str, identity: Identity) -> tuple[str, bool]:
-    unread_sql, addresses = unread_clause(identity.addresses)
-    row = deps.db.lookup_one(
-        f"SELECT thread_id, {unread_sql} AS unread FROM envelopes WHERE message_id = ?",
-        (message_id, *addresses, message_id),
-    )
-    if row is None:
+async def _thread_and_unread(deps: MessageDeps, message_id: str, identity: Identity) -> tuple[str, bool]:
+    found = await deps.store.envelopes.thread_and_unread(message_id, identity.addresses)
+    if found is None:
         raise NotFound("No such message")
-    return row["thread_id"], bool(row["unread"])
+    return found.thread_id, found.unread
 
 
 async def read_message(
@@ -41,7 +37,7 @@ async def read_message(
     """Decide, unwrap (audited), render or take the sealed rendering; marks the message read.
 
     `with_html=False` when only the view is sent: the HTML body is then not decrypted from the cache."""
-    thread_id, unread = _thread_and_unread(deps, message_id, identity)
+    thread_id, unread = await _thread_and_unread(deps, message_id, identity)
     try:
         key, record = await unlock(deps, message_id, identity)
     except MailsealError:
