@@ -22,6 +22,7 @@ from mailseal.config import Settings
 from mailseal.identity import IdentityService
 from mailseal.identity.models import PasscodeSender
 from mailseal.instance import Instance
+from mailseal.jobs import JobLimits, JobPool
 from mailseal.logs import configure_logging
 from mailseal.mail.branding import Branding
 from mailseal.mail.compose import compose_passcode_mail
@@ -38,6 +39,8 @@ from mailseal.rules import RulesFile
 log = logging.getLogger("mailseal.server")
 
 EXPIRY_SWEEP_SECONDS = 60
+# The modules whose functions run in the job pool, imported once by its forkserver.
+JOB_MODULES = ("mailseal.messages.ingest", "mailseal.messages.read")
 
 
 def _domain_of(address: str) -> str:
@@ -87,6 +90,7 @@ async def open_services(settings: Settings, *, pwa_dir: Path | None = None) -> S
         push=push,
         forward=ForwardAddresses(instance.db, settings.inbound_domain),
         views=SealedViewCache(settings.view_cache_mib * 1024 * 1024),
+        jobs=JobPool(JobLimits.from_settings(settings), preload=JOB_MODULES),
     )
 
 
@@ -141,6 +145,7 @@ def build_app(settings: Settings, *, pwa_dir: Path | None = None, require_listen
         stopper = getattr(services.outbox, "stop", None)
         if stopper is not None:
             await stopper()
+        await services.jobs.close()
         await services.instance.close()
 
     return create_app(settings, on_startup=[startup], on_shutdown=[shutdown],

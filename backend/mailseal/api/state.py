@@ -14,6 +14,7 @@ from mailseal.config import Settings
 from mailseal.identity import IdentityService
 from mailseal.identity.models import Session
 from mailseal.instance import Instance
+from mailseal.jobs import JobLimits, JobPool
 from mailseal.keys import Identity
 from mailseal.messages.inbox import SummaryCache
 from mailseal.messages.view_cache import SealedViewCache
@@ -32,6 +33,7 @@ class Services:
     forward: Any = None
     summaries: SummaryCache = field(default_factory=SummaryCache)
     views: SealedViewCache = field(default_factory=lambda: SealedViewCache(0))
+    jobs: JobPool = field(default_factory=lambda: JobPool(JobLimits()))
 
 
 # Litestar 3 injects a dependency only into a parameter marked as one; these name the markers once.
