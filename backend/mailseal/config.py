@@ -60,7 +60,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     jobs_waiting: int = 16
     jobs_time_limit_seconds: int = 30
     jobs_recycle_after: int = 200
-    jobs_recycle_mib: int = 256
+    jobs_recycle_mib: int = 96
     jobs_memory_limit_mib: int = 1024
 
     push_contact: str = "mailto:admin@example.org"

@@ -54,7 +54,7 @@ class JobLimits(msgspec.Struct, frozen=True, kw_only=True):
     waiting: int = 16
     time_limit_seconds: float = 30.0
     recycle_after_jobs: int = 200
-    recycle_above_bytes: int = 256 * MiB
+    recycle_above_bytes: int = 96 * MiB
     memory_limit_bytes: int = 1024 * MiB
 
     @classmethod
