@@ -247,35 +247,40 @@ class JobPool:
     async def _serve(self) -> None:
         """One runner: take a job, hand it to this runner's worker, answer, replace the worker if due."""
         assert self._queue is not None
-        loop = asyncio.get_running_loop()
         current: _Worker | None = None
         while True:
             pending = await self._queue.get()
             try:
-                if pending.future.done():  # its caller went away while it waited
-                    continue
-                if current is None:
-                    current = await loop.run_in_executor(self._threads, self._spawn)
-                worker = current
-                began = time.monotonic()
-
-                def started(name: str = pending.name, pid: int = worker.pid) -> None:
-                    loop.call_soon_threadsafe(self._emit, "started", name, pid)
-
-                result = await loop.run_in_executor(
-                    self._threads, worker.run, pending.job, self.limits.time_limit_seconds, started
-                )
-                self._average_seconds = 0.8 * self._average_seconds + 0.2 * (time.monotonic() - began)
-                replace = self._settle(pending, result, worker)
-                pid = worker.pid
-                self._emit("stopped" if isinstance(result, _Timeout) else "finished", pending.name, pid)
-                if replace:
-                    current = None
-                    await loop.run_in_executor(self._threads, self._retire, worker)
-                    current = await loop.run_in_executor(self._threads, self._spawn)
-                    self._emit("replaced", pending.name, pid)
+                if not pending.future.done():  # else its caller went away while it waited
+                    current = await self._run_one(pending, current)
             finally:
                 self._admitted -= 1
+                # Nothing of a job outlives it here: a runner holding its last 30 MiB upload until the
+                # next job came was most of what the server kept after a burst of uploads.
+                del pending
+
+    async def _run_one(self, pending: _Pending, current: _Worker | None) -> _Worker:
+        """Run one job on `current` (started first if there is none); the worker to use next."""
+        loop = asyncio.get_running_loop()
+        worker: _Worker = current if current is not None else await loop.run_in_executor(self._threads, self._spawn)
+        name, pid = pending.name, worker.pid
+
+        def started() -> None:
+            loop.call_soon_threadsafe(self._emit, "started", name, pid)
+
+        began = time.monotonic()
+        result = await loop.run_in_executor(self._threads, worker.run, pending.job, self.limits.time_limit_seconds,
+                                            started)
+        self._average_seconds = 0.8 * self._average_seconds + 0.2 * (time.monotonic() - began)
+        replace = self._settle(pending, result, worker)
+        self._emit("stopped" if isinstance(result, _Timeout) else "finished", name, pid)
+        del result
+        if not replace:
+            return worker
+        await loop.run_in_executor(self._threads, self._retire, worker)
+        fresh = await loop.run_in_executor(self._threads, self._spawn)
+        self._emit("replaced", name, pid)
+        return fresh
 
     def _settle(self, pending: _Pending, result: Outcome | _Timeout | _Died, worker: _Worker) -> bool:
         """Answer the caller; True when the worker must be replaced."""

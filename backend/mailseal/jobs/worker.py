@@ -22,6 +22,9 @@ from mailseal.errors import MailsealError
 
 # Sent as soon as a job is read, before it runs: the parent starts the job's clock and tells observers.
 STARTED = b"s"
+# Workers run at a lower CPU priority: on a busy machine the event loop gets a core first, so that a
+# burst of heavy work slows itself, not every other request.
+NICENESS = 10
 # A job travels as one message (how many large byte strings follow, then the pickle that refers to them)
 # and those byte strings, each sent whole: an upload of 30 MiB is never copied into the pickle.
 COUNT_BYTES = 2
@@ -53,6 +56,7 @@ def resident_bytes() -> int:
 def serve(conn: Connection, memory_limit_bytes: int) -> None:
     """The worker's whole life: until the pipe closes or the parent sends an empty message."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent stops us
+    os.nice(NICENESS)
     if memory_limit_bytes > 0:
         # Private writable memory: a job that needs more gets MemoryError here, not the machine's OOM killer.
         resource.setrlimit(resource.RLIMIT_DATA, (memory_limit_bytes, memory_limit_bytes))
