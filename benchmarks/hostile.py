@@ -3,7 +3,8 @@
 The load is what one person can start without signing in, plus what a signed-in one can: 6 anonymous
 25 MB mails posted to the share target at once (`message.html` attached beside a large file, so only a
 whole MIME parse finds it) and 8 first opens of 1 MB HTML messages (view and body: decrypt, sanitize).
-A probe sends one `/healthz` at a time, paced, while that load is in flight; the same probe for a few
+A probe in a process of its own (so that it does not wait for the load generator's GIL) sends one
+`/healthz` at a time, paced, while that load is in flight; the same probe for a few
 seconds before it and after it gives the idle baseline (both sides, as the machine is shared and noisy).
 Heavy work runs in the job pool, so the loop should only wait for it.
 """
@@ -13,11 +14,12 @@ from __future__ import annotations
 import email.message
 import email.policy
 import hashlib
+import multiprocessing
 import statistics
-import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Any
 
 import httpx
 
@@ -55,8 +57,10 @@ def large_forward(message_html: bytes, size: int) -> bytes:
     return mail.as_bytes()
 
 
-def _probe(url: str, stop: threading.Event, latencies: list[float], *, seconds: float | None = None) -> None:
-    ends = time.monotonic() + seconds if seconds is not None else float("inf")
+def _probe(url: str, stop: Any, seconds: float) -> list[float]:
+    """Runs in the probe process: `/healthz` latencies in ms until `stop` is set or `seconds` have passed."""
+    latencies: list[float] = []
+    ends = time.monotonic() + seconds
     with httpx.Client(timeout=60) as client:
         while not stop.is_set() and time.monotonic() < ends:
             started = time.perf_counter()
@@ -64,6 +68,7 @@ def _probe(url: str, stop: threading.Event, latencies: list[float], *, seconds: 
                 raise RuntimeError("/healthz did not answer 200")
             latencies.append((time.perf_counter() - started) * 1000)
             time.sleep(PROBE_PAUSE_SECONDS)
+    return latencies
 
 
 def _upload(url: str, mail: bytes) -> int:
@@ -90,23 +95,21 @@ def measure(server: Server, session: SignedIn, first_ids: Sequence[str], message
         raise RuntimeError(f"{FIRST_OPENS} messages never opened are needed")
     mail = large_forward(message_html, UPLOAD_SIZE)
     memory_before = rss_mib(server.pid())
-    idle: list[float] = []
-    _probe(server.url, threading.Event(), idle, seconds=IDLE_SECONDS)
-
-    loaded: list[float] = []
-    stop = threading.Event()
-    probe = threading.Thread(target=_probe, args=(server.url, stop, loaded), daemon=True)
-    started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=UPLOADS + FIRST_OPENS) as pool:
-        probe.start()
-        uploads = [pool.submit(_upload, server.url, mail) for _ in range(UPLOADS)]
-        opens = [pool.submit(_first_open, server.url, session.cookie, m) for m in first_ids[:FIRST_OPENS]]
-        upload_status = [f.result() for f in uploads]
-        open_status = [f.result() for f in opens]
-    stop.set()
-    probe.join()
-    elapsed = time.monotonic() - started
-    _probe(server.url, threading.Event(), idle, seconds=IDLE_SECONDS)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as prober, context.Manager() as manager:
+        stop, never = manager.Event(), manager.Event()
+        idle = prober.submit(_probe, server.url, never, IDLE_SECONDS).result()
+        probe = prober.submit(_probe, server.url, stop, 600.0)
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=UPLOADS + FIRST_OPENS) as pool:
+            uploads = [pool.submit(_upload, server.url, mail) for _ in range(UPLOADS)]
+            opens = [pool.submit(_first_open, server.url, session.cookie, m) for m in first_ids[:FIRST_OPENS]]
+            upload_status = [f.result() for f in uploads]
+            open_status = [f.result() for f in opens]
+        stop.set()
+        loaded = probe.result()
+        elapsed = time.monotonic() - started
+        idle += prober.submit(_probe, server.url, never, IDLE_SECONDS).result()
     if any(s != 200 for s in open_status) or any(s not in (303, 503) for s in upload_status):
         raise RuntimeError(f"unexpected answers: uploads {upload_status}, opens {open_status}")
     if len(loaded) < 20:
