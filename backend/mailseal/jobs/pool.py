@@ -45,6 +45,7 @@ MiB = 1024 * 1024
 # Byte strings from this size on are sent beside the pickle rather than inside it.
 OUT_OF_BAND_BYTES = 64 * 1024
 STOP_GRACE_SECONDS = 5.0
+ACK_SECONDS = 10.0
 
 
 class JobLimits(msgspec.Struct, frozen=True, kw_only=True):
@@ -123,7 +124,8 @@ class _Worker:
             for buffer in buffers:
                 self.conn.send_bytes(buffer.raw())
             del buffers, args
-            if not self.conn.poll(time_limit) or self.conn.recv_bytes() != STARTED:
+            # The job's clock starts when the worker has it; reading 30 MiB from the pipe takes milliseconds.
+            if not self.conn.poll(max(time_limit, ACK_SECONDS)) or self.conn.recv_bytes() != STARTED:
                 return _Died()
             on_start()
             if not self.conn.poll(time_limit):
