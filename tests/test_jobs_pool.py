@@ -159,3 +159,17 @@ async def test_the_pool_keeps_no_reference_to_a_job_once_it_is_answered() -> Non
         assert sys.getrefcount(upload) == held
     finally:
         await pool.close()
+
+
+async def test_one_kind_of_job_can_be_held_to_its_share_of_the_places() -> None:
+    pool = JobPool(JobLimits(workers=1, waiting=3, time_limit_seconds=30))
+    try:
+        flood = [asyncio.create_task(pool.run(job_probes.sleep, 1, name="anonymous", share=0.5)) for _ in range(2)]
+        await asyncio.sleep(0)
+        with pytest.raises(ServerBusy):
+            await pool.run(job_probes.sleep, 0, name="anonymous", share=0.5)
+        assert isinstance(await pool.run(job_probes.sleep, 0, name="render"), int), "others still get a place"
+        await asyncio.gather(*flood)
+        assert await pool.run(job_probes.sleep, 0, name="anonymous", share=0.5), "its places come back"
+    finally:
+        await pool.close()

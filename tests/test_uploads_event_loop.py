@@ -93,7 +93,7 @@ def forwarded_mail(page: bytes, *, padding_mib: int) -> bytes:
 
 def upload_events(events: list[str], started: asyncio.Event) -> Any:
     def observe(event: JobEvent) -> None:
-        if event.name == "upload":
+        if event.name == "anonymous upload":
             events.append(event.kind)
             if event.kind == "started":
                 started.set()
@@ -102,7 +102,7 @@ def upload_events(events: list[str], started: asyncio.Event) -> Any:
 
 
 async def test_healthz_is_answered_while_six_large_uploads_are_parsed(tmp_path: Path) -> None:
-    async with serving(tmp_path, jobs_workers=2, jobs_waiting=8) as app:
+    async with serving(tmp_path, jobs_workers=2, jobs_waiting=10) as app:  # anonymous: half of 12
         message_id, page = await app.seal_page()
         mail = forwarded_mail(page, padding_mib=18)
         assert len(mail) > 24 * MiB

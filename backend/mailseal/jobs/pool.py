@@ -172,6 +172,7 @@ class JobPool:
         self._threads: ThreadPoolExecutor | None = None
         self._live: set[_Worker] = set()
         self._admitted = 0
+        self._by_name: dict[str, int] = {}
         self._average_seconds = 1.0
         self._closed = False
 
@@ -180,17 +181,23 @@ class JobPool:
         """The worker processes alive now (for tests and the benchmark's memory line)."""
         return sorted(w.pid for w in self._live)
 
-    async def run(self, function: Callable[..., T], *args: Any, name: str = "") -> T:
+    async def run(self, function: Callable[..., T], *args: Any, name: str = "", share: float = 1.0) -> T:
         """The function's value, or the `MailsealError` it raised; `ServerBusy` when the pool is full,
-        `JobTimedOut` past the time limit, `JobTooLarge` past the memory limit, else `JobFailed`."""
+        `JobTimedOut` past the time limit, `JobTooLarge` past the memory limit, else `JobFailed`.
+
+        `share`: jobs of this `name` may hold at most this part of the pool's places (running and
+        waiting), so that one kind of work (anonymous uploads) cannot take the places of the others."""
         if self._closed:
             raise ServerBusy("The server is stopping", retry_after=5)
         queue = self._start()
-        if self._admitted >= self.limits.workers + self.limits.waiting:
+        name = name or function.__name__
+        places = self.limits.workers + self.limits.waiting
+        if self._admitted >= places or self._by_name.get(name, 0) >= max(1, math.floor(share * places)):
             raise ServerBusy(retry_after=self._retry_after())
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._admitted += 1
-        queue.put_nowait(_Pending(Job(function, args), name or function.__name__, future))
+        self._by_name[name] = self._by_name.get(name, 0) + 1
+        queue.put_nowait(_Pending(Job(function, args), name, future))
         return await future
 
     async def close(self) -> None:
@@ -257,6 +264,7 @@ class JobPool:
                     current = await self._run_one(pending, current)
             finally:
                 self._admitted -= 1
+                self._by_name[pending.name] -= 1
                 # Nothing of a job outlives it here: a runner holding its last 30 MiB upload until the
                 # next job came was most of what the server kept after a burst of uploads.
                 del pending

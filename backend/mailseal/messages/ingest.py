@@ -33,6 +33,9 @@ _ARMOR_WINDOWS = (8 * 1024, 256 * 1024)
 _MAGIC = b"mailseal/v"
 # Magic, length, the largest header (64 KiB) and its MAC fit in this.
 SIGNED_HEADER_BYTES = 65 * 1024
+# Whole parses for people not signed in may take at most this part of the job pool, so that a flood of
+# anonymous uploads leaves room for signed-in uploads and first opens.
+ANONYMOUS_SHARE = 0.5
 
 
 class Ingested(msgspec.Struct, frozen=True):
@@ -90,7 +93,7 @@ def first_envelope_head(data: bytes) -> bytes:
     return envelope[:SIGNED_HEADER_BYTES]
 
 
-async def recognise_upload(deps: MessageDeps, jobs: JobPool, data: bytes) -> SealRecord:
+async def recognise_upload(deps: MessageDeps, jobs: JobPool, data: bytes, *, signed_in: bool) -> SealRecord:
     """The seal record of the first envelope in an uploaded file: looked at cheaply first, then parsed
     whole in the job pool (which bounds how many, how long and how large). Nothing is decrypted."""
     head = envelope_head(data)
@@ -99,7 +102,11 @@ async def recognise_upload(deps: MessageDeps, jobs: JobPool, data: bytes) -> Sea
             return await recognise_envelope(deps, head)
         except MailsealError:
             pass  # e.g. a first armor block that is damaged: the whole parse decides
-    return await recognise_envelope(deps, await jobs.run(first_envelope_head, data, name="upload"))
+    if signed_in:
+        head = await jobs.run(first_envelope_head, data, name="upload")
+    else:
+        head = await jobs.run(first_envelope_head, data, name="anonymous upload", share=ANONYMOUS_SHARE)
+    return await recognise_envelope(deps, head)
 
 
 async def ingest_envelope(deps: MessageDeps, envelope: bytes, identity: Identity, *, via: str) -> Ingested:

@@ -56,7 +56,7 @@ async def read_upload(upload: UploadFile, limit: int) -> bytes:
 
 async def receive_shared(services: Services, session: Session, data: bytes, *, via: str) -> tuple[str, bool]:
     deps = services.instance.messages
-    record = await recognise_upload(deps, services.jobs, data)
+    record = await recognise_upload(deps, services.jobs, data, signed_in=True)
     result = await ingest_record(deps, record, identity_of(session), via=via)
     return result.message_id, result.added
 

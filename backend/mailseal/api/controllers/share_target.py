@@ -5,7 +5,8 @@ is refused by `Sec-Fetch-Site`, and the session cookie is SameSite=Lax, so it is
 Signed out, the shared file is not lost: if it is a message sealed here, the person is sent to its link,
 where the app asks them to sign in and then opens it (nothing is stored; the server has the message).
 Anyone may post here, so recognition is cheap (the envelope's signed header only) and a file that needs a
-whole parse goes to the job pool, which bounds it; a full pool is a 503 with Retry-After, not a redirect.
+whole parse goes to the job pool, which bounds it and gives such parses at most half its places; a full
+pool is a 503 with Retry-After, not a redirect.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class ShareTargetController(Controller):
                 raise Forbidden("Sharing from another site is not allowed")
             raw = await read_upload(data.file, services.settings.max_upload_bytes)
             if session is None:
-                record = await recognise_upload(services.instance.messages, services.jobs, raw)
+                record = await recognise_upload(services.instance.messages, services.jobs, raw, signed_in=False)
                 return Redirect(path=f"/m/{record.message_id}", status_code=303)
             message_id, _ = await receive_shared(services, session, raw, via="share")
         except ServerBusy:
