@@ -22,6 +22,7 @@ from mailseal.errors import MailsealError
 from mailseal.identity import IdentityService
 from mailseal.identity.models import PasscodeSender
 from mailseal.instance import DataFolder, load_or_create_secret
+from mailseal.jobs import JobLimits, JobPool
 from mailseal.keys import KeyRing, KeyService
 from mailseal.mail.branding import Branding
 from mailseal.mail.compose import compose_passcode_mail
@@ -76,6 +77,7 @@ class Services:
     delivery: Delivery
     pwa_dir: Path
     manifest: Path
+    jobs: JobPool
     summaries: SummaryCache = field(default_factory=SummaryCache)
     views: SealedViewCache = field(default_factory=lambda: SealedViewCache(0))
 
@@ -88,7 +90,12 @@ class Services:
         """Stop the workers, then close the store."""
         await self.push.stop()
         await self.outbox.stop()
+        await self.jobs.close()
         await self.instance.close()
+
+
+# The modules whose functions run in the job pool, imported once by its forkserver.
+JOB_MODULES = ("mailseal.messages.ingest", "mailseal.messages.read")
 
 
 @dataclass(frozen=True)
@@ -175,6 +182,7 @@ def _build_services(settings: Settings, core: _Core, *, pwa_dir: Path, manifest:
         ),
         pwa_dir=pwa_dir,
         manifest=manifest,
+        jobs=JobPool(JobLimits.from_settings(settings), preload=JOB_MODULES),
         views=SealedViewCache(settings.view_cache_mib * 1024 * 1024),
     )
 

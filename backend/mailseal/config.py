@@ -64,6 +64,14 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     session_absolute_hours: int = 14 * 24
     code_ttl_minutes: int = 10
 
+    # Heavy work (parsing uploads, rendering messages) runs in a pool of worker processes (jobs/).
+    jobs_workers: int = 0  # 0: one per CPU
+    jobs_waiting: int = 16
+    jobs_time_limit_seconds: int = 30
+    jobs_recycle_after: int = 200
+    jobs_recycle_mib: int = 96
+    jobs_memory_limit_mib: int = 1024
+
     push_contact: str = "mailto:admin@example.org"
     push_services: tuple[str, ...] = ()
     push_allow_loopback: bool = False

@@ -28,8 +28,6 @@ from mailseal.private_data import keep_data_private
 log = logging.getLogger("mailseal.server")
 
 EXPIRY_SWEEP_SECONDS = 60
-
-
 async def _sweep_expired(services: Services) -> None:
     """Every minute: destroy the keys of expired messages, and drop expired sessions and codes."""
     while True:
