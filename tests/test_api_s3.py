@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import obstore
+import pytest
 from obstore.store import S3Store
 
-from mailseal.storage.blobs import open_blob_store
+from mailseal.storage.blobs import s3 as s3_module
 from mailseal.storage.blobs.s3 import S3BlobStore
 from support.mailseal_app import MailsealClient, running_app, simple_mail
 
@@ -61,13 +62,12 @@ class LoopWatchingStore(S3BlobStore):
         return super().fetch(key, start, length)
 
 
-def watch(app: MailsealClient, url: str, staging: Path) -> LoopWatchingStore:
-    plain = open_blob_store(url, staging=staging)
-    assert isinstance(plain, S3BlobStore)
-    watched = LoopWatchingStore(plain._store, staging=staging)
-    app.services.instance.blobs = watched
-    app.services.instance.messages.blobs = watched
-    return watched
+def watched_store(app: MailsealClient) -> LoopWatchingStore:
+    """The store the app built (services are frozen: the watching class is put in place before start)."""
+    store = app.services.instance.blobs
+    assert isinstance(store, LoopWatchingStore)
+    assert app.services.instance.messages.blobs is store
+    return store
 
 
 def bucket_keys(url: str) -> set[str]:
@@ -77,11 +77,14 @@ def bucket_keys(url: str) -> set[str]:
     return {meta["path"] for batch in obstore.list(store) for meta in batch}
 
 
-async def test_seal_open_stream_and_reply_with_envelopes_in_s3(tmp_path: Path, s3_blob_url: str) -> None:
+async def test_seal_open_stream_and_reply_with_envelopes_in_s3(
+    tmp_path: Path, s3_blob_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = tmp_path / "data"
+    monkeypatch.setattr(s3_module, "S3BlobStore", LoopWatchingStore)
     attachment = os.urandom(3 * 1024 * 1024 + 17)  # several read windows, streamed piece by piece
     async with running_app(data, blob_url=s3_blob_url) as app:
-        store = watch(app, s3_blob_url, data / "staging")
+        store = watched_store(app)
         sealed = await app.seal(simple_mail(html="<p>Hello <b>Bob</b></p>",
                                             attachment=("big.bin", "application/octet-stream", attachment)))
         assert bucket_keys(s3_blob_url) == {f"envelopes/{sealed.message_id}.seal"}

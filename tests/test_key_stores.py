@@ -24,6 +24,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from mailseal.cli import main
+from mailseal.composition import open_instance
 from mailseal.config import Settings
 from mailseal.errors import DamagedEnvelope, WrongPassphrase
 from mailseal.keys import Identity, KeyService
@@ -31,7 +32,6 @@ from mailseal.keys.passphrase_ring import PassphraseKeyRing
 from mailseal.keys.service import NewSeal
 from mailseal.keys.stores import init_key_ring, open_key_ring
 from mailseal.keys.wrap import NONCE_SIZE, wrap_aad
-from mailseal.storage import open_database
 from support.live_server import free_port, live_server
 from support.mailseal_app import simple_mail
 from support.softhsm import SoftToken, make_token, use_in_this_process
@@ -77,27 +77,35 @@ async def seal(keys: KeyService, message_id: str, content_key: bytes) -> None:
         template="encrypt-only", rights=("view",), created_at=1_800_000_000, expires_at=None,
         header_fingerprint=b"\x01" * 32,
     )
-    async with keys.db.write() as conn:
-        await keys.register(conn, new, content_key, key_id=keys.current_key_id, actor="test")
+    async with keys.store.transaction() as tx:
+        await keys.register(tx, new, content_key, key_id=keys.current_key_id, actor="test")
 
 
-async def test_seal_rotate_then_old_and_new_open_after_a_fresh_start(kind_settings: Settings, tmp_path: Path) -> None:
+async def test_seal_rotate_then_old_and_new_open_after_a_fresh_start(
+    kind_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each kind opened the way the server and the commands open it: by the composition root."""
+    monkeypatch.setenv("MAILSEAL_KEY_PASSPHRASE", PASSPHRASE)
     keys_dir = kind_settings.data_path / "keys"
     ring, created = init_key_ring(kind_settings, keys_dir, kind_settings.key_store, environ=ENVIRON)  # type: ignore[arg-type]
     assert created and ring.kind == kind_settings.key_store
-    db = await open_database(tmp_path / "db.sqlite")
+    ring.close()
+    instance = await open_instance(kind_settings, create_keys=False)
     try:
-        keys = KeyService(db, ring)
+        keys = instance.keys
+        assert keys.ring is instance.ring and keys.ring.kind == kind_settings.key_store
         old_key = keys.current_key_id
         await seal(keys, "a" * 26, b"A" * 32)
-        new_key = ring.rotate()
-        assert new_key != old_key and ring.ids == [old_key, new_key] and keys.current_key_id == new_key
+        new_key = instance.ring.rotate()
+        assert new_key != old_key and instance.ring.ids == [old_key, new_key] and keys.current_key_id == new_key
         await seal(keys, "b" * 26, b"B" * 32)
-        ring.close()
+    finally:
+        await instance.close()
 
-        again, created = open_key_ring(kind_settings, keys_dir, environ=ENVIRON)
-        assert not created and again.ids == [old_key, new_key]
-        keys = KeyService(db, again)
+    again = await open_instance(kind_settings, create_keys=False)
+    try:
+        keys = again.keys
+        assert not again.created_keys and again.ring.ids == [old_key, new_key]
         assert (await keys.record("a" * 26)).key_id == old_key
         assert (await keys.record("b" * 26)).key_id == new_key
         assert (await keys.unwrap("a" * 26, Identity((BOB,)))).key == b"A" * 32
@@ -106,10 +114,23 @@ async def test_seal_rotate_then_old_and_new_open_after_a_fresh_start(kind_settin
         wrapped = (await keys.load("a" * 26)).wrapped_key
         assert wrapped is not None
         with pytest.raises(DamagedEnvelope):
-            again.unwrap(wrapped, message_id="b" * 26, key_id=old_key)
-        again.close()
+            again.ring.unwrap(wrapped, message_id="b" * 26, key_id=old_key)
     finally:
-        await db.close()
+        await again.close()
+
+
+async def test_closing_the_instance_closes_its_token_ring(tmp_path: Path, token: SoftToken) -> None:
+    """The composition root owns the ring: a PKCS#11 ring's session ends with the instance, not later."""
+    import pkcs11
+
+    settings = settings_for("pkcs11", tmp_path / "data", token)
+    init_key_ring(settings, settings.data_path / "keys", "pkcs11")[0].close()
+    instance = await open_instance(settings, create_keys=False)
+    key_id = instance.ring.current_id()
+    wrapped = instance.ring.wrap(b"K" * 32, message_id="a" * 26, key_id=key_id)
+    await instance.close()
+    with pytest.raises(pkcs11.exceptions.PKCS11Error):
+        instance.ring.unwrap(wrapped, message_id="a" * 26, key_id=key_id)
 
 
 # --- the command, across kinds -------------------------------------------------------------------------
@@ -191,11 +212,12 @@ def test_a_move_to_pkcs11_that_stopped_half_way_finishes_when_run_again(
     target, _ = init_key_ring(settings, data / "keys", "pkcs11", moving_from="file")
 
     async def rewrap() -> int:
-        db = await open_database(data / "mailseal.sqlite")
+        instance = await open_instance(settings, create_keys=False)
         try:
-            return await KeyService(db, FileKeyRing.load(data / "keys" / "ring.json")).rewrap_all(target, actor="t")
+            assert isinstance(instance.ring, FileKeyRing)
+            return await instance.keys.rewrap_all(target, actor="t")
         finally:
-            await db.close()
+            await instance.close()
 
     assert asyncio.run(rewrap()) == 1
     target.close()
@@ -209,35 +231,32 @@ def test_a_move_to_pkcs11_that_stopped_half_way_finishes_when_run_again(
     assert opens(data, page, capsys)
 
 
-def test_a_running_ring_opens_what_another_process_sealed_under_a_newer_token_key(
-    tmp_path: Path, token: SoftToken, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+async def test_a_running_ring_opens_what_another_process_sealed_under_a_newer_token_key(
+    tmp_path: Path, token: SoftToken
 ) -> None:
-    """A server's ring (this process) and `mailseal keys rotate` + `protect` in another: the server still opens it."""
+    """A server's instance (this process) and `mailseal keys rotate` + `protect` in another: the server still
+    opens it."""
     import os
 
     data = tmp_path / "data"
     settings = settings_for("pkcs11", data, token)
-    running, _ = init_key_ring(settings, data / "keys", "pkcs11")
-    env = {**os.environ, **token.env(), "MAILSEAL_KEY_STORE": "pkcs11"}
-    child = [sys.executable, "-m", "mailseal", "--data", str(data)]
-    subprocess.run([*child, "keys", "rotate"], env=env, check=True, capture_output=True, timeout=60)
-    source = tmp_path / "in.eml"
-    source.write_bytes(simple_mail())
-    sealed = subprocess.run([*child, "protect", str(source), "--from", "alice@example.org", "--to", BOB, "-o",
-                             str(tmp_path / "m.html")], env=env, check=True, capture_output=True, text=True, timeout=60)
-    message_id = sealed.stdout.strip()
-
-    async def open_it() -> bytes:
-        db = await open_database(data / "mailseal.sqlite")
-        try:
-            keys = KeyService(db, running)
-            assert (await keys.record(message_id)).key_id not in running.ids[:1]
-            return (await keys.unwrap(message_id, Identity((BOB,)))).key
-        finally:
-            await db.close()
-
-    assert len(asyncio.run(open_it())) == 32
-    running.close()
+    init_key_ring(settings, data / "keys", "pkcs11")[0].close()
+    running = await open_instance(settings, create_keys=False)
+    try:
+        first_key = running.ring.current_id()
+        env = {**os.environ, **token.env(), "MAILSEAL_KEY_STORE": "pkcs11"}
+        child = [sys.executable, "-m", "mailseal", "--data", str(data)]
+        subprocess.run([*child, "keys", "rotate"], env=env, check=True, capture_output=True, timeout=60)
+        source = tmp_path / "in.eml"
+        source.write_bytes(simple_mail())
+        sealed = subprocess.run([*child, "protect", str(source), "--from", "alice@example.org", "--to", BOB, "-o",
+                                 str(tmp_path / "m.html")], env=env, check=True, capture_output=True, text=True,
+                                timeout=60)
+        message_id = sealed.stdout.strip()
+        assert (await running.keys.record(message_id)).key_id != first_key
+        assert len((await running.keys.unwrap(message_id, Identity((BOB,)))).key) == 32
+    finally:
+        await running.close()
 
 
 def _audit(data: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:

@@ -16,6 +16,7 @@ from typing import Any, BinaryIO, cast
 
 from mailseal import __version__
 from mailseal import format as fmt
+from mailseal.composition import open_instance
 from mailseal.config import Settings, load_settings_with_sources
 from mailseal.errors import (
     DamagedEnvelope,
@@ -27,13 +28,12 @@ from mailseal.errors import (
     SettingError,
     UnknownKey,
 )
-from mailseal.instance import DataFolder, Instance
+from mailseal.instance import DataFolder
 from mailseal.keys import KEY_STORE_KINDS, Identity, KeyStoreKind, init_key_ring, migrate_key_ring, open_key_ring
 from mailseal.mail.addresses import normalise_address
 from mailseal.messages.protect import protect
 from mailseal.output_file import discard_output, is_standard_output, write_output
 from mailseal.private_data import keep_data_private
-from mailseal.storage import open_database
 from mailseal.templates import policy_for
 
 # Exit statuses (the README lists them): done; refused or failed; wrong usage or an unknown id; nothing to do.
@@ -118,12 +118,12 @@ async def _keys(settings: Settings, args: argparse.Namespace) -> int:
         _use_kind_hint(settings, kind)
         return 0
     if command == "migrate":
-        db = await open_database(folder.database)
+        instance = await open_instance(settings, create_keys=False)
         try:
-            ring, moved = await migrate_key_ring(settings, folder.keys, db, args.to,
+            ring, moved = await migrate_key_ring(settings, instance.folder.keys, instance.keys, args.to,
                                                  actor=f"cli:{os.environ.get('USER', 'admin')}")
         finally:
-            await db.close()
+            await instance.close()
         print(f"moved to a {ring.kind} key ring, {ring.location}: current key {ring.current_id()};"
               f" {moved} content key(s) re-wrapped")
         ring.close()
@@ -164,7 +164,7 @@ async def _protect(settings: Settings, args: argparse.Namespace) -> int:
             envelope, out, view_url=view_url, org_name=settings.org_name, sender=sender))
         written = True
 
-    instance = await Instance.open(settings)
+    instance = await open_instance(settings)
     try:
         with open(args.message, "rb") as source:
             sealed = await protect(
@@ -183,7 +183,7 @@ async def _protect(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _open(settings: Settings, args: argparse.Namespace) -> int:
     address = _address("--as", args.address)
-    instance = await Instance.open(settings, create_keys=False)
+    instance = await open_instance(settings, create_keys=False)
     identity = Identity(addresses=(address,), actor=f"admin-for:{address}")
     try:
         with tempfile.TemporaryFile() as binary, open(args.envelope, "rb") as source:
@@ -218,7 +218,7 @@ async def _open(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _revoke(settings: Settings, message_id: str) -> int:
     message_id = message_id.strip().lower()
-    instance = await Instance.open(settings, create_keys=False)
+    instance = await open_instance(settings, create_keys=False)
     try:
         try:
             before = await instance.keys.record(message_id)
@@ -237,7 +237,7 @@ async def _revoke(settings: Settings, message_id: str) -> int:
 
 
 async def _audit(settings: Settings, message_id: str | None, as_json: bool) -> int:
-    instance = await Instance.open(settings, create_keys=False)
+    instance = await open_instance(settings, create_keys=False)
     try:
         entries = await instance.keys.audit(message_id)
     finally:
@@ -279,13 +279,13 @@ def _rules_init(settings: Settings, force: bool) -> int:
 
 async def _admin_token(settings: Settings, name: str) -> int:
     from mailseal.admin_tokens import AdminTokens
-    from mailseal.storage import open_database
+    from mailseal.storage import open_store
 
-    db = await open_database(DataFolder(settings.data_path).database)
+    store = await open_store(settings.resolved_database_url)
     try:
-        token, _ = await AdminTokens(db).create(name)
+        token, _ = await AdminTokens(store).create(name)
     finally:
-        await db.close()
+        await store.close()
     print(token)
     print("Keep it safe: it is shown only this once. Use it as 'Authorization: Bearer <token>'.", file=sys.stderr)
     return 0

@@ -30,12 +30,13 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """The effective settings of one Mailseal instance."""
 
     data: str = DEFAULT_DATA
-    blob_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str = ""
     dev: bool = False
     log_level: str = "INFO"
+    database_url: str = ""
+    blob_url: str = ""
 
     org_name: str = "Mailseal"
     org_domains: tuple[str, ...] = ("example.org",)
@@ -69,6 +70,14 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     session_absolute_hours: int = 14 * 24
     code_ttl_minutes: int = 10
 
+    # Heavy work (parsing uploads, rendering messages) runs in a pool of worker processes (jobs/).
+    jobs_workers: int = 0  # 0: one per CPU
+    jobs_waiting: int = 16
+    jobs_time_limit_seconds: int = 30
+    jobs_recycle_after: int = 200
+    jobs_recycle_mib: int = 96
+    jobs_memory_limit_mib: int = 1024
+
     push_contact: str = "mailto:admin@example.org"
     push_services: tuple[str, ...] = ()
     push_allow_loopback: bool = False
@@ -76,6 +85,16 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     @property
     def data_path(self) -> Path:
         return Path(self.data).expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        """`database_url`, else the SQLite file in the data folder."""
+        return self.database_url or "sqlite" + (self.data_path / "mailseal.sqlite").as_uri().removeprefix("file")
+
+    @property
+    def resolved_blob_url(self) -> str:
+        """`blob_url`, else the blob folder in the data folder."""
+        return self.blob_url or (self.data_path / "blobs").as_uri()
 
     @property
     def base_url(self) -> str:
@@ -91,6 +110,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
         out["public_url"] = self.base_url
         if self.smtp_url:
             out["smtp_url"] = redact_url(self.smtp_url)
+        if self.database_url:
+            out["database_url"] = redact_url(self.database_url)
         return out
 
 

@@ -24,6 +24,10 @@ plaintext, a passcode or a key.
     │       └── MessageRevoked (410)
     ├── Conflict (409)
     │   └── PushSubscriptionTaken      a push endpoint held by another device, without its keys
+    ├── ServerBusy (503)               the pool of heavy work is full; `retry_after` says when to come back
+    ├── JobFailed (500)                heavy work stopped in its worker
+    │   ├── JobTimedOut (503)          it ran past the time limit
+    │   └── JobTooLarge (413)          it needed more memory than a worker may take
     └── ConfigError                    a setting is wrong (CLI only)
         ├── SettingError               names the setting, its source and what is allowed
         ├── WrongPassphrase            the passphrase-protected key ring does not open
@@ -159,6 +163,42 @@ class Conflict(MailsealError):
     code = "conflict"
     status = 409
     title = "Conflict"
+
+
+class ServerBusy(MailsealError):
+    """Every worker of the job pool is busy and its waiting line is full; `retry_after` is in seconds."""
+
+    code = "server.busy"
+    status = 503
+    title = "The server is busy; try again shortly"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class JobFailed(MailsealError):
+    """Heavy work (parsing an upload, rendering a message) stopped in its worker process."""
+
+    code = "server.job-failed"
+    status = 500
+    title = "The server could not finish this; try again"
+
+
+class JobTimedOut(JobFailed):
+    """The job ran past the pool's time limit; its worker was stopped and replaced."""
+
+    code = "server.job-timeout"
+    status = 503
+    title = "This took too long to process and was stopped"
+
+
+class JobTooLarge(JobFailed):
+    """The job needed more memory than a worker may take."""
+
+    code = "server.job-too-large"
+    status = 413
+    title = "This needs more memory to process than the server allows"
 
 
 class ConfigError(MailsealError):

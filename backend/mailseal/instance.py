@@ -1,9 +1,9 @@
-"""One Mailseal instance on disk: the data folder, its database, key ring, secrets and blob store.
+"""One Mailseal instance on disk: the layout of the data folder, and the server secret.
 
-Both the `mailseal` command and the server open the data folder through here, so the layout lives in
-one place:
+The composition root (`mailseal.composition`) opens an installation through here, so the layout lives
+in one place:
 
-    <data>/mailseal.sqlite    the database (WAL)
+    <data>/mailseal.sqlite    the database (WAL), unless `database_url` names another
     <data>/keys/ring.json     organisation keys (0600; folder 0700), or ring-passphrase.json (sealed
                               under a passphrase), or ring-pkcs11.json (names the token holding them)
     <data>/keys/secret        the server secret for HMACs of passcodes and tokens (0600)
@@ -17,15 +17,9 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 
-from mailseal.config import Settings
 from mailseal.errors import ConfigError
-from mailseal.keys import KeyRing, KeyService, open_key_ring
-from mailseal.messages import MessageDeps
-from mailseal.storage import Database, open_database
-from mailseal.storage.blobs import BlobStore, FolderBlobStore, open_blob_store
 
 
 class DataFolder:
@@ -76,41 +70,6 @@ def load_or_create_secret(path: Path) -> bytes:
         handle.flush()
         os.fsync(handle.fileno())
     return value
-
-
-@dataclass
-class Instance:
-    settings: Settings
-    folder: DataFolder
-    db: Database
-    ring: KeyRing
-    keys: KeyService
-    blobs: BlobStore
-    secret: bytes
-    messages: MessageDeps
-    created_keys: bool = False
-
-    @classmethod
-    async def open(cls, settings: Settings, *, create_keys: bool = True) -> Instance:
-        folder = DataFolder(settings.data_path)
-        folder.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        ring, created = open_key_ring(settings, folder.keys, create=create_keys)
-        secret = load_or_create_secret(folder.secret)
-        db = await open_database(folder.database)
-        keys = KeyService(db, ring)
-        blobs = (
-            open_blob_store(settings.blob_url, staging=folder.root / "staging")
-            if settings.blob_url
-            else FolderBlobStore(folder.blobs)
-        )
-        deps = MessageDeps(
-            db=db, keys=keys, blobs=blobs, issuer=settings.base_url, max_message_bytes=settings.max_message_bytes
-        )
-        return cls(settings, folder, db, ring, keys, blobs, secret, deps, created)
-
-    async def close(self) -> None:
-        await self.db.close()
-        self.ring.close()
 
 
 def derive_secret(secret: bytes, label: bytes) -> bytes:

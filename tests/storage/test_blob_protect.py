@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mailseal.instance import Instance
+from mailseal.composition import Instance, open_instance
 from mailseal.messages.protect import protect
 from mailseal.templates import policy_for
 from support.mailseal_app import make_settings, simple_mail
@@ -27,18 +27,17 @@ async def seal(instance: Instance) -> str:
 
 
 async def test_sealed_envelope_is_stored_and_found(tmp_path: Path, blob_url: str) -> None:
-    instance = await Instance.open(make_settings(tmp_path / "data", blob_url=blob_url))
+    instance = await open_instance(make_settings(tmp_path / "data", blob_url=blob_url))
     try:
         message_id = await seal(instance)
         assert instance.blobs.exists(message_id)
-        stored = (await instance.db.fetch_one("SELECT size FROM envelopes WHERE message_id = ?", (message_id,)))
-        assert stored is not None and stored["size"] == instance.blobs.size(message_id)
+        assert await instance.store.envelopes.held_by(message_id, ["bob@gmail.com"]) == 1
     finally:
         await instance.close()
 
 
 async def test_a_failed_transaction_removes_the_stored_envelope(tmp_path: Path, blob_url: str) -> None:
-    instance = await Instance.open(make_settings(tmp_path / "data", blob_url=blob_url))
+    instance = await open_instance(make_settings(tmp_path / "data", blob_url=blob_url))
     stored: list[str] = []
     commit = instance.blobs.commit
 
@@ -47,7 +46,7 @@ async def test_a_failed_transaction_removes_the_stored_envelope(tmp_path: Path, 
         stored.append(message_id)
 
     instance.messages.blobs.commit = remembering_commit  # type: ignore[method-assign]
-    await instance.db.close()  # the envelope is stored first; the transaction then fails
+    await instance.store.close()  # the envelope is stored first; the transaction then fails
     with pytest.raises(ValueError, match="no active connection"):
         await seal(instance)
     [message_id] = stored

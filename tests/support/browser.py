@@ -7,14 +7,29 @@ import email.policy
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from support.live_server import LiveServer
 
 
-def outbox_code(data: Path, address: str) -> str:
-    folder = data / "outbox" / "new"
+def outbox_code(data: Path, address: str, *, wait: float = 10.0) -> str:
+    """The code in the newest passcode mail to `address`. The server answers before it queues the mail
+    (so that the answer's timing tells nothing), so the mail may land a moment after the screen changes."""
+    deadline = time.monotonic() + wait
+    while True:
+        code = _newest_code(data / "outbox" / "new", address)
+        if code is not None:
+            return code
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no passcode mail to {address}")
+        time.sleep(0.05)
+
+
+def _newest_code(folder: Path, address: str) -> str | None:
+    if not folder.is_dir():
+        return None
     for path in sorted(folder.iterdir(), reverse=True):
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         if address in str(message.get("To", "")):
@@ -22,7 +37,7 @@ def outbox_code(data: Path, address: str) -> str:
             found = re.search(r"\b(\d{8})\b", body.get_content() if body else "")
             if found:
                 return found.group(1)
-    raise AssertionError(f"no passcode mail to {address}")
+    return None
 
 
 def sign_in(page: Any, server: LiveServer, address: str) -> None:

@@ -14,7 +14,6 @@ from mailseal.errors import InputError, TooLarge
 from mailseal.keys.service import NewSeal, normalise_recipients
 from mailseal.mail import without_bcc_stream
 from mailseal.messages.deps import MessageDeps
-from mailseal.messages.inbox import add_to_inboxes
 from mailseal.storage.blobs import off_loop
 
 
@@ -98,14 +97,13 @@ async def protect(
         # an upload to a remote store then never holds the database's write lock.
         try:
             await off_loop(deps.blobs, deps.blobs.commit, staged_path, message_id)
-            async with deps.db.write() as conn:
-                await deps.keys.register(conn, seal, content_key, key_id=key_id, actor=actor)
-                await conn.execute(
-                    "INSERT INTO envelopes (message_id, size, stored_at, thread_id, in_reply_to)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (message_id, envelope_size, created, thread_id or message_id, in_reply_to),
+            async with deps.store.transaction() as tx:
+                await deps.keys.register(tx, seal, content_key, key_id=key_id, actor=actor)
+                await tx.envelopes.add(
+                    message_id, size=envelope_size, stored_at=created, thread_id=thread_id or message_id,
+                    in_reply_to=in_reply_to,
                 )
-                await add_to_inboxes(conn, message_id, parties, via=via, at=created)
+                await tx.envelopes.add_to_inboxes(message_id, parties, via=via, at=created)
         except BaseException:
             await off_loop(deps.blobs, deps.blobs.delete, message_id)
             raise

@@ -25,10 +25,9 @@ from mailseal.api.state import (
 )
 from mailseal.errors import NotFound, TooLarge
 from mailseal.identity.models import Session
-from mailseal.mail.extract import find_envelopes
 from mailseal.messages.display import MessageView, RenderedMessage, attachment_list, stream_part
 from mailseal.messages.inbox import InboxItem, list_inbox
-from mailseal.messages.ingest import ingest_envelope
+from mailseal.messages.ingest import ingest_record, recognise_upload
 from mailseal.messages.open import open_envelope
 from mailseal.messages.read import read_message
 
@@ -54,14 +53,16 @@ async def read_upload(upload: UploadFile, limit: int) -> bytes:
 
 
 async def receive_shared(services: Services, session: Session, data: bytes, *, via: str) -> tuple[str, bool]:
-    envelope = find_envelopes(data)[0]
-    result = await ingest_envelope(services.instance.messages, envelope, identity_of(session), via=via)
+    deps = services.instance.messages
+    record = await recognise_upload(deps, services.jobs, data, signed_in=True)
+    result = await ingest_record(deps, record, identity_of(session), via=via)
     return result.message_id, result.added
 
 
 async def load_view(services: Services, session: Session, message_id: str, *, with_html: bool) -> RenderedMessage:
     return await read_message(
-        services.instance.messages, services.views, message_id, identity_of(session), with_html=with_html
+        services.instance.messages, services.views, services.jobs, message_id, identity_of(session),
+        with_html=with_html,
     )
 
 

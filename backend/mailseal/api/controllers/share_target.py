@@ -5,6 +5,9 @@ comes from this site or from the device's share sheet (`from_this_site`), and th
 SameSite=Lax, so it is never sent cross-site.
 Signed out, the shared file is not lost: if it is a message sealed here, the person is sent to its link,
 where the app asks them to sign in and then opens it (nothing is stored; the server has the message).
+Anyone may post here, so recognition is cheap (the envelope's signed header only) and a file that needs a
+whole parse goes to the job pool, which bounds it and gives such parses at most half its places; a full
+pool is a 503 with Retry-After, not a redirect.
 """
 
 from __future__ import annotations
@@ -20,9 +23,8 @@ from litestar.response import Redirect
 
 from mailseal.api.controllers.messages import UploadForm, read_upload, receive_shared
 from mailseal.api.state import OptionalSessionDependency, ServicesDependency, provide_optional_session, provide_services
-from mailseal.errors import Forbidden, MailsealError
-from mailseal.mail.extract import find_envelopes
-from mailseal.messages.ingest import recognise_envelope
+from mailseal.errors import Forbidden, MailsealError, ServerBusy
+from mailseal.messages.ingest import recognise_upload
 
 
 def from_this_site(site: str | None, origin: str | None, own_origin: str) -> bool:
@@ -57,9 +59,11 @@ class ShareTargetController(Controller):
                 raise Forbidden("Sharing from another site is not allowed")
             raw = await read_upload(data.file, services.settings.max_upload_bytes)
             if session is None:
-                record = await recognise_envelope(services.instance.messages, find_envelopes(raw)[0])
+                record = await recognise_upload(services.instance.messages, services.jobs, raw, signed_in=False)
                 return Redirect(path=f"/m/{record.message_id}", status_code=303)
             message_id, _ = await receive_shared(services, session, raw, via="share")
+        except ServerBusy:
+            raise
         except MailsealError as exc:
             return Redirect(path=f"/?error={quote(exc.code)}", status_code=303)
         return Redirect(path=f"/m/{message_id}", status_code=303)

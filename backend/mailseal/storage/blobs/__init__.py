@@ -11,12 +11,15 @@ import asyncio
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from mailseal.errors import ConfigError
 from mailseal.storage.blobs.contract import BlobStore, check_name
 from mailseal.storage.blobs.folder import FolderBlobStore
+
+if TYPE_CHECKING:
+    from obstore.store import S3Config  # in the type stubs only
 
 __all__ = ["BlobStore", "FolderBlobStore", "check_name", "off_loop", "open_blob_store"]
 
@@ -54,11 +57,17 @@ def _s3_store(bucket: str, prefix: str, query: str, staging: Path | None) -> Blo
     if unknown:
         raise ConfigError(f"Unknown option in the s3: blob URL: {', '.join(sorted(unknown))}")
     endpoint = options.get("endpoint")
+    # Only what the URL names: obstore takes a missing endpoint or region from AWS's defaults and the
+    # AWS_* variables, and refuses an explicit None.
+    config: S3Config = {}
+    if endpoint:
+        config["endpoint"] = endpoint
+    if region := options.get("region"):
+        config["region"] = region
     store = S3Store(
         bucket,
         prefix=prefix or None,
-        endpoint=endpoint,
-        region=options.get("region"),
+        config=config,
         client_options={"allow_http": bool(endpoint and endpoint.startswith("http://"))},
         retry_config={"max_retries": 3},
     )
