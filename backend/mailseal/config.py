@@ -57,6 +57,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     dkim_domain: str = ""
     dkim_key_file: str = ""
 
+    key_store: str = "file"
+    key_passphrase_file: str = ""
+    pkcs11_module: str = ""
+    pkcs11_token_label: str = ""
+    pkcs11_pin_file: str = ""
+
     max_upload_bytes: int = 30 * MiB
     max_message_bytes: int = 30 * MiB
     view_cache_mib: int = 64
@@ -336,6 +342,24 @@ def _together(*names: str) -> Callable[[Settings], str | None]:
     return check
 
 
+KEY_STORES = ("file", "passphrase", "pkcs11")
+
+
+def _key_store(settings: Settings) -> str | None:
+    if settings.key_store in KEY_STORES:
+        return None
+    return f"{settings.key_store!r} is not a key store; allowed: {', '.join(KEY_STORES)}"
+
+
+def _needed_for_pkcs11(name: str) -> Callable[[Settings], str | None]:
+    def check(settings: Settings) -> str | None:
+        if settings.key_store == "pkcs11" and not getattr(settings, name):
+            return "not set; it is needed when key_store is pkcs11"
+        return None
+
+    return check
+
+
 CHECKS: dict[str, Callable[[Settings], str | None]] = {
     "log_level": _log_level,
     "port": _port("port"),
@@ -353,4 +377,8 @@ CHECKS: dict[str, Callable[[Settings], str | None]] = {
     "session_idle_minutes": _at_least("session_idle_minutes", 1),
     "session_absolute_hours": _at_least("session_absolute_hours", 1),
     "code_ttl_minutes": _at_least("code_ttl_minutes", 1, 10),
+    "key_store": _key_store,
+    "pkcs11_module": _needed_for_pkcs11("pkcs11_module"),
+    "pkcs11_token_label": _needed_for_pkcs11("pkcs11_token_label"),
+    "pkcs11_pin_file": _needed_for_pkcs11("pkcs11_pin_file"),
 }
