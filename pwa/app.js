@@ -5,17 +5,12 @@ import { createApi } from './modules/api.js';
 import { h, skeleton } from './modules/dom.js';
 import { pickLocale } from './modules/format.js';
 import { CLIENT_CODES } from './modules/problems.js';
-import { syncPush } from './modules/push.js';
 import { paths, startRouter } from './modules/router.js';
 import { updateAppBar } from './modules/ui-app-bar.js';
-import { renderComposer } from './modules/ui-composer.js';
 import { renderErrorScreen } from './modules/ui-error-screen.js';
 import { renderInbox } from './modules/ui-inbox.js';
-import { renderInstall } from './modules/ui-install.js';
 import { renderMessage } from './modules/ui-message.js';
 import { createOfflineBanner } from './modules/ui-offline-banner.js';
-import { renderSettings } from './modules/ui-settings.js';
-import { renderShareFailed, renderSharedFile } from './modules/ui-shared-file.js';
 import { renderSignIn } from './modules/ui-sign-in.js';
 import { createToast } from './modules/ui-toast.js';
 
@@ -32,16 +27,34 @@ const TITLES = {
   'share-failed': 'Could not open the file',
   'not-found': 'Not found',
 };
+/**
+ * A screen whose module loads on first use (from the worker's cache when installed), so reading a message
+ * evaluates only what reading needs. A skeleton holds its place meanwhile.
+ */
+function later(load, name) {
+  return (ctx) => {
+    const slot = h('div', { class: 'screen', 'aria-busy': 'true' }, skeleton(4));
+    load().then((module) => {
+      if (ctx.signal.aborted) return;
+      slot.replaceWith(module[name](ctx));
+      focusHeading(main);
+    }).catch((error) => {
+      if (!ctx.signal.aborted) slot.replaceWith(renderErrorScreen(ctx, error?.code ? error : { code: 'network' }, { retry: () => show(ctx.route) }));
+    });
+    return slot;
+  };
+}
+
 const SCREENS = {
   inbox: renderInbox,
   message: renderMessage,
-  compose: renderComposer,
+  compose: later(() => import('./modules/ui-composer.js'), 'renderComposer'),
   'sign-in': (ctx) => renderSignIn(ctx, { mode: 'sign-in' }),
   'add-address': (ctx) => renderSignIn(ctx, { mode: 'add' }),
-  settings: renderSettings,
-  install: renderInstall,
-  shared: renderSharedFile,
-  'share-failed': renderShareFailed,
+  settings: later(() => import('./modules/ui-settings.js'), 'renderSettings'),
+  install: later(() => import('./modules/ui-install.js'), 'renderInstall'),
+  shared: later(() => import('./modules/ui-shared-file.js'), 'renderSharedFile'),
+  'share-failed': later(() => import('./modules/ui-shared-file.js'), 'renderShareFailed'),
   'not-found': (ctx) => renderErrorScreen(ctx, { code: CLIENT_CODES.pageNotFound }),
 };
 
@@ -64,6 +77,13 @@ let rendered = 0;
 const session = {
   me: undefined,
   inbox: null,
+  prefetched: null,
+  /** The message view fetched alongside `/api/me` on a cold start (one round trip instead of two). */
+  takePrefetched(id) {
+    const early = session.prefetched;
+    session.prefetched = null;
+    return early && early.id === id ? early.promise : null;
+  },
   setMe(me) {
     session.me = me;
     if (me) syncPushLater();
@@ -76,7 +96,11 @@ function syncPushLater() {
   if (pushSynced || !('serviceWorker' in navigator) || !('Notification' in globalThis)) return;
   pushSynced = true;
   navigator.serviceWorker.getRegistration()
-    .then((registration) => registration && syncPush({ registration, api, storage, permission: Notification.permission }))
+    .then(async (registration) => {
+      if (!registration) return;
+      const { syncPush } = await import('./modules/push.js');
+      await syncPush({ registration, api, storage, permission: Notification.permission });
+    })
     .catch(() => { pushSynced = false; });
 }
 
@@ -111,7 +135,13 @@ async function show(route) {
   document.body.classList.remove('no-print', 'no-copy');
   if (session.me === undefined && route.name !== 'install') {
     main.replaceChildren(h('div', { class: 'screen', 'aria-busy': 'true' }, skeleton(4)));
+    if (route.name === 'message') {
+      const promise = api.message(route.params.id);
+      promise.catch(() => null); // signed out: the sign-in screen follows, and the screen asks again
+      session.prefetched = { id: route.params.id, promise };
+    }
     await loadMe(controller.signal);
+    if (!session.me) session.prefetched = null; // asked while signed out: the answer is a 401
     if (controller.signal.aborted) return;
   }
   if (!PUBLIC_ROUTES.has(route.name) && session.me === null) {

@@ -1,90 +1,34 @@
-// One message: who, when, how it is protected and what the reader may do, then the body and attachments.
-// Expired, withdrawn, not-for-you and damaged messages get a full screen that says what to do.
+// The message screen: the subject, then the conversation with this message open — body first, under a
+// compact header. Expired, withdrawn, not-for-you and damaged messages get a full screen that says what to do.
 
-import { h, icon, screenHeading, skeleton, srOnly } from './dom.js';
-import { formatFullDate, toDate } from './format.js';
-import { describeRights } from './rights.js';
-import { paths } from './router.js';
-import { renderAttachments } from './ui-attachments.js';
-import { expiryBadge, templateBadge } from './ui-badges.js';
+import { h, screenHeading, skeleton } from './dom.js';
 import { renderErrorScreen } from './ui-error-screen.js';
-import { renderMessageBody } from './ui-message-body.js';
-import { renderThread } from './ui-thread.js';
-
-function addressLine(label, values) {
-  const list = (Array.isArray(values) ? values : []).filter((v) => typeof v === 'string' && v);
-  if (list.length === 0) return null;
-  return [h('dt', {}, label), h('dd', {}, list.join(', '))];
-}
-
-function renderRights(message, rights) {
-  return h(
-    'div',
-    { class: rights.restricted ? 'rights rights-restricted' : 'rights', 'data-testid': 'rights' },
-    icon('lock'),
-    h('div', {},
-      h('p', { class: 'rights-summary' }, rights.summary),
-      rights.restricted
-        ? h('p', { class: 'help', 'data-testid': 'restriction-note' },
-            message.template === 'do-not-forward'
-              ? 'Do-Not-Forward: this message is for you only. Please do not pass it on.'
-              : 'Please respect what the sender allows.')
-        : null),
-  );
-}
-
-/** Reply, Reply all and Forward, each only when the message's rights allow it. */
-function renderActions(message) {
-  const rights = new Set(Array.isArray(message.rights) ? message.rights : []);
-  const parties = new Set([message.from, ...(Array.isArray(message.to) ? message.to : [])].filter(Boolean));
-  const links = [
-    rights.has('reply') ? h('a', { class: 'button primary', href: paths.compose(message.id, 'reply'), 'data-testid': 'reply' }, 'Reply') : null,
-    rights.has('reply-all') && parties.size > 2
-      ? h('a', { class: 'button secondary', href: paths.compose(message.id, 'reply-all'), 'data-testid': 'reply-all' }, 'Reply all')
-      : null,
-    rights.has('forward') ? h('a', { class: 'button secondary', href: paths.compose(message.id, 'forward'), 'data-testid': 'forward' }, 'Forward') : null,
-  ].filter(Boolean);
-  if (links.length === 0) return null;
-  return h('nav', { class: 'message-actions', 'aria-label': 'Answer', 'data-testid': 'message-actions' }, links);
-}
+import { renderMessagePart } from './ui-message-part.js';
+import { renderConversation } from './ui-thread.js';
 
 function renderLoaded(ctx, message) {
-  const rights = describeRights(message.rights);
-  const date = toDate(message.date);
+  const { element, rename, rights } = renderMessagePart(ctx, message);
   // Page-wide: print shows a notice instead of the page, copying of the app's text is discouraged.
   document.body.classList.toggle('no-print', !rights.canPrint);
   document.body.classList.toggle('no-copy', !rights.canCopy);
   ctx.signal.addEventListener('abort', () => document.body.classList.remove('no-print', 'no-copy'), { once: true });
-  const blocked = Number.isInteger(message.remoteImagesBlocked) ? message.remoteImagesBlocked : 0;
+  const earlier = h('ol', { class: 'thread-list thread-earlier' });
+  const later = h('ol', { class: 'thread-list thread-later' });
+  const open = h('div', { class: 'thread-open' }, element);
+  const root = h('div', { class: 'conversation' }, earlier, open, later);
+  renderConversation(ctx, message, { root, earlier, later, open, rename });
   return h(
     'article',
     { class: 'screen message', 'data-testid': 'message', 'data-id': message.id },
-    h('header', { class: 'message-header' },
-      screenHeading(message.subject || '(no subject)', 1, { 'data-testid': 'message-subject' }),
-      h('p', { class: 'message-from' },
-        srOnly('From: '),
-        h('strong', { 'data-testid': 'message-from' }, message.fromName || message.from || 'Unknown sender'),
-        message.fromName && message.from ? h('span', { class: 'muted' }, ` <${message.from}>`) : null),
-      h('dl', { class: 'message-meta' },
-        addressLine('To', message.to),
-        addressLine('Cc', message.cc),
-        date ? [h('dt', {}, 'Date'), h('dd', {}, h('time', { datetime: date.toISOString() }, formatFullDate(date, ctx.locale)))] : null),
-      h('p', { class: 'badges' }, templateBadge(message.template), expiryBadge(message.expiresAt, new Date(), ctx.locale)),
-      renderRights(message, rights),
-      renderActions(message)),
-    blocked > 0
-      ? h('p', { class: 'notice', 'data-testid': 'remote-images-notice' },
-          blocked === 1 ? '1 remote image was blocked' : `${blocked} remote images were blocked`,
-          ' to protect your privacy (they could tell the sender when you read this).')
-      : null,
-    message.bodyTooLarge === true
-      ? h('p', { class: 'notice', 'data-testid': 'body-too-large-notice' },
-          'Part of this message is too long to show here. It is among the attachments below, to open or save.')
-      : null,
-    renderMessageBody(message, rights),
-    renderAttachments(message, { canSave: rights.canSave, locale: ctx.locale, url: ctx.api.attachmentUrl }),
-    renderThread(ctx, message.id),
+    screenHeading(message.subject || '(no subject)', 1, { 'data-testid': 'message-subject' }),
+    root,
   );
+}
+
+/** The view of `id`: the one app.js started fetching alongside the session, else a new request. */
+function fetchView(ctx, id) {
+  const early = ctx.session.takePrefetched?.(id);
+  return early ?? ctx.api.message(id, { signal: ctx.signal });
 }
 
 export function renderMessage(ctx) {
@@ -96,16 +40,17 @@ export function renderMessage(ctx) {
       h('div', { class: 'skeleton message-frame', 'aria-hidden': 'true' }));
   const root = h('div', { class: 'message-slot' }, loading());
 
-  async function load() {
+  async function load({ retry = false } = {}) {
     if (!root.firstElementChild?.matches('[data-testid=message-loading]')) root.replaceChildren(loading());
     try {
-      const message = await ctx.api.message(id, { signal: ctx.signal });
+      const message = await (retry ? ctx.api.message(id, { signal: ctx.signal }) : fetchView(ctx, id));
+      if (ctx.signal.aborted) return;
       const cached = ctx.session.inbox?.find((m) => m.id === id);
       if (cached) cached.unread = false;
       root.replaceChildren(renderLoaded(ctx, message));
     } catch (error) {
       if (ctx.signal.aborted || error?.code === 'auth.required') return;
-      root.replaceChildren(renderErrorScreen(ctx, error, { retry: load }));
+      root.replaceChildren(renderErrorScreen(ctx, error, { retry: () => load({ retry: true }) }));
     }
     ctx.focusHeading(root);
   }

@@ -21,14 +21,14 @@ function fileFor(path) {
   return path === '/manifest.json' ? join(ROOT, 'manifest.json') : join(PWA, ...path.split('/').filter(Boolean));
 }
 
-/** The static import graph from a module, as URL paths. */
-function importGraph(path, seen = new Set()) {
+/** The import graph from a module, as URL paths: static imports, and with `dynamic` also `import('…')`. */
+function importGraph(path, seen = new Set(), { dynamic = false } = {}) {
   if (seen.has(path)) return seen;
   seen.add(path);
   const source = readFileSync(fileFor(path), 'utf8');
-  for (const match of source.matchAll(/^\s*(?:import|export)\s[^'";]*?from\s*['"]([^'"]+)['"]/gm)) {
-    importGraph(posix.join(posix.dirname(path), match[1]), seen);
-  }
+  const found = [...source.matchAll(/^\s*(?:import|export)\s[^'";]*?from\s*['"]([^'"]+)['"]/gm)].map((m) => m[1]);
+  if (dynamic) found.push(...[...source.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]));
+  for (const target of found) importGraph(posix.join(posix.dirname(path), target), seen, { dynamic });
   return seen;
 }
 
@@ -68,16 +68,16 @@ test('the shell lists no API path and nothing outside the app', () => {
   assert.equal(new Set(SHELL_ASSETS).size, SHELL_ASSETS.length, 'no duplicates');
 });
 
-test('every shell file exists, and every module the app imports is in the shell', () => {
+test('every shell file exists, and every module the app imports (now or on first use) is in the shell', () => {
   for (const path of SHELL_ASSETS) assert.ok(existsSync(fileFor(path)), `missing: ${path}`);
-  const graph = importGraph('/app.js');
+  const graph = importGraph('/app.js', new Set(), { dynamic: true });
   const missing = [...graph].filter((path) => !SHELL_ASSETS.includes(path));
   assert.deepEqual(missing, [], 'add these to SHELL_ASSETS in modules/sw-shell.js');
   const unused = SHELL_ASSETS.filter((path) => path.startsWith('/modules/') && !graph.has(path));
   assert.deepEqual(unused, [], 'the app does not import these: remove them from SHELL_ASSETS');
 });
 
-test('index.html preloads exactly the modules the app imports, and links what the shell caches', () => {
+test('index.html preloads exactly the modules the app imports statically, and links what the shell caches', () => {
   const html = readFileSync(join(PWA, 'index.html'), 'utf8');
   const preloaded = [...html.matchAll(/<link rel="modulepreload" href="([^"]+)">/g)].map((m) => m[1]).sort();
   const graph = [...importGraph('/app.js')].filter((path) => path !== '/app.js').sort();

@@ -7,22 +7,28 @@ import email.policy
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from support.live_server import LiveServer
 
 
-def outbox_code(data: Path, address: str) -> str:
+def outbox_code(data: Path, address: str, timeout: float = 10.0) -> str:
+    """The newest passcode mailed to `address`; the outbound queue writes it just after the API answers."""
     folder = data / "outbox" / "new"
-    for path in sorted(folder.iterdir(), reverse=True):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        if address in str(message.get("To", "")):
-            body = message.get_body(preferencelist=("plain",))
-            found = re.search(r"\b(\d{8})\b", body.get_content() if body else "")
-            if found:
-                return found.group(1)
-    raise AssertionError(f"no passcode mail to {address}")
+    deadline = time.monotonic() + timeout
+    while True:
+        for path in sorted(folder.iterdir(), reverse=True):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if address in str(message.get("To", "")):
+                body = message.get_body(preferencelist=("plain",))
+                found = re.search(r"\b(\d{8})\b", body.get_content() if body else "")
+                if found:
+                    return found.group(1)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no passcode mail to {address}")
+        time.sleep(0.1)
 
 
 def sign_in(page: Any, server: LiveServer, address: str) -> None:
