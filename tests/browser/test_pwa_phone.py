@@ -1,0 +1,175 @@
+"""The message screen on phones and tablets, as layout facts: the body starts in the top half of a
+360x640 screen for every template, nothing scrolls sideways at 100 % and 200 % text (light and dark)
+compared with `visualViewport.width`, the 600 px newsletter is scaled to the width and its frame is as
+tall as the mail, and a thread of six reads as one conversation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.browser import sign_in
+from support.live_server import LiveServer
+from support.phone_samples import READER, Samples, make_samples
+
+SIZES = [(360, 640), (390, 844), (820, 1180), (844, 390)]
+OVERFLOW = "Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - visualViewport.width"
+BODY_TOP = ("(() => { const b = document.querySelector('[aria-current=page] [data-testid=message-body], "
+            "[data-testid=message] [data-testid=message-body]'); "
+            "return (b.closest('.message-frame-box') ?? b).getBoundingClientRect().top; })()")
+
+
+@pytest.fixture(scope="module")
+def samples(server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Samples:
+    return make_samples(server, tmp_path_factory.mktemp("samples"))
+
+
+@pytest.fixture(scope="module")
+def signed_in(browser: Any, server: LiveServer, samples: Samples) -> Iterator[dict[str, Any]]:
+    context = browser.new_context(base_url=server.url)
+    page = context.new_page()
+    sign_in(page, server, READER)
+    state = context.storage_state()
+    context.close()
+    yield state
+
+
+def phone(browser: Any, server: LiveServer, state: dict[str, Any], width: int, height: int) -> Any:
+    return browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
+                               is_mobile=width < 800, has_touch=True, base_url=server.url, storage_state=state)
+
+
+def open_message(page: Any, message_id: str) -> None:
+    page.goto(f"/m/{message_id}")
+    page.wait_for_selector(f"[data-testid=message][data-id='{message_id}']")
+    if page.query_selector("[data-testid=message-frame-box]"):
+        page.wait_for_selector("[data-testid=message-frame-box].fitted")
+    page.wait_for_timeout(150)
+
+
+def each_look(page: Any) -> Iterator[str]:
+    """Light and dark, 100 % and 200 % text (the app's root font size, as a phone's text setting does)."""
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        for scale in ("100%", "200%"):
+            page.evaluate(f"document.documentElement.style.fontSize = '{scale}'")
+            page.wait_for_timeout(100)
+            yield f"{scheme} {scale}"
+    page.evaluate("document.documentElement.style.fontSize = ''")
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_every_template_reads_body_first_without_sideways_scrolling(
+        browser: Any, server: LiveServer, samples: Samples, signed_in: dict[str, Any], width: int, height: int) -> None:
+    context = phone(browser, server, signed_in, width, height)
+    try:
+        page = context.new_page()
+        messages = {"newsletter": samples.newsletter, "text": samples.text, "do-not-forward": samples.do_not_forward,
+                    "conversation": samples.thread[-1]}
+        for name, message_id in messages.items():
+            open_message(page, message_id)
+            if name == "conversation":
+                page.wait_for_selector("[data-testid=thread]")
+            top = page.evaluate(BODY_TOP)
+            limit = height / 2 if (width, height) == (360, 640) else height - 48
+            assert top <= limit, f"{name}: the body starts at {top} px on {width}x{height}"
+            for look in each_look(page):
+                assert page.evaluate(OVERFLOW) <= 0.5, f"{name} scrolls sideways at {look} on {width}x{height}"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_the_newsletter_fits_the_width_and_its_frame_is_as_tall_as_the_mail(
+        browser: Any, server: LiveServer, samples: Samples, signed_in: dict[str, Any], width: int, height: int) -> None:
+    context = phone(browser, server, signed_in, width, height)
+    try:
+        page = context.new_page()
+        open_message(page, samples.newsletter)
+        box = page.eval_on_selector("[data-testid=message-frame-box]", "b => b.getBoundingClientRect().toJSON()")
+        assert box["right"] <= width, "the mail's box stays on screen"
+        fitted = page.evaluate("""() => {
+            const box = document.querySelector('[data-testid=message-frame-box]');
+            const frame = box.querySelector('iframe');
+            const doc = frame.contentDocument.documentElement;
+            const scale = Number(box.dataset.scale);
+            return {scale, contentWidth: doc.scrollWidth * scale, boxWidth: box.clientWidth,
+                    contentHeight: doc.scrollHeight, frameHeight: frame.clientHeight,
+                    shownHeight: box.clientHeight, scaledHeight: frame.clientHeight * scale};
+        }""")
+        assert fitted["contentWidth"] <= fitted["boxWidth"] + 1, fitted
+        assert fitted["contentHeight"] <= fitted["frameHeight"] + 1, f"nothing scrolls inside the frame: {fitted}"
+        assert abs(fitted["shownHeight"] - fitted["scaledHeight"]) <= 2, fitted
+        natural = page.eval_on_selector("iframe[data-testid=message-body]", "f => f.clientWidth")
+        assert abs(fitted["scale"] - min(1, fitted["boxWidth"] / natural)) < 0.01, "scaled to the width, never up"
+        if width < 620:
+            assert fitted["scale"] < 1, "the 600 px mail is scaled down to the phone's width"
+    finally:
+        context.close()
+
+
+def test_a_thread_of_six_is_one_conversation(browser: Any, server: LiveServer, samples: Samples,
+                                           signed_in: dict[str, Any]) -> None:
+    context = phone(browser, server, signed_in, 360, 640)
+    try:
+        page = context.new_page()
+        open_message(page, samples.thread[-1])
+        page.wait_for_selector("[data-testid=thread]")
+        items = page.locator("[data-testid=thread-item]")
+        assert items.count() == 6
+        assert [items.nth(i).get_attribute("data-id") for i in range(6)] == list(samples.thread)
+        assert items.nth(5).get_attribute("aria-current") == "page", "the newest is open"
+        assert page.inner_text("[data-testid=thread-more]") == "4 earlier messages"
+        previous = items.nth(4)
+        previous.locator(".thread-snippet").filter(has_text="Yes, same firm").wait_for()
+        assert previous.locator(".thread-from").inner_text() == "Alice Example"
+        page.click("[data-testid=thread-more]")
+        page.wait_for_timeout(300)
+        names = [items.nth(i).locator(".thread-from").inner_text() for i in range(5)]
+        assert names == ["Alice Example", "me", "Alice Example", "me", "Alice Example"], "one name per person"
+        items.nth(0).locator("[data-testid=thread-toggle]").click()
+        first = items.nth(0).locator("[data-testid=message-part]")
+        first.wait_for()
+        assert "the budget draft is ready" in first.locator("[data-testid=message-body]").inner_text()
+    finally:
+        context.close()
+
+
+def test_plain_text_links_and_folded_quotes(browser: Any, server: LiveServer, samples: Samples,
+                                            signed_in: dict[str, Any]) -> None:
+    context = phone(browser, server, signed_in, 320, 640)
+    try:
+        page = context.new_page()
+        open_message(page, samples.text)
+        hrefs = page.eval_on_selector_all("div[data-testid=message-body] > a", "as => as.map(a => a.getAttribute('href'))")
+        assert hrefs == ["https://intranet.example.org/board/agenda?q=4", "mailto:carol.jones@example.org",
+                         "tel:+442079460958"]
+        quoted = page.locator("[data-testid=quoted-text]")
+        assert quoted.get_attribute("open") is None
+        assert not page.get_by_text("I would like to read it").is_visible()
+        quoted.locator("summary").click()
+        assert page.get_by_text("I would like to read it", exact=False).is_visible()
+        assert page.evaluate(OVERFLOW) <= 0.5
+    finally:
+        context.close()
+
+
+SCREENS = ["/", "/settings", "/install", "/sign-in"]
+
+
+@pytest.mark.parametrize("path", SCREENS)
+def test_other_screens_reflow_at_320_px_and_200_percent(browser: Any, server: LiveServer, samples: Samples,
+                                                        signed_in: dict[str, Any], path: str, tmp_path: Path) -> None:
+    context = phone(browser, server, signed_in if path != "/sign-in" else {"cookies": [], "origins": []}, 320, 640)
+    try:
+        page = context.new_page()
+        page.goto(path)
+        page.wait_for_selector("main h1")
+        page.wait_for_timeout(200)
+        for look in each_look(page):
+            assert page.evaluate(OVERFLOW) <= 0.5, f"{path} scrolls sideways at {look}"
+    finally:
+        context.close()
