@@ -144,7 +144,8 @@ def test_plain_text_links_and_folded_quotes(browser: Any, server: LiveServer, sa
     try:
         page = context.new_page()
         open_message(page, samples.text)
-        hrefs = page.eval_on_selector_all("div[data-testid=message-body] > a", "as => as.map(a => a.getAttribute('href'))")
+        hrefs = page.eval_on_selector_all("div[data-testid=message-body] > a",
+                                          "as => as.map(a => a.getAttribute('href'))")
         assert hrefs == ["https://intranet.example.org/board/agenda?q=4", "mailto:carol.jones@example.org",
                          "tel:+442079460958"]
         quoted = page.locator("[data-testid=quoted-text]")
