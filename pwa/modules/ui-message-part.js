@@ -13,7 +13,7 @@ import { renderMessageBody } from './ui-message-body.js';
 export function avatar(name, address) {
   const letter = (name || address || '?').trim().charAt(0).toUpperCase() || '?';
   let hash = 0;
-  for (const c of String(address || name).toLowerCase()) hash = (hash * 31 + c.codePointAt(0)) % 360;
+  for (const c of String(address || name).toLowerCase()) hash = (hash * 31 + c.codePointAt(0)) % 9973;
   return h('span', { class: 'avatar', 'aria-hidden': 'true', 'data-hue': String(hash % 6) }, letter);
 }
 
@@ -80,11 +80,12 @@ export function renderMessagePart(ctx, message, { people = peopleOf([message], c
     from.textContent = !message.from ? message.fromName || 'Unknown sender' : known.isMe(message.from) ? 'me' : known.name(message.from);
     face.replaceChildren(avatar(from.textContent, message.from));
     summary.textContent = `to ${recipientsSummary([...(message.to ?? []), ...(message.cc ?? [])], known) || 'undisclosed recipients'}`;
-    full.replaceChildren(
+    full.replaceChildren(...[
       addressLine('From', [message.from], known),
       addressLine('To', message.to, known),
       addressLine('Cc', message.cc, known),
-      date ? [h('dt', {}, 'Date'), h('dd', {}, h('time', { datetime: date.toISOString() }, formatFullDate(date, ctx.locale)))] : null);
+      date ? [h('dt', {}, 'Date'), h('dd', {}, h('time', { datetime: date.toISOString() }, formatFullDate(date, ctx.locale)))] : null,
+    ].flat().filter(Boolean));
   };
   rename(people);
   const element = h('div', { class: 'message-part', 'data-testid': 'message-part', 'data-id': message.id },
