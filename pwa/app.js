@@ -9,7 +9,7 @@ import { paths, startRouter } from './modules/router.js';
 import { updateAppBar } from './modules/ui-app-bar.js';
 import { renderErrorScreen } from './modules/ui-error-screen.js';
 import { renderInbox } from './modules/ui-inbox.js';
-import { renderMessage } from './modules/ui-message.js';
+import { renderMessage, startBodyFrame } from './modules/ui-message.js';
 import { createOfflineBanner } from './modules/ui-offline-banner.js';
 import { renderSignIn } from './modules/ui-sign-in.js';
 import { createToast } from './modules/ui-toast.js';
@@ -78,11 +78,13 @@ const session = {
   me: undefined,
   inbox: null,
   prefetched: null,
-  /** The message view fetched alongside `/api/me` on a cold start (one round trip instead of two). */
+  /** The message view (and body frame) fetched alongside `/api/me` on a cold start: one round trip, not three. */
   takePrefetched(id) {
     const early = session.prefetched;
     session.prefetched = null;
-    return early && early.id === id ? early.promise : null;
+    if (early && early.id === id) return early;
+    early?.frame?.remove();
+    return null;
   },
   setMe(me) {
     session.me = me;
@@ -138,10 +140,10 @@ async function show(route) {
     if (route.name === 'message') {
       const promise = api.message(route.params.id);
       promise.catch(() => null); // signed out: the sign-in screen follows, and the screen asks again
-      session.prefetched = { id: route.params.id, promise };
+      session.prefetched = { id: route.params.id, promise, frame: startBodyFrame(route.params.id) };
     }
     await loadMe(controller.signal);
-    if (!session.me) session.prefetched = null; // asked while signed out: the answer is a 401
+    if (!session.me) session.takePrefetched(null); // asked while signed out: the answers are 401s
     if (controller.signal.aborted) return;
   }
   if (!PUBLIC_ROUTES.has(route.name) && session.me === null) {

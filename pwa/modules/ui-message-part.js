@@ -65,10 +65,11 @@ export function renderActions(message) {
 }
 
 /**
+ * `body`, when given, stands where the body goes (the screen moves a frame that is already loading there).
  * @returns {{element: HTMLElement, rename: (people: ReturnType<typeof peopleOf>) => void}} the part, and
  *   how to show the conversation's one name per person once the thread is known
  */
-export function renderMessagePart(ctx, message, { people = peopleOf([message], ctx.session.me?.addresses) } = {}) {
+export function renderMessagePart(ctx, message, { people = peopleOf([message], ctx.session.me?.addresses), body = null } = {}) {
   const rights = describeRights(message.rights);
   const date = toDate(message.date);
   const blocked = Number.isInteger(message.remoteImagesBlocked) ? message.remoteImagesBlocked : 0;
@@ -99,7 +100,7 @@ export function renderMessagePart(ctx, message, { people = peopleOf([message], c
           h('details', { class: 'recipients', 'data-testid': 'recipients' }, h('summary', {}, summary, srOnly(' (show details)')), full),
           rightsChip(message, rights, ctx.locale))),
     ),
-    renderMessageBody(message, rights, ctx.signal),
+    body ?? renderMessageBody(message, rights, ctx.signal),
     message.bodyTooLarge === true
       ? h('p', { class: 'notice', 'data-testid': 'body-too-large-notice' },
           'Part of this message is too long to show here. It is among the attachments below, to open or save.')

@@ -154,7 +154,8 @@ def test_plain_text_links_and_folded_quotes(browser: Any, server: LiveServer, sa
         quoted.locator("summary").click()
         assert page.get_by_text("I would like to read it", exact=False).is_visible()
         page.click("[data-testid=recipients] summary")
-        assert page.inner_text("[data-testid=recipients] dl").split("\n")[:2] == ["From", "Alice Example <alice@example.org>"]
+        details = page.inner_text("[data-testid=recipients] dl").split("\n")
+        assert details[:2] == ["From", "Alice Example <alice@example.org>"]
         assert page.evaluate(OVERFLOW) <= 0.5
     finally:
         context.close()
