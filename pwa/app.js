@@ -19,6 +19,7 @@ const TITLES = {
   inbox: 'Inbox',
   message: 'Message',
   compose: 'Reply',
+  attachment: 'Attachment',
   'sign-in': 'Sign in',
   settings: 'Settings',
   'add-address': 'Add an address',
@@ -49,6 +50,7 @@ const SCREENS = {
   inbox: renderInbox,
   message: renderMessage,
   compose: later(() => import('./modules/ui-composer.js'), 'renderComposer'),
+  attachment: later(() => import('./modules/ui-attachment-viewer.js'), 'renderAttachmentViewer'),
   'sign-in': (ctx) => renderSignIn(ctx, { mode: 'sign-in' }),
   'add-address': (ctx) => renderSignIn(ctx, { mode: 'add' }),
   settings: later(() => import('./modules/ui-settings.js'), 'renderSettings'),
@@ -78,6 +80,8 @@ const session = {
   me: undefined,
   inbox: null,
   prefetched: null,
+  /** The last few message views (headers, rights, attachment list; never a body), for the attachment screen. */
+  views: new Map(),
   /** The message view (and body frame) fetched alongside `/api/me` on a cold start: one round trip, not three. */
   takePrefetched(id) {
     const early = session.prefetched;
@@ -112,6 +116,7 @@ const api = createApi({
     if (!session.me) return;
     session.me = null;
     session.inbox = null;
+    session.views.clear();
     const route = router.current();
     if (route && !PUBLIC_ROUTES.has(route.name)) router.navigate(paths.signIn(route.path), { replace: true });
   },
@@ -169,6 +174,7 @@ async function show(route) {
     clearInstallPrompt: () => { installPrompt = null; },
     signedOut: () => {
       session.me = null;
+      session.views.clear();
       session.inbox = null;
       navigator.clearAppBadge?.().catch?.(() => null);
       router.navigate(paths.signIn(), { replace: true });

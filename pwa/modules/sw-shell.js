@@ -59,6 +59,7 @@ export const SHELL_ASSETS = Object.freeze([
   '/modules/people.js',
   '/modules/quotes.js',
   '/modules/ui-message-part.js',
+  '/modules/ui-attachment-viewer.js',
 ]);
 
 export function shellCacheName(version) {

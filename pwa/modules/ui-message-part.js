@@ -110,7 +110,7 @@ export function renderMessagePart(ctx, message, { people = peopleOf([message], c
           blocked === 1 ? '1 remote image was blocked' : `${blocked} remote images were blocked`,
           ' to protect your privacy (they could tell the sender when you read this).')
       : null,
-    renderAttachments(message, { canSave: rights.canSave, locale: ctx.locale, url: ctx.api.attachmentUrl }),
+    renderAttachments(message, { canSave: rights.canSave, locale: ctx.locale }),
     renderActions(message));
   return { element, rename, rights };
 }

@@ -41,6 +41,14 @@ export function startBodyFrame(id, signal) {
   return box;
 }
 
+/** Keep the view's metadata (not its text) for the attachment screen: in memory, the last five. */
+function rememberView(views, message) {
+  if (!views) return;
+  views.delete(message.id);
+  views.set(message.id, { ...message, text: null });
+  while (views.size > 5) views.delete(views.keys().next().value);
+}
+
 export function renderMessage(ctx) {
   const { id } = ctx.route.params;
   const loading = () =>
@@ -75,6 +83,7 @@ export function renderMessage(ctx) {
     try {
       const message = await (retry ? ctx.api.message(id, { signal: ctx.signal }) : view);
       if (ctx.signal.aborted) return;
+      rememberView(ctx.session.views, message);
       const cached = ctx.session.inbox?.find((m) => m.id === id);
       if (cached) cached.unread = false;
       place(message);

@@ -177,3 +177,37 @@ def test_other_screens_reflow_at_320_px_and_200_percent(browser: Any, server: Li
             assert page.evaluate(OVERFLOW) <= 0.5, f"{path} scrolls sideways at {look}"
     finally:
         context.close()
+
+
+PNG_1X1 = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                        "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201ffa1cd5b0000000049454e44ae426082")
+
+
+def test_attachments_open_inside_the_app(browser: Any, server: LiveServer, signed_in: dict[str, Any],
+                                         tmp_path: Path) -> None:
+    """An image opens on the app's own screen (no bare API tab); Do-Not-Forward shows it view-only."""
+    from support.browser import seal
+    from support.mailseal_app import simple_mail
+
+    context = phone(browser, server, signed_in, 360, 640)
+    try:
+        page = context.new_page()
+        for template, saves in (("encrypt-only", True), ("do-not-forward", False)):
+            folder = tmp_path / template
+            folder.mkdir()
+            message_id, _ = seal(server, simple_mail(subject=f"Photo {template}",
+                                                     attachment=("site.png", "image/png", PNG_1X1)),
+                                 folder, template=template)
+            open_message(page, message_id)
+            assert page.get_attribute("[data-testid=attachment]", "target") is None
+            page.click("[data-testid=attachment]")
+            page.wait_for_selector("[data-testid=attachment-viewer]")
+            assert f"/m/{message_id}/attachments/" in page.url
+            page.wait_for_function("document.querySelector('[data-testid=attachment-image]').naturalWidth === 1")
+            assert (page.query_selector("[data-testid=attachment-download]") is not None) == saves
+            assert (page.query_selector("[data-testid=view-only-note]") is None) == saves
+            assert page.evaluate(OVERFLOW) <= 0.5
+            page.click("[data-testid=back]")
+            page.wait_for_selector(f"[data-testid=message][data-id='{message_id}']")
+    finally:
+        context.close()

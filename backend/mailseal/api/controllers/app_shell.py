@@ -25,7 +25,8 @@ from mailseal.api.state import ServicesDependency, provide_services
 from mailseal.errors import NotFound
 
 APP_ROUTES = ["/", "/index.html", "/inbox", "/settings", "/settings/add-address", "/install", "/sign-in",
-              "/m/{message_id:str}", "/m/{message_id:str}/reply", "/m/{message_id:str}/forward"]
+              "/m/{message_id:str}", "/m/{message_id:str}/reply", "/m/{message_id:str}/forward",
+              "/m/{message_id:str}/attachments/{index:int}"]
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
 TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".png": "image/png",
          ".svg": "image/svg+xml", ".json": "application/json", ".webmanifest": "application/manifest+json",
