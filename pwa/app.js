@@ -180,13 +180,46 @@ async function show(route) {
       router.navigate(paths.signIn(), { replace: true });
     },
   };
-  const screen = SCREENS[route.name](ctx);
+  const paned = Boolean(WIDE?.matches && PANE_ROUTES.has(route.name) && session.me);
+  const screen = paned && route.name === 'inbox'
+    ? h('p', { class: 'pane-empty help', 'data-testid': 'reading-pane-empty' }, 'Choose a message to read it here.')
+    : SCREENS[route.name](ctx);
   rendered += 1;
-  main.replaceChildren(screen);
+  const shown = placeScreen(route, screen, ctx, paned);
   document.title = `${TITLES[route.name]} – Mailseal`;
   updateAppBar(route, Boolean(session.me));
   if (rendered > 1) scrollTo(0, 0);
-  focusHeading(main);
+  focusHeading(shown);
+}
+
+/*
+ * Two panes from 768 px (tablets, desktops): the inbox stays on the left, with its own lifetime, while
+ * the reading pane on the right changes with the route.
+ */
+const WIDE = globalThis.matchMedia?.('(min-width: 48rem)');
+const PANE_ROUTES = new Set(['inbox', 'message']);
+let inboxPane = null;
+
+function placeScreen(route, screen, ctx, paned) {
+  document.body.classList.toggle('two-panes', paned);
+  if (!paned) {
+    inboxPane?.controller.abort();
+    inboxPane = null;
+    main.replaceChildren(screen);
+    return main;
+  }
+  if (!inboxPane) {
+    const controller = new AbortController();
+    const element = renderInbox({ ...ctx, route: { name: 'inbox', params: {}, path: '/' }, signal: controller.signal });
+    inboxPane = { controller, element };
+  }
+  const reading = h('div', { class: 'reading-pane', 'data-testid': 'reading-pane' }, screen);
+  main.replaceChildren(h('div', { class: 'inbox-pane', 'data-testid': 'inbox-pane' }, inboxPane.element), reading);
+  for (const link of inboxPane.element.querySelectorAll('[data-testid=inbox-item]')) {
+    if (link.dataset.id === route.params.id) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  return reading;
 }
 
 addEventListener('beforeinstallprompt', (event) => {
@@ -195,6 +228,7 @@ addEventListener('beforeinstallprompt', (event) => {
 
 const router = startRouter(show);
 show(router.current());
+WIDE?.addEventListener?.('change', () => show(router.current()));
 
 if ('serviceWorker' in navigator) {
   navigator.serviceWorker.addEventListener('message', (event) => {

@@ -211,3 +211,25 @@ def test_attachments_open_inside_the_app(browser: Any, server: LiveServer, signe
             page.wait_for_selector(f"[data-testid=message][data-id='{message_id}']")
     finally:
         context.close()
+
+
+def test_two_panes_from_768_px(browser: Any, server: LiveServer, samples: Samples, signed_in: dict[str, Any]) -> None:
+    context = phone(browser, server, signed_in, 820, 1180)
+    try:
+        page = context.new_page()
+        page.goto("/")
+        page.wait_for_selector("[data-testid=inbox-pane] [data-testid=inbox-item]")
+        assert page.is_visible("[data-testid=reading-pane-empty]")
+        page.click(f"[data-testid=inbox-item][data-id='{samples.text}']")
+        page.wait_for_selector(f"[data-testid=reading-pane] [data-testid=message][data-id='{samples.text}']")
+        inbox = page.eval_on_selector("[data-testid=inbox-pane]", "e => e.getBoundingClientRect().toJSON()")
+        reading = page.eval_on_selector("[data-testid=reading-pane]", "e => e.getBoundingClientRect().toJSON()")
+        assert inbox["right"] <= reading["left"] and abs(inbox["top"] - reading["top"]) < 2, "side by side"
+        current = page.get_attribute(f"[data-testid=inbox-item][data-id='{samples.text}']", "aria-current")
+        assert current == "page"
+        assert page.evaluate(OVERFLOW) <= 0.5
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_selector("[data-testid=inbox-pane]", state="detached")
+        page.wait_for_selector(f"main > .message-slot [data-testid=message][data-id='{samples.text}']")  # one column
+    finally:
+        context.close()
