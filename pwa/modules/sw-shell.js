@@ -60,6 +60,7 @@ export const SHELL_ASSETS = Object.freeze([
   '/modules/quotes.js',
   '/modules/ui-message-part.js',
   '/modules/ui-attachment-viewer.js',
+  '/modules/ui-install-nudge.js',
 ]);
 
 export function shellCacheName(version) {

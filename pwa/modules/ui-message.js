@@ -3,6 +3,7 @@
 
 import { h, screenHeading, skeleton } from './dom.js';
 import { renderErrorScreen } from './ui-error-screen.js';
+import { renderInstallNudge } from './ui-install-nudge.js';
 import { renderMessageBody } from './ui-message-body.js';
 import { renderMessagePart } from './ui-message-part.js';
 import { renderConversation } from './ui-thread.js';
@@ -23,6 +24,7 @@ function renderLoaded(ctx, message, bodySlot) {
     { class: 'screen message', 'data-testid': 'message', 'data-id': message.id },
     screenHeading(message.subject || '(no subject)', 1, { 'data-testid': 'message-subject' }),
     root,
+    renderInstallNudge(ctx),
   );
 }
 

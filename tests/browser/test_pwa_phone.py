@@ -233,3 +233,31 @@ def test_two_panes_from_768_px(browser: Any, server: LiveServer, samples: Sample
         page.wait_for_selector(f"main > .message-slot [data-testid=message][data-id='{samples.text}']")  # one column
     finally:
         context.close()
+
+
+IOS_SAFARI = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+              "Version/18.1 Mobile/15E148 Safari/604.1")
+IOS_IN_APP = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+              "Mobile/15E148")
+
+
+@pytest.mark.parametrize(("agent", "kind"), [(IOS_SAFARI, "ios"), (IOS_IN_APP, "in-app")])
+def test_install_guidance_after_a_message_was_read(browser: Any, server: LiveServer, samples: Samples,
+                                                   signed_in: dict[str, Any], agent: str, kind: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  base_url=server.url, storage_state=signed_in, user_agent=agent)
+    try:
+        page = context.new_page()
+        page.goto("/")
+        page.wait_for_selector("[data-testid=inbox-item]")
+        assert page.query_selector("[data-testid=install-nudge]") is None, "not before a message was read"
+        open_message(page, samples.text)
+        nudge = page.wait_for_selector(f"[data-testid=install-nudge][data-kind={kind}]")
+        assert "signs in on its own" in nudge.inner_text()
+        if kind == "in-app":
+            assert "Open in Safari" in nudge.inner_text()
+        page.click("[data-testid=nudge-dismiss]")
+        open_message(page, samples.do_not_forward)
+        assert page.query_selector("[data-testid=install-nudge]") is None, "Not now is remembered"
+    finally:
+        context.close()
