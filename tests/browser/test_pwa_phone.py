@@ -261,3 +261,30 @@ def test_install_guidance_after_a_message_was_read(browser: Any, server: LiveSer
         assert page.query_selector("[data-testid=install-nudge]") is None, "Not now is remembered"
     finally:
         context.close()
+
+
+def test_the_link_sign_in_says_who_sent_what_and_sign_out_asks_first(
+        browser: Any, server: LiveServer, samples: Samples, signed_in: dict[str, Any]) -> None:
+    context = phone(browser, server, {"cookies": [], "origins": []}, 360, 640)
+    try:
+        page = context.new_page()
+        page.goto(f"/m/{samples.do_not_forward}")
+        line = page.wait_for_selector("[data-testid=invitation]:not([hidden])")
+        words = line.inner_text()
+        assert "alice@example.org sent you a protected message (Do-Not-Forward)" in words
+        assert "Salary" not in words, "no subject: only what the wrapper mail shows"
+    finally:
+        context.close()
+    context = phone(browser, server, signed_in, 360, 640)
+    try:
+        page = context.new_page()
+        page.goto("/settings")
+        page.wait_for_selector("[data-testid=sign-out]")
+        asked: list[str] = []
+        page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+        page.click("[data-testid=sign-out]")
+        page.wait_for_timeout(300)
+        assert asked and "Sign out" in asked[0]
+        assert page.is_visible("[data-testid=settings]"), "dismissed: still signed in"
+    finally:
+        context.close()
