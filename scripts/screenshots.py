@@ -9,6 +9,7 @@ Usage: .venv/bin/python scripts/screenshots.py
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -24,6 +25,7 @@ from support.live_server import live_server  # noqa: E402
 from support.phone_samples import READER, make_samples  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
+PWA_ICONS = ROOT / "pwa" / "icons"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync"]
 LOOKS = [((390, 844), "light", OUT), ((390, 844), "dark", OUT)] + [
@@ -95,6 +97,9 @@ def main() -> None:
                 shot("composer")
                 context.close()
             browser.close()
+    # The manifest's screenshots (Android's richer install sheet): a phone upright and on its side.
+    shutil.copyfile(OUT / "4-message-light.png", PWA_ICONS / "screenshot-narrow.png")
+    shutil.copyfile(OUT / "844x390" / "4-message-light.png", PWA_ICONS / "screenshot-wide.png")
     print(f"screenshots in {OUT}")
 
 

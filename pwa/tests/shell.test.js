@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { SHARE_CACHE } from '../modules/share.js';
 import { cacheFirst, deleteStaleCaches, precache, serveShell } from '../modules/sw-cache.js';
 import { classify, SHELL_ASSETS, SHELL_CACHE_PREFIX, shellCacheName } from '../modules/sw-shell.js';
+import { isAppPath } from '../modules/router.js';
 import { declaredVersion, shellVersion } from '../../scripts/shell-version.mjs';
 import { FakeCacheStorage } from './fake-caches.js';
 
@@ -131,4 +132,19 @@ test('app routes are answered with the cached index.html, offline too', async ()
   const network = async () => new Response('from the network');
   assert.equal(await (await cacheFirst(caches, 'mailseal-shell-v', new Request(`${ORIGIN}/app.js`), network)).text(), 'from the network');
   assert.equal((await (await caches.open('mailseal-shell-v')).keys()).length, 1, 'network answers are not stored');
+});
+
+test('the manifest has screenshots of their declared sizes (narrow and wide) and shortcuts to app routes', () => {
+  const manifest = JSON.parse(readFileSync(fileFor('/manifest.json'), 'utf8'));
+  assert.deepEqual(manifest.screenshots.map((s) => s.form_factor).sort(), ['narrow', 'wide']);
+  for (const shot of manifest.screenshots) {
+    const png = readFileSync(fileFor(shot.src));
+    assert.equal(`${png.readUInt32BE(16)}x${png.readUInt32BE(20)}`, shot.sizes, shot.src);
+    const [w, h] = shot.sizes.split('x').map(Number);
+    assert.equal(shot.form_factor === 'wide', w > h, shot.src);
+  }
+  assert.ok(manifest.shortcuts.length >= 2);
+  for (const shortcut of manifest.shortcuts) assert.ok(isAppPath(shortcut.url), shortcut.url);
+  const html = readFileSync(join(PWA, 'index.html'), 'utf8');
+  assert.match(html, /name="viewport" content="[^"]*viewport-fit=cover/, 'safe-area insets reach the app');
 });
