@@ -20,8 +20,9 @@ export function peopleOf(messages, myAddresses = []) {
   const names = new Map();
   const me = new Set((Array.isArray(myAddresses) ? myAddresses : []).map((a) => String(a).toLowerCase()));
   const learn = (address, name) => {
-    const key = String(address ?? '').trim().toLowerCase();
-    if (key && name && !names.has(key)) names.set(key, name.trim());
+    const key = parseAddress(String(address ?? '')).address.toLowerCase();
+    // A "name" that is an address (some mailers write one) is no name: a real one seen elsewhere wins.
+    if (key && name && !name.includes('@') && !names.has(key)) names.set(key, name.trim());
   };
   for (const message of Array.isArray(messages) ? messages : []) {
     if (!message) continue;

@@ -13,7 +13,7 @@ import { renderMessageBody } from './ui-message-body.js';
 export function avatar(name, address) {
   const letter = (name || address || '?').trim().charAt(0).toUpperCase() || '?';
   let hash = 0;
-  for (const c of String(address || name).toLowerCase()) hash = (hash * 31 + c.codePointAt(0)) % 9973;
+  for (const c of String(address || name).toLowerCase()) hash = (hash * 43 + c.codePointAt(0)) % 9973;
   return h('span', { class: 'avatar', 'aria-hidden': 'true', 'data-hue': String(hash % 6) }, letter);
 }
 
@@ -79,7 +79,7 @@ export function renderMessagePart(ctx, message, { people = peopleOf([message], c
   const face = h('span', { class: 'avatar-slot' });
   const rename = (known) => {
     from.textContent = !message.from ? message.fromName || 'Unknown sender' : known.isMe(message.from) ? 'me' : known.name(message.from);
-    face.replaceChildren(avatar(from.textContent, message.from));
+    face.replaceChildren(avatar(message.from ? known.name(message.from) : from.textContent, message.from));
     summary.textContent = `to ${recipientsSummary([...(message.to ?? []), ...(message.cc ?? [])], known) || 'undisclosed recipients'}`;
     full.replaceChildren(...[
       addressLine('From', [message.from], known),

@@ -50,6 +50,9 @@ test('one name per person across the thread, the reader as "me"', () => {
   assert.equal(people.name('ALICE@example.org'), 'Alice Martin');
   assert.equal(people.name('carol@example.org'), 'Carol Jones');
   assert.equal(people.name('dan@example.org'), 'dan@example.org');
+  const mixed = peopleOf([{ from: 'alice@example.org', fromName: 'alice@example.org' },
+    { from: 'Alice Martin <alice@example.org>', fromName: 'Alice Martin' }, { from: 'alice@example.org' }]);
+  assert.equal(mixed.name('alice@example.org'), 'Alice Martin', 'an address given with its name is one person');
   assert.equal(recipientsSummary(['alice@example.org', 'bob@gmail.com'], people), 'me, Alice Martin');
   assert.equal(recipientsSummary(['a@x.example', 'b@x.example', 'c@x.example', 'bob@gmail.com'], people), 'me, a@x.example and 2 others');
 });

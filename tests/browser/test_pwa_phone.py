@@ -116,6 +116,9 @@ def test_a_thread_of_six_is_one_conversation(browser: Any, server: LiveServer, s
     context = phone(browser, server, signed_in, 360, 640)
     try:
         page = context.new_page()
+        page.goto("/")
+        row = page.locator("[data-testid=inbox-item]", has_text="Re: Budget 2027")
+        assert row.locator(".inbox-from").inner_text().startswith("Alice Example"), "the inbox names people too"
         open_message(page, samples.thread[-1])
         page.wait_for_selector("[data-testid=thread]")
         items = page.locator("[data-testid=thread-item]")

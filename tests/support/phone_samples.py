@@ -101,7 +101,9 @@ def make_samples(server: LiveServer, tmp: Path) -> Samples:
     newsletter, _ = seal(server, simple_mail(subject="Board pack, Q4", html=NEWSLETTER,
                                              attachment=("figures-q4.pdf", "application/pdf", b"%PDF-1.4\n" * 500)),
                          folders[0])
-    text, _ = seal(server, simple_mail(subject="Agenda for Thursday", body=TEXT_MAIL), folders[1])
+    photo = (Path(__file__).resolve().parents[2] / "pwa" / "icons" / "icon-512.png").read_bytes()
+    text, _ = seal(server, simple_mail(subject="Agenda for Thursday", body=TEXT_MAIL,
+                                       attachment=("room-plan.png", "image/png", photo)), folders[1])
     dnf, _ = seal(server, simple_mail(subject="Salary review — confidential",
                                       body="Hi Bob,\n\nYour new salary starts in January.\n\nAlice"),
                   folders[2], template="do-not-forward", expires_days=30)
