@@ -117,6 +117,7 @@ const api = createApi({
     session.me = null;
     session.inbox = null;
     session.views.clear();
+    for (const id of [...kept.keys()]) dropKept(id);
     const route = router.current();
     if (route && !PUBLIC_ROUTES.has(route.name)) router.navigate(paths.signIn(route.path), { replace: true });
   },
@@ -175,15 +176,17 @@ async function show(route) {
     signedOut: () => {
       session.me = null;
       session.views.clear();
+      for (const id of [...kept.keys()]) dropKept(id);
       session.inbox = null;
       navigator.clearAppBadge?.().catch?.(() => null);
       router.navigate(paths.signIn(), { replace: true });
     },
   };
   const paned = Boolean(WIDE?.matches && PANE_ROUTES.has(route.name) && session.me);
+  keepLeavingMessages();
   const screen = paned && route.name === 'inbox'
     ? h('p', { class: 'pane-empty help', 'data-testid': 'reading-pane-empty' }, 'Choose a message to read it here.')
-    : SCREENS[route.name](ctx);
+    : route.name === 'message' ? messageScreen(ctx) : SCREENS[route.name](ctx);
   rendered += 1;
   const shown = placeScreen(route, screen, ctx, paned);
   document.title = `${TITLES[route.name]} – Mailseal`;
@@ -200,12 +203,67 @@ const WIDE = globalThis.matchMedia?.('(min-width: 48rem)');
 const PANE_ROUTES = new Set(['inbox', 'message']);
 let inboxPane = null;
 
+/** Put `screen` into `parent` (emptied): a kept message screen is moved, so its frame stays loaded. */
+function putScreen(parent, screen) {
+  if (screen.isConnected && typeof parent.moveBefore === 'function') {
+    parent.moveBefore(screen, null);
+    for (const child of [...parent.childNodes]) if (child !== screen) child.remove();
+  } else {
+    parent.replaceChildren(screen);
+  }
+}
+
+/*
+ * Message screens already read are kept (hidden, the last few) while the person looks at the inbox or
+ * another message, and come back as they were: no second request for the view or the body. Only where
+ * `moveBefore` keeps a frame loaded when it moves; each kept screen lives until it is dropped.
+ */
+const KEPT_MESSAGES = 3;
+const KEPT_FOR_MS = 5 * 60 * 1000; // after that a message is asked for again (it may have been withdrawn)
+const kept = new Map();
+const keptHolder = h('div', { hidden: true, 'data-testid': 'kept-screens' });
+document.body.append(keptHolder);
+
+function messageScreen(ctx) {
+  const { id } = ctx.route.params;
+  if (typeof Element.prototype.moveBefore !== 'function') return renderMessage(ctx);
+  let entry = kept.get(id);
+  if (entry && (entry.element.querySelector('[data-testid=error-screen]') || Date.now() - entry.at > KEPT_FOR_MS)) {
+    dropKept(id);
+    entry = null;
+  }
+  if (!entry) {
+    const controller = new AbortController();
+    entry = { controller, at: Date.now(), element: renderMessage({ ...ctx, signal: controller.signal }) };
+  }
+  kept.delete(id);
+  kept.set(id, entry);
+  while (kept.size > KEPT_MESSAGES) dropKept(kept.keys().next().value);
+  const article = entry.element.querySelector('[data-testid=message]');
+  if (article?.dataset.restrictions) document.body.classList.add(...article.dataset.restrictions.split(' '));
+  return entry.element;
+}
+
+function dropKept(id) {
+  const entry = kept.get(id);
+  kept.delete(id);
+  entry?.controller.abort();
+  entry?.element.remove();
+}
+
+/** Before a navigation: move kept message screens out of the page into the hidden holder (still loaded). */
+function keepLeavingMessages() {
+  for (const { element } of kept.values()) {
+    if (element.isConnected && element.parentNode !== keptHolder) keptHolder.moveBefore(element, null);
+  }
+}
+
 function placeScreen(route, screen, ctx, paned) {
   document.body.classList.toggle('two-panes', paned);
   if (!paned) {
     inboxPane?.controller.abort();
     inboxPane = null;
-    main.replaceChildren(screen);
+    putScreen(main, screen);
     return main;
   }
   if (!inboxPane) {
@@ -213,8 +271,9 @@ function placeScreen(route, screen, ctx, paned) {
     const element = renderInbox({ ...ctx, route: { name: 'inbox', params: {}, path: '/' }, signal: controller.signal });
     inboxPane = { controller, element };
   }
-  const reading = h('div', { class: 'reading-pane', 'data-testid': 'reading-pane' }, screen);
+  const reading = h('div', { class: 'reading-pane', 'data-testid': 'reading-pane' });
   main.replaceChildren(h('div', { class: 'inbox-pane', 'data-testid': 'inbox-pane' }, inboxPane.element), reading);
+  putScreen(reading, screen);
   for (const link of inboxPane.element.querySelectorAll('[data-testid=inbox-item]')) {
     if (link.dataset.id === route.params.id) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');

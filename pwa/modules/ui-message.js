@@ -11,9 +11,9 @@ import { renderConversation } from './ui-thread.js';
 function renderLoaded(ctx, message, bodySlot) {
   const { element, rename, rights } = renderMessagePart(ctx, message, { body: bodySlot });
   // Page-wide: print shows a notice instead of the page, copying of the app's text is discouraged.
-  document.body.classList.toggle('no-print', !rights.canPrint);
-  document.body.classList.toggle('no-copy', !rights.canCopy);
-  ctx.signal.addEventListener('abort', () => document.body.classList.remove('no-print', 'no-copy'), { once: true });
+  // app.js removes them on every navigation and puts them back when a kept screen returns.
+  const restrictions = [rights.canPrint ? null : 'no-print', rights.canCopy ? null : 'no-copy'].filter(Boolean);
+  document.body.classList.add(...restrictions);
   const earlier = h('ol', { class: 'thread-list thread-earlier' });
   const later = h('ol', { class: 'thread-list thread-later' });
   const open = h('div', { class: 'thread-open' }, element);
@@ -21,7 +21,7 @@ function renderLoaded(ctx, message, bodySlot) {
   renderConversation(ctx, message, { root, earlier, later, open, rename });
   return h(
     'article',
-    { class: 'screen message', 'data-testid': 'message', 'data-id': message.id },
+    { class: 'screen message', 'data-testid': 'message', 'data-id': message.id, 'data-restrictions': restrictions.join(' ') },
     screenHeading(message.subject || '(no subject)', 1, { 'data-testid': 'message-subject' }),
     root,
     renderInstallNudge(ctx),

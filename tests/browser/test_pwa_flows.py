@@ -32,7 +32,7 @@ def test_sign_in_and_read_by_link(context: Any, server: LiveServer, tmp_path: Pa
     assert colour == "rgb(185, 28, 28)", "the mail's own inline styles survive under the body's CSP"
     page.click("[data-testid=attachment]")  # opens inside the app, with Download where saving is allowed
     page.wait_for_selector("[data-testid=attachment-viewer]")
-    page.wait_for_function("document.querySelector('[data-testid=attachment-text]').textContent.includes('1,2')")
+    page.wait_for_function("() => document.querySelector('[data-testid=attachment-text]').textContent.includes('1,2')")
     assert page.text_content("[data-testid=attachment-text]") == "a,b\n1,2\n"
     assert page.get_attribute("[data-testid=back]", "href") == f"/m/{message_id}"
     with page.expect_download() as download_info:

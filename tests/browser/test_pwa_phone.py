@@ -206,7 +206,7 @@ def test_attachments_open_inside_the_app(browser: Any, server: LiveServer, signe
             page.click("[data-testid=attachment]")
             page.wait_for_selector("[data-testid=attachment-viewer]")
             assert f"/m/{message_id}/attachments/" in page.url
-            page.wait_for_function("document.querySelector('[data-testid=attachment-image]').naturalWidth === 1")
+            page.wait_for_function("() => document.querySelector('[data-testid=attachment-image]').naturalWidth === 1")
             assert (page.query_selector("[data-testid=attachment-download]") is not None) == saves
             assert (page.query_selector("[data-testid=view-only-note]") is None) == saves
             assert page.evaluate(OVERFLOW) <= 0.5
@@ -289,5 +289,27 @@ def test_the_link_sign_in_says_who_sent_what_and_sign_out_asks_first(
         page.wait_for_timeout(300)
         assert asked and "Sign out" in asked[0]
         assert page.is_visible("[data-testid=settings]"), "dismissed: still signed in"
+    finally:
+        context.close()
+
+
+def test_a_message_read_this_session_comes_back_without_a_second_download(
+        browser: Any, server: LiveServer, samples: Samples, signed_in: dict[str, Any]) -> None:
+    context = phone(browser, server, signed_in, 390, 844)
+    try:
+        page = context.new_page()
+        asked: list[str] = []
+        page.on("request", lambda request: asked.append(request.url.split("?")[0]))
+        page.goto("/")
+        page.wait_for_selector("[data-testid=inbox-item]")
+        for _ in range(2):
+            page.click(f"[data-testid=inbox-item][data-id='{samples.newsletter}']")
+            page.wait_for_selector("[data-testid=message-frame-box].fitted")
+            assert page.is_visible("[data-testid=message-frame-box]")
+            page.click("[data-testid=back]")
+            page.wait_for_selector("[data-testid=inbox-list]")
+        views = [url for url in asked if url.endswith(f"/api/messages/{samples.newsletter}")]
+        bodies = [url for url in asked if url.endswith(f"/api/messages/{samples.newsletter}/body")]
+        assert (len(views), len(bodies)) == (1, 1), "the second open reuses the screen and its frame"
     finally:
         context.close()
