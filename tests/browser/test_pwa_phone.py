@@ -164,16 +164,18 @@ def test_plain_text_links_and_folded_quotes(browser: Any, server: LiveServer, sa
         context.close()
 
 
-SCREENS = ["/", "/settings", "/install", "/sign-in"]
+SCREENS = ["/", "/settings", "/install", "/sign-in", "reply", "attachment", "error", "/settings/add-address"]
 
 
 @pytest.mark.parametrize("path", SCREENS)
 def test_other_screens_reflow_at_320_px_and_200_percent(browser: Any, server: LiveServer, samples: Samples,
                                                         signed_in: dict[str, Any], path: str, tmp_path: Path) -> None:
     context = phone(browser, server, signed_in if path != "/sign-in" else {"cookies": [], "origins": []}, 320, 640)
+    where = {"reply": f"/m/{samples.text}/reply", "attachment": f"/m/{samples.text}/attachments/1",
+             "error": "/m/" + "a" * 26}
     try:
         page = context.new_page()
-        page.goto(path)
+        page.goto(where.get(path, path))
         page.wait_for_selector("main h1")
         page.wait_for_timeout(200)
         for look in each_look(page):
