@@ -55,6 +55,7 @@ export const SHELL_ASSETS = Object.freeze([
   '/modules/ui-thread.js',
   '/modules/ui-toast.js',
   '/modules/frame-fit.js',
+  '/modules/frame-quotes.js',
   '/modules/linkify.js',
   '/modules/people.js',
   '/modules/quotes.js',

@@ -3,7 +3,8 @@
 // its quoted part folded. Mail content never becomes markup in the app's document.
 
 import { h } from './dom.js';
-import { keepFitted } from './frame-fit.js';
+import { fitFrame, keepFitted } from './frame-fit.js';
+import { quotedElements, setQuoteShown } from './frame-quotes.js';
 import { linkSegments } from './linkify.js';
 import { splitQuoted } from './quotes.js';
 
@@ -41,8 +42,26 @@ export function renderMessageBody(message, { canCopy }, signal) {
       'data-testid': 'message-body',
     });
     const box = h('div', { class: 'message-frame-box', 'data-testid': 'message-frame-box' }, frame);
+    const toggle = h('button', { type: 'button', class: 'quoted-toggle', 'aria-expanded': 'false', 'data-testid': 'frame-quoted-toggle', hidden: true },
+      'Show quoted text');
+    let quoted = [];
+    // Before the fit (registered first): fold the trailing quote, so the frame is measured without it.
+    frame.addEventListener('load', () => {
+      let doc = null;
+      try { doc = frame.contentDocument; } catch { doc = null; }
+      quoted = quotedElements(doc);
+      setQuoteShown(quoted, false);
+      toggle.hidden = quoted.length === 0;
+    }, { signal });
+    toggle.addEventListener('click', () => {
+      const shown = toggle.getAttribute('aria-expanded') !== 'true';
+      setQuoteShown(quoted, shown);
+      toggle.setAttribute('aria-expanded', String(shown));
+      toggle.textContent = shown ? 'Hide quoted text' : 'Show quoted text';
+      fitFrame(frame, box);
+    });
     keepFitted(frame, box, signal);
-    return box;
+    return h('div', { class: 'message-html' }, box, toggle);
   }
   if (typeof message.text === 'string') {
     return h('div', {

@@ -315,3 +315,32 @@ def test_a_message_read_this_session_comes_back_without_a_second_download(
         assert (len(views), len(bodies)) == (1, 1), "the second open reuses the screen and its frame"
     finally:
         context.close()
+
+
+HTML_REPLY = ('<div>Sounds good, see you then.</div><br><div><div>On Tue, 1 Dec 2026, Alice wrote:<br></div>'
+              '<blockquote style="margin:0 0 0 .8ex;border-left:1px solid #ccc;padding-left:1ex">'
+              + "<p>The long original, quoted line after line.</p>" * 12 + "</blockquote></div>")
+
+
+def test_quoted_text_in_an_html_reply_is_folded(browser: Any, server: LiveServer, signed_in: dict[str, Any],
+                                                tmp_path: Path) -> None:
+    from support.browser import seal
+    from support.mailseal_app import simple_mail
+
+    message_id, _ = seal(server, simple_mail(subject="Re: Thursday", html=HTML_REPLY), tmp_path)
+    context = phone(browser, server, signed_in, 360, 640)
+    try:
+        page = context.new_page()
+        open_message(page, message_id)
+        toggle = page.wait_for_selector("[data-testid=frame-quoted-toggle]:not([hidden])")
+        frame = page.frame_locator("iframe[data-testid=message-body]")
+        assert frame.locator("blockquote").evaluate("b => getComputedStyle(b).display") == "none"
+        assert frame.get_by_text("Sounds good").is_visible()
+        folded = page.eval_on_selector("[data-testid=message-frame-box]", "b => b.clientHeight")
+        toggle.click()
+        assert frame.locator("blockquote").evaluate("b => getComputedStyle(b).display") == "block"
+        page.wait_for_function("h => document.querySelector('[data-testid=message-frame-box]').clientHeight > h + 200",
+                               arg=folded)
+        assert toggle.get_attribute("aria-expanded") == "true"
+    finally:
+        context.close()
