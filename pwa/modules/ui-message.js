@@ -3,7 +3,6 @@
 
 import { h, screenHeading, skeleton } from './dom.js';
 import { renderErrorScreen } from './ui-error-screen.js';
-import { renderInstallNudge } from './ui-install-nudge.js';
 import { renderMessageBody } from './ui-message-body.js';
 import { renderMessagePart } from './ui-message-part.js';
 import { renderConversation } from './ui-thread.js';
@@ -24,7 +23,7 @@ function renderLoaded(ctx, message, bodySlot) {
     { class: 'screen message', 'data-testid': 'message', 'data-id': message.id, 'data-restrictions': restrictions.join(' ') },
     screenHeading(message.subject || '(no subject)', 1, { 'data-testid': 'message-subject' }),
     root,
-    renderInstallNudge(ctx),
+    installNudge(ctx),
   );
 }
 
@@ -35,6 +34,15 @@ function renderLoaded(ctx, message, bodySlot) {
  * place with `moveBefore`, which keeps a frame loaded (Chromium 133+; elsewhere nothing is started early).
  * A text-only message's guess is a 404 that is thrown away.
  */
+/** The install card after a read, loaded on first use (it is not needed to read). */
+function installNudge(ctx) {
+  const slot = h('div', { class: 'nudge-slot' });
+  import('./ui-install-nudge.js')
+    .then(({ renderInstallNudge }) => { if (!ctx.signal.aborted) slot.replaceWith(renderInstallNudge(ctx) ?? ''); })
+    .catch(() => slot.remove());
+  return slot;
+}
+
 export function startBodyFrame(id, signal) {
   if (typeof Element.prototype.moveBefore !== 'function') return null;
   const box = renderMessageBody({ bodyUrl: `/api/messages/${encodeURIComponent(id)}/body` }, { canCopy: true }, signal);
