@@ -16,11 +16,29 @@ import email.policy
 import os
 import shutil
 import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from benchmarks.results import Result, at_most, skipped
-from benchmarks.server import HOST, SESSION_COOKIE, Server, protect_cli, running_server, sign_in
+from benchmarks.server import (
+    HOST,
+    ROOT,
+    SESSION_COOKIE,
+    Server,
+    free_port,
+    protect_cli,
+    running_server,
+    server_env,
+    sign_in,
+)
 from benchmarks.workload import newsletter_html
 
 READER = "bob@gmail.com"
@@ -117,9 +135,10 @@ def _from_inbox(page: Any, message_id: str, kind: str) -> float:
     return (shown - start) / 1000
 
 
-def _runs(browser: Any, server: Server, cookie: str, message_id: str, kind: str) -> dict[str, list[float]]:
+def _runs(browser: Any, server: Server, cookie: str, message_id: str, kind: str,
+          repeats: int = RUNS) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {"first": [], "repeat": [], "from inbox": []}
-    for _ in range(RUNS):
+    for _ in range(repeats):
         context = _new_context(browser, server, cookie)
         try:
             page = context.new_page()
@@ -162,3 +181,74 @@ def measure(work: Path, data: Path) -> list[Result]:
     ids = prepare(work, data)
     with running_server(data) as server:
         return measure_against(server, ids)
+
+
+def app_with_pwa_from_env() -> Any:
+    """The app as `mailseal serve` builds it, serving the PWA from `MAILSEAL_BENCH_PWA_DIR` (another version)."""
+    from mailseal.config import load_settings
+    from mailseal.server import build_app
+
+    return build_app(load_settings(), pwa_dir=Path(os.environ["MAILSEAL_BENCH_PWA_DIR"]), require_listeners=False)
+
+
+@contextmanager
+def server_with_pwa(data: Path, pwa_dir: Path) -> Iterator[Server]:
+    """A second server on the same data folder whose PWA is `pwa_dir` (uvicorn, one worker, like `serve`)."""
+    port, inbound_port = free_port(), free_port()
+    env = {**server_env(data, port, inbound_port), "MAILSEAL_BENCH_PWA_DIR": str(pwa_dir)}
+    command = [sys.executable, "-m", "uvicorn", "--factory", "benchmarks.phone:app_with_pwa_from_env",
+               "--host", HOST, "--port", str(port), "--log-level", "warning"]
+    with open(data.parent / "server-other-pwa.log", "wb") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)  # noqa: S603
+        try:
+            server = Server(data, port, inbound_port, process, "uvicorn")
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(server.url + "/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("the server with the other PWA did not start")
+                time.sleep(0.2)
+            yield server
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+
+
+def compare(before_pwa: Path, rounds: int = 3) -> str:
+    """This PWA against `before_pwa` (e.g. `git archive <commit> pwa | tar -x -C DIR`), run after run in turn
+    on one data folder, so a busy machine slows both alike. Returns a table of medians."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    times: dict[tuple[str, str, str], list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="mailseal-phone-") as tmp:
+        work = Path(tmp)
+        data = work / "data"
+        ids = prepare(work, data)
+        with running_server(data) as after, server_with_pwa(data, before_pwa) as before, sync_playwright() as pw:
+            cookie = sign_in(after, READER).cookie
+            browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+            try:
+                for _ in range(rounds):
+                    for side, server in (("after", after), ("before", before)):
+                        for kind in KINDS:
+                            runs = _runs(browser, server, cookie, ids[kind], kind, repeats=1)
+                            for when, values in runs.items():
+                                times.setdefault((kind, when, side), []).extend(values)
+            finally:
+                browser.close()
+    lines = [f"line                   before   after   (medians of {rounds}, interleaved)"]
+    for kind in KINDS:
+        for when in ("first", "repeat", "from inbox"):
+            b = statistics.median(times[(kind, when, "before")])
+            a = statistics.median(times[(kind, when, "after")])
+            lines.append(f"phone {kind} {when:<11} {b:6.2f} s {a:6.2f} s")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(compare(Path(sys.argv[1])))

@@ -34,6 +34,36 @@ function renderLoaded(ctx, message, bodySlot) {
  * place with `moveBefore`, which keeps a frame loaded (Chromium 133+; elsewhere nothing is started early).
  * A text-only message's guess is a 404 that is thrown away.
  */
+/*
+ * Whether a message has an HTML body, remembered for this tab (sessionStorage: ids only, nothing of the
+ * content), so that a text-only message opened again does not start a frame that would only get a 404.
+ */
+const BODY_KINDS = 'mailseal-body-kinds';
+
+function bodyKinds() {
+  try {
+    return JSON.parse(sessionStorage.getItem(BODY_KINDS) ?? '{}') ?? {};
+  } catch {
+    return {};
+  }
+}
+
+function knownTextOnly(id) {
+  return bodyKinds()[id] === 'text';
+}
+
+function rememberBodyKind(message) {
+  try {
+    const kinds = bodyKinds();
+    kinds[message.id] = typeof message.bodyUrl === 'string' ? 'html' : 'text';
+    const ids = Object.keys(kinds);
+    for (const old of ids.slice(0, Math.max(0, ids.length - 200))) delete kinds[old];
+    sessionStorage.setItem(BODY_KINDS, JSON.stringify(kinds));
+  } catch {
+    // storage off: every open simply starts the frame
+  }
+}
+
 /** The install card after a read, loaded on first use (it is not needed to read). */
 function installNudge(ctx) {
   const slot = h('div', { class: 'nudge-slot' });
@@ -44,7 +74,7 @@ function installNudge(ctx) {
 }
 
 export function startBodyFrame(id, signal) {
-  if (typeof Element.prototype.moveBefore !== 'function') return null;
+  if (typeof Element.prototype.moveBefore !== 'function' || knownTextOnly(id)) return null;
   const box = renderMessageBody({ bodyUrl: `/api/messages/${encodeURIComponent(id)}/body` }, { canCopy: true }, signal);
   box.hidden = true;
   document.body.append(box);
@@ -75,6 +105,7 @@ export function renderMessage(ctx) {
   const root = h('div', { class: 'message-slot' }, content);
 
   function place(message) {
+    rememberBodyKind(message);
     const usable = early && message.bodyUrl === early.querySelector('iframe')?.getAttribute('src');
     const slot = usable ? h('div', { class: 'body-slot' }) : null;
     content.replaceChildren(renderLoaded(ctx, message, slot));

@@ -344,3 +344,21 @@ def test_quoted_text_in_an_html_reply_is_folded(browser: Any, server: LiveServer
         assert toggle.get_attribute("aria-expanded") == "true"
     finally:
         context.close()
+
+
+def test_the_body_frame_starts_with_the_view_but_not_again_for_a_text_message(
+        browser: Any, server: LiveServer, samples: Samples, signed_in: dict[str, Any]) -> None:
+    context = phone(browser, server, signed_in, 390, 844)
+    try:
+        page = context.new_page()
+        asked: list[str] = []
+        page.on("request", lambda request: asked.append(request.url.split("?")[0]))
+        open_message(page, samples.text)
+        assert any(url.endswith(f"/api/messages/{samples.text}/body") for url in asked), "started early, unknown"
+        asked.clear()
+        page.reload()
+        page.wait_for_selector(f"[data-testid=message][data-id='{samples.text}']")
+        assert not any(url.endswith("/body") for url in asked), "known to be text in this tab: no guess"
+        assert page.query_selector("iframe[data-testid=message-body]") is None
+    finally:
+        context.close()
