@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import Any, Protocol, cast
 
 import msgspec
 import pkcs11
@@ -22,6 +23,17 @@ from mailseal.errors import ConfigError, DamagedEnvelope, KeyStoreError, Unknown
 from mailseal.keys.file_ring import write_private_file
 from mailseal.keys.ring import KeyStoreKind, key_number, new_key_id
 from mailseal.keys.wrap import NONCE_SIZE, wrap_aad
+
+
+class TokenKey(Protocol):
+    """What Mailseal uses of an AES key object on the token. python-pkcs11's stubs type a found or
+    generated key as a plain `SecretKey`/`Object`; at run time an AES key carries these methods."""
+
+    def __getitem__(self, attribute: Attribute) -> Any: ...
+
+    def encrypt(self, data: bytes, *, mechanism: Mechanism, mechanism_param: GCMParams) -> bytes: ...
+
+    def decrypt(self, data: bytes, *, mechanism: Mechanism, mechanism_param: GCMParams) -> bytes: ...
 
 LABEL_PREFIX = "mailseal:"
 POINTER_VERSION = 1
@@ -81,11 +93,11 @@ class TokenKeyRing:
         self._module = module
         self._token_label = token_label
         self._lock = threading.Lock()
-        self._keys: dict[str, pkcs11.SecretKey] = {}
+        self._keys: dict[str, TokenKey] = {}
         for key in session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.KEY_TYPE: KeyType.AES}):
             label = str(key[Attribute.LABEL])
             if label.startswith(LABEL_PREFIX):
-                self._keys[label.removeprefix(LABEL_PREFIX)] = key
+                self._keys[label.removeprefix(LABEL_PREFIX)] = cast(TokenKey, key)
 
     @classmethod
     def open(cls, *, module: str, token_label: str, pin: str) -> TokenKeyRing:
@@ -128,12 +140,12 @@ class TokenKeyRing:
         """Generate a new key on the token; it is current from now on."""
         key_id = new_key_id(max(map(key_number, self._keys), default=0) + 1)  # ids carry a random part too
         with self._lock:
-            self._keys[key_id] = self._session.generate_key(
+            self._keys[key_id] = cast(TokenKey, self._session.generate_key(
                 KeyType.AES, 256, id=key_id.encode(), label=LABEL_PREFIX + key_id, store=True, template=KEY_TEMPLATE
-            )
+            ))
         return key_id
 
-    def key_object(self, key_id: str) -> pkcs11.SecretKey:
+    def key_object(self, key_id: str) -> TokenKey:
         """The token's handle of a key (attributes only: its value never leaves the token). A key made since
         this session began (`mailseal keys rotate` in another process) is looked up on the token."""
         key = self._keys.get(key_id)
@@ -143,7 +155,7 @@ class TokenKeyRing:
                                                         Attribute.LABEL: LABEL_PREFIX + key_id}))
             if len(found) != 1:
                 raise UnknownKey()
-            key = self._keys[key_id] = found[0]
+            key = self._keys[key_id] = cast(TokenKey, found[0])
         return key
 
     def wrap(self, content_key: bytes, *, message_id: str, key_id: str) -> bytes:
