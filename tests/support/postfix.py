@@ -56,6 +56,20 @@ scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 """
 
+# The master.cf lines docs/deploy.md gives for the organisation's Postfix (PORT, {relay} and {back} are the
+# test's ports; tests/test_deploy_docs.py checks the document still has them).
+SUBMISSION = ("127.0.0.1:PORT inet n - n - - smtpd\n"
+              "  -o content_filter=mailseal:[127.0.0.1]:{relay}")
+MAILSEAL_TRANSPORT = ("mailseal unix - - n - 10 smtp\n"
+                      "  -o smtp_send_xforward_command=no\n"
+                      "  -o disable_mime_output_conversion=yes")
+RETURN_LISTENER = ("127.0.0.1:{back} inet n - n - 10 smtpd\n"
+                   "  -o content_filter=\n"
+                   "  -o receive_override_options=no_unknown_recipient_checks,no_header_body_checks,no_milters\n"
+                   "  -o mynetworks=127.0.0.0/8\n"
+                   "  -o smtpd_relay_restrictions=permit_mynetworks,reject\n"
+                   "  -o smtpd_recipient_restrictions=permit_mynetworks,reject")
+
 
 def postfix_available() -> str | None:
     """Why the Postfix tests cannot run here, or None when they can."""
