@@ -124,9 +124,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         ):
             for name in MAILBOXES if instance is world else ():
                 instance.mailbox(f"{name}@{RECIPIENT_DOMAIN}")
-            instance.prepare()
-            table = "".join(f"{domain} {route}\n" for domain, route in routes.items())
-            (instance.config / "transport").write_text(table)
+            instance.write_table("transport", routes)
         pool = exits.enter_context(ThreadPoolExecutor(2))  # a start or a stop is mostly waiting
         exits.callback(lambda: list(pool.map(PostfixInstance.stop, (world, org))))
         list(pool.map(PostfixInstance.start, (world, org)))

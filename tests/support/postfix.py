@@ -106,6 +106,13 @@ class PostfixInstance:
         """Write the configuration; `mailbox()` and extra files in `config` may follow before `start()`."""
         if self.config.exists():
             return
+        previous = os.umask(0o022)  # Mailseal's commands set 077 in the test process; the daemons read these
+        try:
+            self._write_config()
+        finally:
+            os.umask(previous)
+
+    def _write_config(self) -> None:
         self.config.mkdir()
         self.queue.mkdir()
         self.mail.mkdir()
@@ -150,9 +157,17 @@ class PostfixInstance:
         relative = address.lower() + "/"
         with (self.config / "mailboxes").open("a") as table:
             table.write(f"{address.lower()} {relative}\n")
+        (self.config / "mailboxes").chmod(0o644)
         if self.running:
             self._postfix("reload")
         return self.mail / relative
+
+    def write_table(self, name: str, entries: Mapping[str, str]) -> None:
+        """A lookup table in the configuration folder (`texthash:$config_directory/NAME` reads it)."""
+        self.prepare()
+        table = self.config / name
+        table.write_text("".join(f"{key} {value}\n" for key, value in entries.items()))
+        table.chmod(0o644)
 
     def start(self) -> PostfixInstance:
         self.prepare()
@@ -187,14 +202,14 @@ class PostfixInstance:
 
     def _postfix(self, command: str) -> None:
         result = subprocess.run([POSTFIX, "-c", str(self.config), command], capture_output=True, text=True,
-                                timeout=60)
+                                timeout=60, umask=0o022)
         if result.returncode != 0:
             raise RuntimeError(f"postfix {command} ({self.name}): {result.stderr.strip()}\n{self.log_text()}")
 
     def flush(self) -> None:
         """`postqueue -f`: retry every deferred mail now (postqueue checks the pickup service is up)."""
         result = subprocess.run(["/usr/sbin/postqueue", "-c", str(self.config), "-f"], capture_output=True,
-                                text=True, timeout=30)
+                                text=True, timeout=30, umask=0o022)
         if result.returncode != 0:
             raise RuntimeError(f"postqueue -f ({self.name}): {result.stderr.strip()}")
 
