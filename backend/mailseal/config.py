@@ -37,6 +37,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     log_level: str = "INFO"
     database_url: str = ""
     blob_url: str = ""
+    trusted_proxies: tuple[str, ...] = ()
 
     org_name: str = "Mailseal"
     org_domains: tuple[str, ...] = ("example.org",)
@@ -313,13 +314,16 @@ def _public_url(settings: Settings) -> str | None:
     return None
 
 
-def _relay_networks(settings: Settings) -> str | None:
-    for text in settings.relay_networks:
-        try:
-            ipaddress.ip_network(text.strip(), strict=False)
-        except ValueError:
-            return f"{text!r} is not a network; allowed: networks such as 10.0.0.0/8 or ::1/128"
-    return None
+def _networks(name: str) -> Callable[[Settings], str | None]:
+    def check(settings: Settings) -> str | None:
+        for text in getattr(settings, name):
+            try:
+                ipaddress.ip_network(text.strip(), strict=False)
+            except ValueError:
+                return f"{text!r} is not a network; allowed: networks such as 10.0.0.0/8 or ::1/128"
+        return None
+
+    return check
 
 
 def _smtp_url(settings: Settings) -> str | None:
@@ -365,7 +369,8 @@ CHECKS: dict[str, Callable[[Settings], str | None]] = {
     "port": _port("port"),
     "public_url": _public_url,
     "relay_port": _port("relay_port"),
-    "relay_networks": _relay_networks,
+    "relay_networks": _networks("relay_networks"),
+    "trusted_proxies": _networks("trusted_proxies"),
     "inbound_port": _port("inbound_port"),
     "smtp_url": _smtp_url,
     "smtp_client_connections": _at_least("smtp_client_connections", 1),
