@@ -15,20 +15,13 @@ import msgspec
 from mailseal import format as fmt
 from mailseal import render
 from mailseal.mail.addresses import display_name
+from mailseal.messages.display_model import AttachmentView, NestedMessageView, PartNote, display
 from mailseal.messages.open import OpenMessage
 from mailseal.messages.part_body import decode_all, decode_stream
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_INLINE_IMAGE_BYTES = 2 * 1024 * 1024
 INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
-
-
-class AttachmentView(msgspec.Struct, frozen=True, rename="camel"):
-    index: int
-    filename: str
-    content_type: str
-    size: int
-    inline: bool
 
 
 class MessageView(msgspec.Struct, frozen=True, rename="camel"):
@@ -52,6 +45,9 @@ class MessageView(msgspec.Struct, frozen=True, rename="camel"):
     expires_at: int | None = None
     in_reply_to: str = ""
     message_id_header: str = ""
+    # What else the message holds (docs/display.md): one-line notes, and attached messages shown in place.
+    notes: tuple[PartNote, ...] = ()
+    nested: tuple[NestedMessageView, ...] = ()
 
 
 class RenderedMessage(msgspec.Struct, frozen=True):
@@ -60,6 +56,7 @@ class RenderedMessage(msgspec.Struct, frozen=True):
 
     view: MessageView
     html: str | None = None
+    documents: tuple[str, ...] = ()  # the attached messages' body documents, `body?nested=n`
 
 
 def part_bytes(opened: OpenMessage, part: fmt.Part) -> Iterator[bytes]:
@@ -176,44 +173,29 @@ def _cid_resolver(opened: OpenMessage) -> dict[str, str]:
 def render_message(opened: OpenMessage, *, thread_id: str, api_origin: str) -> RenderedMessage:
     envelope = opened.envelope
     header, index = envelope.header, envelope.index
-    html_part, text_part = body_parts(index)
-    html_doc: str | None = None
-    text: str | None = None
-    blocked = 0
-    body_too_large = any(part is not None and too_large_to_show(part) for part in (html_part, text_part))
-    if html_part is not None and too_large_to_show(html_part):
-        html_part = None
-    if text_part is not None and too_large_to_show(text_part):
-        text_part = None
-    if html_part is not None:
-        cids = _cid_resolver(opened)
-        sanitized = render.sanitize_html(
-            _decode_text(opened, html_part), cid_url=lambda cid: cids.get(cid.strip("<> ").lower())
-        )
-        html_doc = render.wrap_for_viewer(sanitized.html, api_origin=api_origin)
-        blocked = sanitized.remote_images_blocked
-    if text_part is not None:
-        text = _decode_text(opened, text_part)
+    shown = display(opened, api_origin=api_origin)
     policy = header.policy
     view = MessageView(
         id=header.id,
         thread_id=thread_id,
-        subject=index.subject,
+        subject=shown.subject,
         from_=header.sender,
-        from_name=display_name(index.from_),
+        from_name=shown.from_name or display_name(index.from_),
         sender=header.sender,
         to=tuple(header.recipients),
         cc=tuple(a.strip() for a in index.cc.split(",") if a.strip()),
         date=index.date,
-        body_url=f"/api/messages/{header.id}/body" if html_doc is not None else None,
-        text=text,
-        body_too_large=body_too_large,
-        remote_images_blocked=blocked,
-        attachments=attachment_list(index, do_not_forward=policy.template == "do-not-forward"),
+        body_url=f"/api/messages/{header.id}/body" if shown.body.document is not None else None,
+        text=shown.body.text,
+        body_too_large=shown.body_too_large,
+        remote_images_blocked=shown.body.remote_images_blocked,
+        attachments=shown.attachments,
         template=policy.template,
         rights=tuple(policy.rights),
         expires_at=policy.expires_at,
         in_reply_to=index.in_reply_to,
         message_id_header=index.message_id_header,
+        notes=shown.notes,
+        nested=shown.nested,
     )
-    return RenderedMessage(view=view, html=html_doc)
+    return RenderedMessage(view=view, html=shown.body.document, documents=shown.documents)

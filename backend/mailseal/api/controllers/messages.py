@@ -16,6 +16,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Stream
 
+from mailseal import format as fmt
 from mailseal import render
 from mailseal.api.state import (
     Services,
@@ -28,7 +29,9 @@ from mailseal.api.state import (
 from mailseal.errors import NotFound, TooLarge
 from mailseal.identity.models import Session
 from mailseal.mail.extract import find_envelopes
-from mailseal.messages.display import MessageView, RenderedMessage, attachment_list, part_bytes
+from mailseal.messages.display import MessageView, RenderedMessage
+from mailseal.messages.display_layout import LeafBytes, Offer
+from mailseal.messages.display_model import offered_file
 from mailseal.messages.inbox import InboxItem, list_inbox
 from mailseal.messages.ingest import ingest_envelope
 from mailseal.messages.open import open_envelope
@@ -68,6 +71,14 @@ async def load_view(services: Services, session: Session, message_id: str, *, wi
     )
 
 
+def part_charset(envelope: fmt.OpenedEnvelope, offer: Offer) -> str | None:
+    """The declared charset of a text leaf, when it is a plain label (the detected one is `offer.charset`)."""
+    if not isinstance(offer.source, LeafBytes):
+        return None
+    charset = envelope.index.parts[offer.source.number].charset
+    return charset if re.fullmatch(r"[A-Za-z0-9_.:-]{1,40}", charset or "") else None
+
+
 class MessagesController(Controller):
     path = "/api/messages"
     dependencies = {"services": Provide(provide_services), "session": Provide(provide_session)}
@@ -97,13 +108,17 @@ class MessagesController(Controller):
 
     @get("/{message_id:str}/body", summary="The sanitized HTML body, for the viewer's sandboxed frame")
     async def body(
-        self, message_id: FromPath[str], services: ServicesDependency, session: SessionDependency
+        self, message_id: FromPath[str], services: ServicesDependency, session: SessionDependency,
+        nested: int | None = None,
     ) -> Response[bytes]:
         rendered = await load_view(services, session, message_id, with_html=True)
-        if rendered.html is None:
+        document = rendered.html
+        if nested is not None:  # an attached message's body (`bodyUrl` of a nested view)
+            document = rendered.documents[nested] if 0 <= nested < len(rendered.documents) else None
+        if document is None:
             raise NotFound("This message has no HTML body")
         return Response(
-            rendered.html.encode(),
+            document.encode(),
             media_type="text/html; charset=utf-8",
             headers={"Content-Security-Policy": render.viewer_csp(for_header=True), "X-Frame-Options": "SAMEORIGIN"},
         )
@@ -122,33 +137,33 @@ class MessagesController(Controller):
         try:
             envelope = opened.envelope
             do_not_forward = envelope.header.policy.template == "do-not-forward"
-            listed = {a.index: a for a in attachment_list(envelope.index, do_not_forward=do_not_forward)}
-            if index not in listed:
+            found = await asyncio.to_thread(offered_file, opened, index)
+            if found is None:
                 raise NotFound("No such attachment")
-            view = listed[index]
-            part = envelope.index.parts[index]
+            offer, chunks = found
         except BaseException:
             await context.__aexit__(None, None, None)
             raise
 
         async def body() -> AsyncIterator[bytes]:
             try:
-                for piece in part_bytes(opened, part):
+                for piece in chunks:
                     yield piece
                     await asyncio.sleep(0)
             finally:
                 await context.__aexit__(None, None, None)
 
-        inline = view.inline
-        media_type = view.content_type
+        media_type = render.safe_content_type(offer.content_type)
+        inline = do_not_forward or render.is_inline_viewable(media_type)
+        filename = render.safe_filename(offer.filename)
         if media_type.startswith("text/"):
-            charset = part.charset if re.fullmatch(r"[A-Za-z0-9_.:-]{1,40}", part.charset or "") else "utf-8"
+            charset = offer.charset or (part_charset(envelope, offer) or "utf-8")
             media_type = f"{media_type}; charset={charset}"
         return Stream(
             body(),
             media_type=media_type,
             headers={
-                "Content-Disposition": render.content_disposition(view.filename, inline=inline),
+                "Content-Disposition": render.content_disposition(filename, inline=inline),
                 "Content-Security-Policy": "sandbox; default-src 'none'",
             },
         )
