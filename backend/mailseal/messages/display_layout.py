@@ -24,6 +24,12 @@ SHOWN_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/we
 OCTET = "application/octet-stream"
 BODY_TYPES = frozenset({"text/plain", "text/html"})
 KNOWN_TOP_TYPES = frozenset({"text", "image", "audio", "video", "application", "font", "model", "message"})
+# Machine-readable reports that are text to a person: a bounce (RFC 3464), a read receipt (RFC 8098), an
+# abuse report (RFC 5965), the header fields of a returned mail (RFC 6522).
+REPORT_TYPES = frozenset({
+    "message/delivery-status", "message/disposition-notification", "message/feedback-report",
+    "text/rfc822-headers", "message/global-delivery-status", "message/global-headers",
+})
 SMIME_TYPES = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime"})
 RPMSG_TYPES = frozenset({"application/x-microsoft-rpmsg-message", "application/vnd.ms-rpmsg"})
 
@@ -253,6 +259,9 @@ class _Walker:
                 layout.replaced.append(leaf.number)
                 return
             self.body_text(layout, leaf, kind)
+            return
+        if kind in REPORT_TYPES and disposition != "attachment" and mode == "show":
+            self.body_text(layout, leaf, "text/plain")  # a bounce's status lines: shown as text (as Thunderbird)
             return
         if is_tnef(kind, _name(leaf)):
             self.tnef(layout, leaf, mode)

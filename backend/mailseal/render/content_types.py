@@ -49,6 +49,8 @@ DOWNLOAD_TYPES = frozenset(
         "application/vnd.oasis.opendocument.spreadsheet",
         "application/vnd.oasis.opendocument.presentation",
         "application/rtf",
+        # an attached message, offered as .eml: phones open it in their mail app; browsers only download it
+        "message/rfc822",
     }
 )
 # Text types are served with a charset, so the browser never guesses one (UTF-7 was an XSS vector).
