@@ -20,6 +20,8 @@ import charset_normalizer
 # Browsers read these labels as Windows-1252 (WHATWG Encoding), and so does every mail client.
 _AS_WINDOWS_1252 = frozenset({"us-ascii", "ascii", "iso-8859-1", "latin1", "latin-1", "iso8859-1", "l1", "cp819"})
 FALLBACK = "windows-1252"
+_WESTERN = frozenset({"cp1250", "cp1252", "cp1254", "latin_1", "iso8859_2", "iso8859_15", "mac_roman", "mac_iceland",
+                      "mac_turkish", "mac_latin2"})
 DETECT_BYTES = 64 * 1024
 _ENCODED_WORD = re.compile(r"=\?([^?\s]{1,64})\?([bBqQ])\?([^?\s]*)\?=")
 _BETWEEN_WORDS = re.compile(r"(\?=)[ \t\r\n]+(=\?)")
@@ -88,12 +90,25 @@ def decode_text(raw: bytes, declared: str = "") -> DecodedText:
             return DecodedText(text, _web_name(codec))
     elif raw.isascii():
         return DecodedText(raw.decode("ascii"), "utf-8")
-    best = charset_normalizer.from_bytes(raw[:DETECT_BYTES]).best()
-    if best is not None and best.encoding:
-        text = _strict(raw, best.encoding)
+    detected = _detect(raw)
+    if detected is not None:
+        text = _strict(raw, detected)
         if text is not None:
-            return DecodedText(text, _web_name(codecs.lookup(best.encoding).name))
+            return DecodedText(text, _web_name(codecs.lookup(detected).name))
     return DecodedText(raw.decode("cp1252", "replace"), FALLBACK)
+
+
+def _detect(raw: bytes) -> str | None:
+    """The charset charset-normalizer finds; Windows-1252 when a Western code page is among its best
+    guesses (on a few words it cannot tell them apart, and would as soon name Urdu's cp1006)."""
+    matches = list(charset_normalizer.from_bytes(raw[:DETECT_BYTES]))
+    if not matches:
+        return None
+    least = min(match.chaos for match in matches)
+    best = [match.encoding for match in matches if match.chaos == least]
+    if any(encoding in _WESTERN for encoding in best) and _strict(raw, "cp1252") is not None:
+        return "cp1252"
+    return best[0]
 
 
 def _word(match: re.Match[str]) -> str:
@@ -119,18 +134,33 @@ def header_text(value: object) -> str:
     return " ".join(text.split())
 
 
+def _raw_value(message: Message, name: str) -> str | None:
+    """A field's value as `email` (compat32) read it: 8-bit bytes kept as surrogates, not yet replaced."""
+    try:
+        for key, value in message.raw_items():
+            if key.lower() == name:
+                return str(value)
+    except Exception:
+        return None
+    return None
+
+
 def field_text(message: Message, name: str) -> str:
     """One header field of `message`, for display; "" when absent or unreadable."""
-    try:
-        value = message.get(name)
-    except Exception:
-        return ""
+    value = _raw_value(message, name)
     return header_text(value) if value is not None else ""
 
 
 def _param(message: Message, name: str, header: str) -> object:
+    raw = _raw_value(message, header)
+    if raw is None:
+        return None
+    clean = Message()
     try:
-        return message.get_param(name, header=header)
+        if any("\udc80" <= ch <= "\udcff" for ch in raw):  # raw 8-bit: read the bytes as their charset
+            raw = decode_text(raw.encode("utf-8", "surrogateescape")).text
+        clean[header] = " ".join(raw.split())
+        return clean.get_param(name, header=header)
     except Exception:  # a hostile parameter is no file name
         return None
 

@@ -189,7 +189,8 @@ class _Renderer:
         for offer in layout.offers:
             if offer.unless_shown_as and offer.unless_shown_as in used:
                 continue
-            content_type = render.safe_content_type(offer.content_type)
+            charset = f"; charset={offer.charset}" if offer.charset else ""
+            content_type = render.safe_content_type(offer.content_type + charset)
             views.append(
                 AttachmentView(
                     index=offer.index,

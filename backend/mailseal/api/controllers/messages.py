@@ -153,15 +153,15 @@ class MessagesController(Controller):
             finally:
                 await context.__aexit__(None, None, None)
 
-        media_type = render.safe_content_type(offer.content_type)
+        charset = offer.charset or part_charset(envelope, offer) or "utf-8"
+        media_type = render.safe_content_type(f"{offer.content_type}; charset={charset}")
         inline = do_not_forward or render.is_inline_viewable(media_type)
         filename = render.safe_filename(offer.filename)
-        if media_type.startswith("text/"):
-            charset = offer.charset or (part_charset(envelope, offer) or "utf-8")
-            media_type = f"{media_type}; charset={charset}"
+        essence, _, parameter = media_type.partition("; charset=")
         return Stream(
             body(),
-            media_type=media_type,
+            media_type=essence,
+            encoding=parameter or "utf-8",  # Litestar adds `; charset=` to text types itself
             headers={
                 "Content-Disposition": render.content_disposition(filename, inline=inline),
                 "Content-Security-Policy": "sandbox; default-src 'none'",
