@@ -9,6 +9,8 @@ import { renderAttachments } from './ui-attachments.js';
 import { expiryBadge, templateBadge } from './ui-badges.js';
 import { renderErrorScreen } from './ui-error-screen.js';
 import { renderMessageBody } from './ui-message-body.js';
+import { renderNestedMessages } from './ui-nested-message.js';
+import { renderPartNotes } from './ui-part-note.js';
 import { renderThread } from './ui-thread.js';
 
 function addressLine(label, values) {
@@ -82,6 +84,8 @@ function renderLoaded(ctx, message) {
           'Part of this message is too long to show here. It is among the attachments below, to open or save.')
       : null,
     renderMessageBody(message, rights),
+    renderPartNotes(message.notes, message, ctx.api.attachmentUrl),
+    renderNestedMessages(ctx, message, message, { rights }),
     renderAttachments(message, { canSave: rights.canSave, locale: ctx.locale, url: ctx.api.attachmentUrl }),
     renderThread(ctx, message.id),
   );

@@ -26,10 +26,16 @@ BODY_TYPES = frozenset({"text/plain", "text/html"})
 KNOWN_TOP_TYPES = frozenset({"text", "image", "audio", "video", "application", "font", "model", "message"})
 # Machine-readable reports that are text to a person: a bounce (RFC 3464), a read receipt (RFC 8098), an
 # abuse report (RFC 5965), the header fields of a returned mail (RFC 6522).
-REPORT_TYPES = frozenset({
-    "message/delivery-status", "message/disposition-notification", "message/feedback-report",
-    "text/rfc822-headers", "message/global-delivery-status", "message/global-headers",
-})
+REPORT_TYPES = frozenset(
+    {
+        "message/delivery-status",
+        "message/disposition-notification",
+        "message/feedback-report",
+        "text/rfc822-headers",
+        "message/global-delivery-status",
+        "message/global-headers",
+    }
+)
 SMIME_TYPES = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime"})
 RPMSG_TYPES = frozenset({"application/x-microsoft-rpmsg-message", "application/vnd.ms-rpmsg"})
 
@@ -85,6 +91,9 @@ class Piece:
     text: str = ""
     content_type: str = ""
     offer: Offer | None = None  # the same image, offered: shown only if the inline budget allows
+    # Outlook's rich body from a winmail.dat: Outlook sends the same text as a plain part beside it, so
+    # it is shown only when the message has no other text (winmail.dat itself is always offered).
+    from_tnef: bool = False
 
 
 @dataclass
@@ -349,9 +358,9 @@ class _Walker:
             return
         if mode == "show":
             if content.html is not None:
-                layout.pieces.append(Piece("html", leaf.number, text=content.html))
+                layout.pieces.append(Piece("html", leaf.number, text=content.html, from_tnef=True))
             elif content.text is not None:
-                layout.pieces.append(Piece("text", leaf.number, text=content.text))
+                layout.pieces.append(Piece("text", leaf.number, text=content.text, from_tnef=True))
         for entry, file in enumerate(content.files):
             kind = mimetypes.guess_type(file.name, strict=False)[0] or "application/octet-stream"
             layout.offers.append(
@@ -359,7 +368,9 @@ class _Walker:
             )
         layout.notes.append(
             Note(
-                "tnef", "Sent by Outlook in its rich format (winmail.dat): its text and files are shown here.", winmail
+                "tnef",
+                "Sent by Outlook in its rich format (winmail.dat): the files inside it are offered one by one.",
+                winmail,
             )
         )
 
@@ -427,6 +438,11 @@ def lay_out(tree: MessageTree, index: fmt.MessageIndex, read: ReadPart) -> Layou
                 "each part is shown or offered in the order it comes.",
             )
         )
+    for layout in top.walk():
+        if any(p.from_tnef for p in layout.pieces) and any(
+            p.kind != "image" and not p.from_tnef for p in layout.pieces
+        ):
+            layout.pieces = [p for p in layout.pieces if not p.from_tnef]
     extra = len(index.parts)
     for layout in top.walk():
         for offer in layout.offers:
