@@ -309,3 +309,15 @@ async def test_an_attached_html_message_has_its_own_body_document(app: MailsealC
     assert frame.status_code == 200 and "<b>reader</b>" in frame.text and "alert(1)" not in frame.text
     assert "sandbox" in frame.headers["content-security-policy"]
     assert (await app.http.get(nested["bodyUrl"].replace("nested=0", "nested=1"))).status_code == 404
+
+
+async def test_outlooks_text_beside_its_winmail_dat_is_shown_once(app: MailsealClient) -> None:
+    path = corpora_path() / "tnef" / "umlaut.tnef"
+    if not path.is_file():
+        pytest.skip("the shared corpora (tnef/) are not here")
+    message = new("Outlook")
+    message.set_content("TEST äöü, as Outlook sends it in plain text too.")
+    message.add_attachment(path.read_bytes(), maintype="application", subtype="ms-tnef", filename="winmail.dat")
+    _, view = await open_view(app, message.as_bytes())
+    assert view["bodyUrl"] is None and view["text"].count("TEST äöü") == 1
+    assert "UmlautAnhang-äüö.txt" in [a["filename"] for a in view["attachments"]]

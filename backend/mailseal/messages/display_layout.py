@@ -439,9 +439,8 @@ def lay_out(tree: MessageTree, index: fmt.MessageIndex, read: ReadPart) -> Layou
             )
         )
     for layout in top.walk():
-        if any(p.from_tnef for p in layout.pieces) and any(
-            p.kind != "image" and not p.from_tnef for p in layout.pieces
-        ):
+        tnef = [p for p in layout.pieces if p.from_tnef]
+        if tnef and any(p.kind != "image" and not p.from_tnef and p.text.strip() for p in layout.pieces):
             layout.pieces = [p for p in layout.pieces if not p.from_tnef]
     extra = len(index.parts)
     for layout in top.walk():

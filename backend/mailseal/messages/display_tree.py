@@ -75,6 +75,9 @@ def _gaps(index: fmt.MessageIndex, size: int, read: ReadRange) -> list[tuple[int
     total = sum(bounds[i + 1] - bounds[i] for i in range(0, len(bounds), 2))
     if total > MAX_SKELETON_BYTES:
         return None
+    if size <= MAX_SKELETON_BYTES:  # one read: many small parts would decrypt the same chunks again and again
+        whole = b"".join(read(0, size))
+        return [(bounds[i], whole[bounds[i] : bounds[i + 1]]) for i in range(0, len(bounds), 2)]
     return [(bounds[i], b"".join(read(bounds[i], bounds[i + 1]))) for i in range(0, len(bounds), 2)]
 
 
