@@ -1,7 +1,8 @@
 """Every SMTP reply our listeners give, by name, and the one mapping from our errors to a reply.
 
 Replies carry an RFC 3463 enhanced status code and a short text for the person reading a bounce or
-the sending server's log. They never echo mail content, and an error's `detail` is never sent.
+the sending server's log. They never echo mail content, and an error's `detail` is never sent, except
+the fixed sentences of `ForeignMail` and `NotEmail` (chosen from `mail/foreign.py`, never from the mail).
 """
 
 from __future__ import annotations
