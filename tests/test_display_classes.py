@@ -321,3 +321,20 @@ async def test_outlooks_text_beside_its_winmail_dat_is_shown_once(app: MailsealC
     _, view = await open_view(app, message.as_bytes())
     assert view["bodyUrl"] is None and view["text"].count("TEST äöü") == 1
     assert "UmlautAnhang-äüö.txt" in [a["filename"] for a in view["attachments"]]
+
+
+async def test_a_forward_carries_an_attached_message_whole(app: MailsealClient) -> None:
+    """Before, a forward carried the attached message's files but not its text: it was lost on the way."""
+    from test_reply_api import forward, switch_to
+
+    message_id, _ = await open_view(app, forwarded(0, 1).as_bytes())
+    sent = await forward(app, message_id, "dave@outlook.com")
+    assert sent.status_code == 201, sent.text
+    await switch_to(app, "dave@outlook.com")
+    url = f"/api/messages/{sent.json()['id']}"
+    files = {a["filename"]: a for a in (await app.http.get(url)).json()["attachments"]}
+    assert set(files) == {"level0.pdf", "Level 1.eml"}
+    eml = (await app.http.get(f"{url}/attachments/{files['Level 1.eml']['index']}")).content
+    inner = email.message_from_bytes(eml, policy=email.policy.default)
+    assert inner["Subject"] == "Level 1" and "Text of level 1." in eml.decode()
+    assert any(p.get_filename() == "level1.pdf" for p in inner.walk())

@@ -172,7 +172,8 @@ class _Walker:
         self, layout: Layout, leaf: Leaf, *, name: str = "", charset: str = "", content_type: str = ""
     ) -> Offer:
         kind = content_type or leaf.part.content_type.lower()
-        name = name or _name(leaf) or f"part-{leaf.number + 1}{_extension(kind)}"
+        stem = "image" if kind.startswith("image/") else f"part-{leaf.number + 1}"  # as phones name photos
+        name = name or _name(leaf) or f"{stem}{_extension(kind)}"
         offer = Offer(LeafBytes(leaf.number), name, kind, _estimated_size(leaf.part), charset=charset)
         layout.offers.append(offer)
         return offer

@@ -272,11 +272,13 @@ def offered_file(opened: OpenMessage, index: int) -> tuple[Offer, Iterator[bytes
     for layout in layout_of(opened).walk():
         for offer in layout.offers:
             if offer.index == index:
-                return offer, _bytes(opened, offer)
+                return offer, offer_bytes(opened, offer)
     return None
 
 
-def _bytes(opened: OpenMessage, offer: Offer) -> Iterator[bytes]:
+def offer_bytes(opened: OpenMessage, offer: Offer) -> Iterator[bytes]:
+    """The bytes of one offered file: a part decoded, an attached message's original bytes, a file
+    decoded from a uuencoded block or read out of a TNEF."""
     envelope = opened.envelope
     source = offer.source
     if isinstance(source, LeafBytes):
