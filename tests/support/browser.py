@@ -7,21 +7,29 @@ import email.policy
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from support.live_server import LiveServer
 
 
-def outbox_code(data: Path, address: str) -> str:
+def outbox_code(data: Path, address: str, *, wait: float = 10) -> str:
+    """The code in the newest passcode mail to `address`, waiting for it: the server answers the request
+    before the mail is queued (the same answer for every address), so it can land a moment later."""
     folder = data / "outbox" / "new"
-    for path in sorted(folder.iterdir(), reverse=True):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        if address in str(message.get("To", "")):
-            body = message.get_body(preferencelist=("plain",))
-            found = re.search(r"\b(\d{8})\b", body.get_content() if body else "")
-            if found:
-                return found.group(1)
+    deadline = time.monotonic() + wait
+    while True:
+        for path in sorted(folder.iterdir() if folder.is_dir() else (), reverse=True):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if address in str(message.get("To", "")):
+                body = message.get_body(preferencelist=("plain",))
+                found = re.search(r"\b(\d{8})\b", body.get_content() if body else "")
+                if found:
+                    return found.group(1)
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     raise AssertionError(f"no passcode mail to {address}")
 
 
