@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import asgi, crypto, http, memory, push, server_memory, smtp
+from benchmarks import asgi, blobs, crypto, hostile, http, memory, push, server_memory, smtp
 from benchmarks.results import Report, Result, skipped, warn
 from benchmarks.server import SignedIn, running_server, sign_in
 from benchmarks.workload import KiB, MiB, write_attachment_message
@@ -72,9 +72,16 @@ def guarded(report: Report, lines: Sequence[tuple[str, str]], measure: Callable[
         return False
 
 
+@dataclass(frozen=True)
+class HostileLoad:
+    first_ids: list[str]  # 1 MB HTML messages never opened
+    message_html: bytes  # a page sealed here, carried by the large uploads
+
+
 def server_runs(report: Report, plan: Plan, work: Path, data: Path, message_id: str, first_ids: list[str],
-                sealed: smtp.Sealed | None) -> tuple[bool, SignedIn | None]:
-    """HTTP and SMTP against one `mailseal serve`, and its memory before and after them."""
+                sealed: smtp.Sealed | None, hostile_load: HostileLoad) -> tuple[bool, SignedIn | None]:
+    """HTTP and SMTP against one `mailseal serve`, its memory before and after them, then the event loop
+    under hostile load."""
     ok, session, idle, after = True, None, None, None
     try:
         with running_server(data) as server:
@@ -86,12 +93,14 @@ def server_runs(report: Report, plan: Plan, work: Path, data: Path, message_id: 
             ok &= guarded(report, smtp.LINES, lambda: smtp.measure(server, signed_in, sealed, plan.smtp_senders,
                                                                   plan.load.rounds))
             after = server_memory.rss_mib(server.pid())
+            ok &= guarded(report, hostile.LINES, lambda: hostile.measure(
+                server, signed_in, hostile_load.first_ids, hostile_load.message_html))
     except Exception as error:
         ok = False
         traceback.print_exc(file=sys.stderr)
         note = f"failed: the server run: {type(error).__name__}: {str(error)[:200]}"
         done = {r.name for r in report.results}
-        lines = (*http.LINES, *http.FIRST_OPEN_LINES, *smtp.LINES)
+        lines = (*http.LINES, *http.FIRST_OPEN_LINES, *smtp.LINES, *hostile.LINES)
         report.add([r for r in skipped(lines, note) if r.name not in done])
     report.add(server_memory.results(idle, after) if after is not None else
                skipped(server_memory.LINES, "failed: the server run did not finish"))
@@ -118,11 +127,14 @@ def run(plan: Plan, *, compare_asgi: bool) -> int:
             write_attachment_message(source, plan.message_size)
             ok &= guarded(report, crypto.LINES, lambda: crypto.measure(scratch, source, plan.crypto_repeats))
             ok &= guarded(report, memory.LINES, lambda: memory.measure(scratch, source))
+            ok &= guarded(report, blobs.LINES, lambda: blobs.measure(work / "blobs", source, plan.crypto_repeats))
 
         message_id = http.prepare(work, data, HTML_SIZE)
         first_ids = http.prepare_many(work, data, HTML_SIZE, plan.first_opens)
+        hostile_ids = http.prepare_many(work, data, hostile.HTML_SIZE, hostile.FIRST_OPENS)
+        hostile_load = HostileLoad(hostile_ids, (work / "newsletter.html").read_bytes())
         sealed = smtp.prepare(data, plan.smtp_mails) if smtp.inbound_available() else None
-        served, session = server_runs(report, plan, work, data, message_id, first_ids, sealed)
+        served, session = server_runs(report, plan, work, data, message_id, first_ids, sealed, hostile_load)
         ok &= served
         ok &= guarded(report, push.LINES, lambda: push.measure(work, plan.push_subscriptions, plan.load.rounds))
         if compare_asgi:

@@ -22,10 +22,9 @@ import httpcore
 
 from benchmarks.results import Result, at_least_ratio
 from benchmarks.server import ROOT
-from mailseal.push import PushConfig, PushService, load_or_create_vapid
+from mailseal.push import PushConfig, PushService, Subscription, load_or_create_vapid
 from mailseal.push.payload import build_payload, encrypt, topic
-from mailseal.push.store import Subscription
-from mailseal.storage import open_database
+from mailseal.storage import open_store, sqlite_url
 
 LINES = (("push.fanout", "push/s"),)
 MESSAGE_ID = "benchmessage0000000000000a"
@@ -107,7 +106,7 @@ async def _raw_posts(service: _Service, stored: Sequence[Subscription], authoriz
 async def _fan_out(work: Path, count: int, rounds: int) -> tuple[float, float, list[str], int]:
     """Seconds for all rounds of PushService and of raw POSTs, anything the service answered but 201,
     and how many pushes PushService counted as delivered."""
-    db = await open_database(work / "push.sqlite3")
+    db = await open_store(sqlite_url(work / "push.sqlite3"))
     vapid = load_or_create_vapid(work / "push-keys")
     service = _Service(vapid.application_server_key, count)
     push = PushService(db, vapid, CONFIG)

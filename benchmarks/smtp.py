@@ -84,12 +84,12 @@ def inbound_available() -> bool:
 
 
 async def _seal_pages(data: Path, count: int, mail_size: int) -> list[bytes]:
+    from mailseal.composition import open_instance
     from mailseal.config import Settings
-    from mailseal.instance import Instance
     from mailseal.messages.protect import protect
     from mailseal.templates import policy_for
 
-    instance = await Instance.open(Settings(data=str(data), log_level="WARNING"))
+    instance = await open_instance(Settings(data=str(data), log_level="WARNING"))
     try:
         async def page_for(i: int, body_size: int) -> tuple[str, bytes]:
             sealed = await protect(instance.messages, io.BytesIO(short_mail(i, body_size, sender=SENDER, to=OWNER)),
@@ -113,8 +113,9 @@ async def _seal_pages(data: Path, count: int, mail_size: int) -> list[bytes]:
         made = [await page_for(i, body_size) for i in range(count)]
         ids = [message_id for message_id, _ in made]
         # The seal put each message in the owner's inbox; the forward must be what puts it there.
-        async with instance.db.write() as conn:
-            await conn.executemany("DELETE FROM inbox WHERE message_id = ?", [(m,) for m in ids])
+        async with instance.store.engine.transaction() as conn:
+            for message_id in ids:
+                await conn.execute("DELETE FROM inbox WHERE message_id = ?", (message_id,))
     finally:
         await instance.close()
     return [page for _, page in made]

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from mailseal.composition import open_instance
 from mailseal.config import Settings
-from mailseal.instance import Instance
 from mailseal.mail.outbox import MaildirOutbox
 from mailseal.mail.relay import Submission
 from mailseal.messages.outgoing import OutgoingFlow, OutgoingSettings
@@ -62,7 +62,7 @@ async def wrapper_html(folder: Path) -> str:
         data=str(folder), public_url="https://mail.contoso.example", org_name="Contoso",
         org_domains=("contoso.example",), mail_from="no-reply@contoso.example", inbound_domain="in.contoso.example",
     )
-    instance = await Instance.open(settings)
+    instance = await open_instance(settings)
     try:
         instance.folder.rules.write_text(RULES, encoding="utf-8")
         outbox = MaildirOutbox(instance.folder.outbox)

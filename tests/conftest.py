@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from support.corpora import corpora_path, corpus_eml_files
+from support.s3 import s3_blob_url, s3_endpoint
 
-__all__ = ["corpora_path", "corpus_eml_files"]
+__all__ = ["corpora_path", "corpus_eml_files", "s3_blob_url", "s3_endpoint"]
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from support.secrets import remember
 
 
 async def new_token(app: MailsealClient, name: str = "ops") -> str:
-    token, _ = await AdminTokens(app.services.instance.db).create(name)
+    token, _ = await AdminTokens(app.services.instance.store).create(name)
     remember(token)
     return token
 
@@ -102,7 +102,7 @@ async def test_only_the_hash_of_a_token_is_stored(data_dir: Path, capsys: pytest
     assert hashlib.sha256(token.encode()).hexdigest().encode() in database
     assert token.encode() not in database
     async with running_app(data_dir, relay_port=0, inbound_port=0) as app:
-        rows = await app.services.instance.db.fetch_all("SELECT token_hash, name FROM admin_tokens")
+        rows = await app.services.instance.store.engine.fetch_all("SELECT token_hash, name FROM admin_tokens")
         expected = hashlib.sha256(token.encode()).hexdigest()
         assert [(row["token_hash"], row["name"]) for row in rows] == [(expected, "ci")]
         assert (await app.http.get("/api/admin/messages", headers=bearer(token))).status_code == 200

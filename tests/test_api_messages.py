@@ -60,10 +60,10 @@ async def test_share_list_open_and_download(tmp_path: Path) -> None:
         # Opening a read message again keeps it read, as it was, and is audited like the first open.
         instance = app.services.instance
         query = "SELECT read_at FROM inbox WHERE message_id = ?"
-        read_at = (await instance.messages.db.fetch_one(query, (sealed.message_id,)))["read_at"]
+        read_at = (await instance.store.engine.fetch_one(query, (sealed.message_id,)))["read_at"]
         assert read_at is not None
         assert (await app.http.get(f"/api/messages/{sealed.message_id}")).status_code == 200
-        assert (await instance.messages.db.fetch_one(query, (sealed.message_id,)))["read_at"] == read_at
+        assert (await instance.store.engine.fetch_one(query, (sealed.message_id,)))["read_at"] == read_at
         opens = [e for e in await instance.keys.audit(sealed.message_id) if e.action == "open"]
         # The view, its body frame, and the view again: each is decided and audited, cached or not.
         assert [e.detail for e in opens] == ["as=bob@gmail.com"] * 3

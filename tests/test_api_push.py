@@ -36,9 +36,9 @@ async def test_one_push_per_device_and_nothing_readable(tmp_path: Path) -> None:
             assert secret not in text
         assert json.loads(text.rstrip(" \x00"))["mailseal"]["kind"] == "message"
 
-        assert await app.services.instance.db.fetch_one("SELECT 1 FROM push_subscriptions") is not None
+        assert await app.services.instance.store.engine.fetch_one("SELECT 1 FROM push_subscriptions") is not None
         assert (await app.post("/api/auth/logout")).status_code == 204
-        assert await app.services.instance.db.fetch_one("SELECT 1 FROM push_subscriptions") is None
+        assert await app.services.instance.store.engine.fetch_one("SELECT 1 FROM push_subscriptions") is None
 
 
 async def test_hostile_endpoint_is_refused(tmp_path: Path) -> None:
@@ -64,7 +64,7 @@ async def test_another_devices_endpoint_is_not_taken_over(tmp_path: Path) -> Non
         response = await app.post("/api/push/subscriptions", json=malloryish)
         assert response.status_code == 409, response.text
         assert response.json()["code"] == "push.subscription-taken"
-        row = await app.services.instance.db.fetch_one(
+        row = await app.services.instance.store.engine.fetch_one(
             "SELECT s.address FROM push_subscriptions p JOIN sessions x ON x.device_id = p.device_id"
             " JOIN session_addresses s ON s.session_id = x.id"
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from support.mailseal_app import running_app, simple_mail
+from support.mailseal_app import BASE_URL, running_app, simple_mail
 from test_api_messages import armored
 
 
@@ -59,3 +59,31 @@ async def test_signed_in_the_share_is_received(tmp_path: Path) -> None:
         response = await share(app, armored(app, sealed.message_id))
         assert response.status_code == 303 and response.headers["location"] == f"/m/{sealed.message_id}"
         assert [m["id"] for m in (await app.http.get("/api/messages")).json()["messages"]] == [sealed.message_id]
+
+
+async def test_only_this_site_or_the_share_sheet_may_post(tmp_path: Path) -> None:
+    """Both `Sec-Fetch-Site` and `Origin` are checked; a POST that shows neither is refused."""
+    allowed = [
+        {"sec-fetch-site": "same-origin", "origin": BASE_URL},
+        {"sec-fetch-site": "none", "origin": "null"},  # the share sheet's navigation
+        {"sec-fetch-site": "none"},
+        {"origin": BASE_URL},  # a browser without Fetch Metadata
+    ]
+    refused = [
+        {},
+        {"origin": "https://evil.example"},
+        {"sec-fetch-site": "same-origin", "origin": "https://evil.example"},
+        {"sec-fetch-site": "none", "origin": "https://evil.example"},
+        {"sec-fetch-site": "same-site", "origin": "https://x.mailseal.test"},
+        {"sec-fetch-site": "cross-site"},
+        {"origin": "null"},
+        {"sec-fetch-site": "same-origin", "origin": "null"},
+    ]
+    async with running_app(tmp_path) as app:
+        sealed = await app.seal(simple_mail())
+        page = armored(app, sealed.message_id)
+        for headers in allowed + refused:
+            response = await app.http.post("/share-target", files={"file": ("message.html", page, "text/html")},
+                                           headers=headers, follow_redirects=False)
+            expected = f"/m/{sealed.message_id}" if headers in allowed else "/?error=forbidden"
+            assert response.headers["location"] == expected, headers

@@ -23,8 +23,9 @@ from mailseal.errors import (
 )
 from mailseal.identity import IdentityService, Limits, SessionGrant
 from mailseal.identity.passcode import LABEL_ADDRESS, LABEL_PASSCODE, derive_key, keyed_name, passcode_mac
-from mailseal.storage import Database, open_database
-from mailseal.storage.database import migration_scripts
+from mailseal.storage import Store
+from mailseal.storage.sqlite_engine import migration_scripts
+from support.store import sqlite_store
 
 SECRET = bytes(range(32))
 T0 = 1_800_000_000.0
@@ -64,8 +65,8 @@ class Clock:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await open_database(tmp_path / "db.sqlite")
+async def db(tmp_path: Path) -> AsyncIterator[Store]:
+    database = await sqlite_store(tmp_path / "db.sqlite")
     yield database
     await database.close()
 
@@ -81,7 +82,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def service(db: Database, outbox: Outbox, clock: Clock) -> IdentityService:
+def service(db: Store, outbox: Outbox, clock: Clock) -> IdentityService:
     return IdentityService(db, secret=SECRET, send_passcode=outbox, clock=clock)
 
 
@@ -201,7 +202,7 @@ async def test_a_new_request_never_cancels_a_pending_code(service: IdentityServi
         await service.verify_code("alice@example.org", mine.code, client="x", session_id=None, device_name=PHONE)
 
 
-async def test_pending_codes_per_address_are_bounded(db: Database, outbox: Outbox, clock: Clock) -> None:
+async def test_pending_codes_per_address_are_bounded(db: Store, outbox: Outbox, clock: Clock) -> None:
     service = IdentityService(
         db, secret=SECRET, send_passcode=outbox, clock=clock, limits=Limits(sends_per_address=10)
     )
@@ -442,9 +443,9 @@ async def test_concurrent_verifies_of_one_code_have_one_winner(service: Identity
 async def test_concurrent_verifies_across_two_connections_have_one_winner(
     tmp_path: Path, outbox: Outbox, clock: Clock
 ) -> None:
-    """Two `Database` objects on one file stand for two processes: only SQLite's lock serialises them."""
+    """Two stores on one file stand for two processes: only SQLite's lock serialises them."""
     path = tmp_path / "db.sqlite"
-    first, second = await open_database(path), await open_database(path)
+    first, second = await sqlite_store(path), await sqlite_store(path)
     try:
         services = [IdentityService(db, secret=SECRET, send_passcode=outbox, clock=clock) for db in (first, second)]
         await services[0].request_code("alice@example.org", client="c")
@@ -465,7 +466,7 @@ async def test_concurrent_verifies_across_two_connections_have_one_winner(
 
 async def test_counters_survive_reopening_the_database(tmp_path: Path, outbox: Outbox, clock: Clock) -> None:
     path = tmp_path / "db.sqlite"
-    db = await open_database(path)
+    db = await sqlite_store(path)
     service = IdentityService(db, secret=SECRET, send_passcode=outbox, clock=clock)
     for i in range(10):
         await service.request_code("alice@example.org", client="203.0.113.5")
@@ -476,7 +477,7 @@ async def test_counters_survive_reopening_the_database(tmp_path: Path, outbox: O
                 )
     await db.close()
 
-    db = await open_database(path)
+    db = await sqlite_store(path)
     try:
         service = IdentityService(db, secret=SECRET, send_passcode=outbox, clock=clock)
         with pytest.raises(ClientRateLimited):
@@ -633,13 +634,13 @@ async def test_a_shared_address_does_not_make_two_people_one(service: IdentitySe
     assert {d.id for d in await service.devices(bob.session)} == {bob.session.device_id, carol.session.device_id}
 
 
-async def test_purge_expired(service: IdentityService, outbox: Outbox, clock: Clock, db: Database) -> None:
+async def test_purge_expired(service: IdentityService, outbox: Outbox, clock: Clock, db: Store) -> None:
     await sign_in(service, outbox, "alice@example.org")
     await service.request_code("bob@example.org", client="c")
     clock.advance(15 * 24 * 3600)
     await service.purge_expired()
     for table in ("devices", "sessions", "session_addresses", "passcodes", "rate_events"):
-        row = await db.fetch_one(f"SELECT COUNT(*) FROM {table}")
+        row = await db.engine.fetch_one(f"SELECT COUNT(*) FROM {table}")
         assert row is not None and row[0] == 0, table
 
 
@@ -652,7 +653,7 @@ def database_bytes(path: Path) -> bytes:
 
 async def test_stored_rows_hold_no_code_and_no_session_id(tmp_path: Path, outbox: Outbox, clock: Clock) -> None:
     path = tmp_path / "db.sqlite"
-    db = await open_database(path)
+    db = await sqlite_store(path)
     service = IdentityService(db, secret=SECRET, send_passcode=outbox, clock=clock)
     first = await sign_in(service, outbox, "alice@example.org")
     second = await sign_in(service, outbox, "alice@home.example", session_id=first.session_id)
@@ -695,7 +696,7 @@ async def test_nothing_logged_holds_a_code_or_a_session_id(
         assert value not in logged
 
 
-def test_secret_and_settings_are_checked(db: Database, outbox: Outbox) -> None:
+def test_secret_and_settings_are_checked(db: Store, outbox: Outbox) -> None:
     with pytest.raises(ConfigError):
         IdentityService(db, secret=b"short", send_passcode=outbox)
     with pytest.raises(ConfigError):
@@ -704,7 +705,7 @@ def test_secret_and_settings_are_checked(db: Database, outbox: Outbox) -> None:
         Limits(tries_per_code=0)
 
 
-async def test_other_secret_cannot_use_the_codes(db: Database, outbox: Outbox, clock: Clock) -> None:
+async def test_other_secret_cannot_use_the_codes(db: Store, outbox: Outbox, clock: Clock) -> None:
     ours = IdentityService(db, secret=SECRET, send_passcode=outbox, clock=clock)
     theirs = IdentityService(db, secret=bytes(32), send_passcode=outbox, clock=clock)
     await ours.request_code("alice@example.org", client="c")
@@ -729,7 +730,7 @@ async def test_a_code_pending_before_the_upgrade_still_works(tmp_path: Path, out
             "INSERT INTO passcodes (address_key, reference, mac, created_at, expires_at) VALUES (?, 'K7QF', ?, ?, ?)",
             (address_key, mac, int(T0), int(T0) + 600),
         )
-    db = await open_database(path)
+    db = await sqlite_store(path)
     try:
         service = IdentityService(db, secret=SECRET, send_passcode=outbox, clock=clock)
         await service.request_code("alice@example.org", client="c")  # a second code beside it

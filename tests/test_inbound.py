@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mailseal.instance import Instance
+from mailseal.composition import open_instance
 from mailseal.mail.extract import ARMOR_BEGIN
 from mailseal.messages.protect import protect
 from mailseal.templates import policy_for
@@ -37,14 +37,14 @@ async def stack(data_dir: Path) -> AsyncIterator[MailStack]:
 
 
 async def inbox_via(stack: MailStack, address: str, message_id: str) -> str | None:
-    row = await stack.instance.db.fetch_one(
+    row = await stack.instance.store.engine.fetch_one(
         "SELECT via FROM inbox WHERE address = ? AND message_id = ?", (address, message_id)
     )
     return None if row is None else str(row["via"])
 
 
 async def forget_inbox_row(stack: MailStack, address: str, message_id: str) -> None:
-    async with stack.instance.db.write() as conn:
+    async with stack.instance.store.engine.transaction() as conn:
         await conn.execute("DELETE FROM inbox WHERE address = ? AND message_id = ?", (address, message_id))
 
 
@@ -65,7 +65,7 @@ async def test_a_forwarded_wrapper_lands_in_the_owners_inbox(stack: MailStack, f
     # Sent again: still 250, nothing doubled, no mail sent by us.
     sent = await smtp_send(stack.inbound_port, data, mail_from="bob.private@mail.example", recipients=[address])
     assert sent.data is not None and sent.data.code == 250
-    rows = await stack.instance.db.fetch_all("SELECT address FROM inbox WHERE message_id = ?", (message_id,))
+    rows = await stack.instance.store.engine.fetch_all("SELECT address FROM inbox WHERE message_id = ?", (message_id,))
     assert [row["address"] for row in rows] == [BOB]
     assert len(stack.outbox.list()) == outbox_before
 
@@ -124,7 +124,7 @@ async def test_a_changed_envelope_is_refused(stack: MailStack) -> None:
 
 
 async def test_a_message_sealed_elsewhere_is_refused(stack: MailStack, tmp_path: Path) -> None:
-    other = await Instance.open(stack_settings(tmp_path / "other"))
+    other = await open_instance(stack_settings(tmp_path / "other"))
     try:
         sealed = await protect(other.messages, io.BytesIO(plain_mail()), sender="alice@example.org",
                                recipients=[BOB], policy=policy_for("encrypt-only", expires_days=None, now=time.time()),

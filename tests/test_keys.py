@@ -20,7 +20,7 @@ from mailseal.errors import (
 from mailseal.keys import Identity, KeyRing, KeyService
 from mailseal.keys.service import NewSeal
 from mailseal.keys.wrap import unwrap_content_key, wrap_content_key
-from mailseal.storage import open_database
+from mailseal.storage import open_store, sqlite_url
 
 CONTENT_KEY = bytes(range(32))
 
@@ -66,12 +66,12 @@ def test_wrap_is_bound_to_message_and_key() -> None:
 
 @pytest.fixture
 async def service(tmp_path: Path):
-    db = await open_database(tmp_path / "db.sqlite")
+    store = await open_store(sqlite_url(tmp_path / "db.sqlite"))
     ring, _ = KeyRing.load_or_create(tmp_path / "ring.json")
     clock = Clock()
-    keys = KeyService(db, ring, clock=clock)
+    keys = KeyService(store, ring, clock=clock)
     yield keys, clock
-    await db.close()
+    await store.close()
 
 
 async def _seal(keys: KeyService, message_id: str = "m" * 26, expires_at: int | None = None) -> None:
@@ -80,8 +80,8 @@ async def _seal(keys: KeyService, message_id: str = "m" * 26, expires_at: int | 
         recipients=("bob@gmail.com", "carol@yahoo.com"), template="encrypt-only", rights=("view",),
         created_at=int(keys.clock()), expires_at=expires_at, header_fingerprint=b"\x01" * 32,
     )
-    async with keys.db.write() as conn:
-        await keys.register(conn, seal, CONTENT_KEY, key_id=keys.current_key_id, actor="test")
+    async with keys.store.transaction() as tx:
+        await keys.register(tx, seal, CONTENT_KEY, key_id=keys.current_key_id, actor="test")
 
 
 async def test_recipient_and_sender_may_open_others_may_not(service) -> None:
@@ -129,8 +129,9 @@ async def test_old_messages_open_after_rotation(service) -> None:
 async def test_revoke_destroys_the_key_everywhere(service, tmp_path: Path) -> None:
     keys, _ = service
     await _seal(keys)
-    row = await keys.db.fetch_one("SELECT wrapped_key FROM seals")
-    wrapped = bytes(row["wrapped_key"])
+    found = await keys.store.seals.get("m" * 26)
+    assert found is not None and found.wrapped_key is not None
+    wrapped = found.wrapped_key
     await keys.revoke("m" * 26, actor="admin")
     with pytest.raises(MessageRevoked):
         await keys.unwrap("m" * 26, Identity(("bob@gmail.com",)))

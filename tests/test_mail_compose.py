@@ -333,3 +333,12 @@ def test_passcode_mail() -> None:
 def test_passcode_inputs_are_checked(changes: dict[str, Any]) -> None:
     with pytest.raises(InputError):
         passcode(**changes)
+
+
+def test_the_footer_names_the_organisation_once() -> None:
+    """With the default org name the footer said "Sent by Mailseal with Mailseal."."""
+    for raw in (wrapper(branding=Branding()), passcode(branding=Branding())):
+        for body in (html_of(raw), text_of(raw)):
+            assert "Sent with Mailseal." in body and "Sent by Mailseal" not in body
+    for body in (html_of(wrapper()), text_of(passcode())):
+        assert "Sent by Contoso with Mailseal." in body

@@ -15,7 +15,7 @@ import pytest
 from mailseal.config import Settings
 from mailseal.errors import ConfigError
 from mailseal.mail import MaildirOutbox, OutgoingMail, SmtpQueue, make_transport, parse_smtp_url
-from mailseal.storage import Database, open_database
+from mailseal.storage import Store, open_store, sqlite_url
 from support.smtp_sink import SmtpSink, free_port
 
 T = TypeVar("T")
@@ -49,8 +49,12 @@ async def eventually(read: Callable[[], Awaitable[T]], done: Callable[[T], bool]
     return value
 
 
+async def open_database(path: Path) -> Store:
+    return await open_store(sqlite_url(path))
+
+
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
+async def db(tmp_path: Path) -> AsyncIterator[Store]:
     database = await open_database(tmp_path / "mailseal.sqlite")
     yield database
     await database.close()
@@ -62,12 +66,12 @@ async def sink() -> AsyncIterator[SmtpSink]:
         yield server
 
 
-def queue(db: Database, sink: SmtpSink, clock: Clock | None = None, **options: Any) -> SmtpQueue:
+def queue(db: Store, sink: SmtpSink, clock: Clock | None = None, **options: Any) -> SmtpQueue:
     return SmtpQueue(db, sink.url, tls_context=sink.client_context(), local_hostname="client.example.org",
                      timeout=20, clock=clock or Clock(), **options)
 
 
-async def test_delivered_with_envelope_and_bytes_intact(db: Database, sink: SmtpSink) -> None:
+async def test_delivered_with_envelope_and_bytes_intact(db: Store, sink: SmtpSink) -> None:
     q = queue(db, sink)
     mail = a_mail("bob@example.org", "carol@example.net")
     await q.deliver(mail)
@@ -84,7 +88,7 @@ async def test_delivered_with_envelope_and_bytes_intact(db: Database, sink: Smtp
     assert await q.run_once() == 0  # nothing sent twice
 
 
-async def test_temporary_failure_is_retried_with_backoff(db: Database, sink: SmtpSink) -> None:
+async def test_temporary_failure_is_retried_with_backoff(db: Store, sink: SmtpSink) -> None:
     clock = Clock()
     q = queue(db, sink, clock, first_retry=60, max_retry=3600)
     sink.data_replies = ["451 4.3.0 try again later", "451 4.3.0 still busy"]
@@ -107,7 +111,7 @@ async def test_temporary_failure_is_retried_with_backoff(db: Database, sink: Smt
     assert await q.pending() == [] and await q.failures() == []
 
 
-async def test_permanent_failure_is_given_up_and_recorded(db: Database, sink: SmtpSink) -> None:
+async def test_permanent_failure_is_given_up_and_recorded(db: Store, sink: SmtpSink) -> None:
     q = queue(db, sink)
     sink.data_replies = ["550 5.7.1 rejected by policy"]
     await q.deliver(a_mail())
@@ -123,7 +127,7 @@ async def test_permanent_failure_is_given_up_and_recorded(db: Database, sink: Sm
     assert failure.attempts == 1
 
 
-async def test_recipients_are_settled_one_by_one(db: Database, sink: SmtpSink) -> None:
+async def test_recipients_are_settled_one_by_one(db: Store, sink: SmtpSink) -> None:
     clock = Clock()
     q = queue(db, sink, clock)
     sink.rcpt_replies = {"gone@example.org": ["550 5.1.1 no such user"], "busy@example.org": ["452 4.2.2 full"]}
@@ -142,7 +146,7 @@ async def test_recipients_are_settled_one_by_one(db: Database, sink: SmtpSink) -
     assert await q.pending() == []
 
 
-async def test_gives_up_on_temporary_failures_after_max_age(db: Database, sink: SmtpSink) -> None:
+async def test_gives_up_on_temporary_failures_after_max_age(db: Store, sink: SmtpSink) -> None:
     clock = Clock()
     q = queue(db, sink, clock, max_age=2 * 86400)
     sink.data_replies = ["451 4.3.0 busy"] * 100
@@ -156,7 +160,7 @@ async def test_gives_up_on_temporary_failures_after_max_age(db: Database, sink: 
     assert "gave up after 2 attempts" in failure.reason and "451" in failure.reason
 
 
-async def test_server_down_at_enqueue_time_then_up(db: Database) -> None:
+async def test_server_down_at_enqueue_time_then_up(db: Store) -> None:
     port = free_port()
     clock = Clock()
     down = SmtpSink(port=port)
@@ -174,7 +178,7 @@ async def test_server_down_at_enqueue_time_then_up(db: Database) -> None:
     assert await q.pending() == []
 
 
-async def test_worker_delivers_in_the_background_once_the_server_is_up(db: Database) -> None:
+async def test_worker_delivers_in_the_background_once_the_server_is_up(db: Store) -> None:
     port = free_port()
     clock = Clock()
     q = queue(db, SmtpSink(port=port), clock, poll=0.05, first_retry=60)
@@ -190,7 +194,7 @@ async def test_worker_delivers_in_the_background_once_the_server_is_up(db: Datab
         await q.stop()
 
 
-async def test_starttls_and_auth(db: Database) -> None:
+async def test_starttls_and_auth(db: Store) -> None:
     async with SmtpSink(starttls=True, auth=("mailer", "p@ss:w/rd")) as sink:
         assert sink.url.startswith("smtp://mailer:p%40ss%3Aw%2Frd@")
         q = queue(db, sink)
@@ -200,7 +204,7 @@ async def test_starttls_and_auth(db: Database) -> None:
         assert got.tls and got.login == "mailer"
 
 
-async def test_starttls_is_required_by_default(db: Database, sink: SmtpSink) -> None:
+async def test_starttls_is_required_by_default(db: Store, sink: SmtpSink) -> None:
     # The sink offers no STARTTLS; an smtp:// URL without ?starttls=false must not send in clear.
     q = SmtpQueue(db, f"smtp://127.0.0.1:{sink.port}", timeout=20, clock=Clock())
     await q.deliver(a_mail())
@@ -209,7 +213,7 @@ async def test_starttls_is_required_by_default(db: Database, sink: SmtpSink) -> 
     assert (await q.pending())[0].attempts == 1
 
 
-async def test_wrong_password_is_retried_not_given_up(db: Database) -> None:
+async def test_wrong_password_is_retried_not_given_up(db: Store) -> None:
     async with SmtpSink(starttls=True, auth=("mailer", "right")) as sink:
         q = SmtpQueue(db, sink.url.replace(":right@", ":wrong@"), tls_context=sink.client_context(),
                       timeout=20, clock=Clock())
@@ -221,7 +225,7 @@ async def test_wrong_password_is_retried_not_given_up(db: Database) -> None:
         assert await q.failures() == []
 
 
-async def test_implicit_tls(db: Database) -> None:
+async def test_implicit_tls(db: Store) -> None:
     async with SmtpSink(implicit_tls=True, auth=("mailer", "secret")) as sink:
         q = queue(db, sink)
         await q.deliver(a_mail())
@@ -230,7 +234,7 @@ async def test_implicit_tls(db: Database) -> None:
         assert got.tls and got.login == "mailer"
 
 
-async def test_untrusted_certificate_is_not_accepted(db: Database) -> None:
+async def test_untrusted_certificate_is_not_accepted(db: Store) -> None:
     async with SmtpSink(starttls=True) as sink:
         q = SmtpQueue(db, sink.url, timeout=20, clock=Clock())  # default trust store: no self-signed
         await q.deliver(a_mail())
@@ -258,7 +262,7 @@ async def test_queue_survives_reopening_the_database(tmp_path: Path) -> None:
         await db.close()
 
 
-async def test_send_cut_off_before_250_is_sent_again(db: Database) -> None:
+async def test_send_cut_off_before_250_is_sent_again(db: Store) -> None:
     clock = Clock()
     async with SmtpSink(hold_data=asyncio.Event()) as sink:
         q = queue(db, sink, clock, lease=600)
@@ -281,7 +285,7 @@ async def test_send_cut_off_before_250_is_sent_again(db: Database) -> None:
         assert await restarted.pending() == []
 
 
-async def test_no_body_or_password_in_logs(db: Database, caplog: pytest.LogCaptureFixture) -> None:
+async def test_no_body_or_password_in_logs(db: Store, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     async with SmtpSink(starttls=True, auth=("mailer", "hunter2-secret")) as sink:
         q = queue(db, sink)
@@ -313,7 +317,7 @@ def test_smtp_urls() -> None:
             parse_smtp_url(bad)
 
 
-async def test_make_transport_chooses_from_settings(db: Database, tmp_path: Path) -> None:
+async def test_make_transport_chooses_from_settings(db: Store, tmp_path: Path) -> None:
     maildir = make_transport(Settings(data=str(tmp_path)), db)
     assert isinstance(maildir, MaildirOutbox) and maildir.path == tmp_path.resolve() / "outbox"
     chosen = make_transport(Settings(data=str(tmp_path)), db, outbox_path=tmp_path / "elsewhere")
@@ -322,7 +326,7 @@ async def test_make_transport_chooses_from_settings(db: Database, tmp_path: Path
     assert isinstance(smtp, SmtpQueue) and smtp.endpoint.implicit_tls
 
 
-async def test_queued_message_is_parseable_mail(db: Database, sink: SmtpSink) -> None:
+async def test_queued_message_is_parseable_mail(db: Store, sink: SmtpSink) -> None:
     q = queue(db, sink)
     await q.deliver(a_mail())
     await q.run_once()

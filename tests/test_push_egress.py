@@ -168,7 +168,7 @@ async def test_hostile_endpoint_refused_at_send(tmp_path: Path, case: Hostile) -
         await stack.subscribe_device("dev")
         stack.dns.calls.clear()
         url = case.url.format(port=stack.service.port)
-        async with stack.db.write() as conn:
+        async with stack.db.engine.transaction() as conn:
             await conn.execute("UPDATE push_subscriptions SET endpoint = ? WHERE device_id = ?", (url, "dev"))
         await stack.push.notify(["dev"], "m1", "message")
         await asyncio.wait_for(stack.push.drain(), GUARD)

@@ -131,9 +131,9 @@ def test_localhost_contact_only_when_allowed() -> None:
 
 async def test_service_refuses_a_localhost_contact_at_start(tmp_path: Path) -> None:
     from mailseal.push import PushService
-    from mailseal.storage import open_database
+    from support.store import sqlite_store
 
-    db = await open_database(tmp_path / "db.sqlite3")
+    db = await sqlite_store(tmp_path / "db.sqlite3")
     try:
         with pytest.raises(ConfigError):
             PushService(

@@ -17,6 +17,7 @@ from mailseal.render import (
     OCTET_STREAM,
     content_disposition,
     is_inline_viewable,
+    safe_charset,
     safe_content_type,
     safe_filename,
 )
@@ -130,11 +131,10 @@ def test_any_text_makes_a_safe_name_and_header(text: str) -> None:
         ("image/png", "image/png"),
         ("IMAGE/JPG; name=x.jpg", "image/jpeg"),
         ("application/pdf", "application/pdf"),
-        ("text/plain", "text/plain; charset=utf-8"),
-        ('text/plain; charset="ISO-8859-1"', "text/plain; charset=iso-8859-1"),
-        ("text/plain; charset=utf-7", "text/plain; charset=utf-8"),
-        ("text/plain; charset=x\r\nSet-Cookie: a=b", "text/plain; charset=utf-8"),
-        ("text/csv; charset=windows-1252", "text/csv; charset=windows-1252"),
+        ("text/plain", "text/plain"),
+        ('text/plain; charset="ISO-8859-1"', "text/plain"),
+        ("text/plain; charset=x\r\nSet-Cookie: a=b", "text/plain"),
+        ("text/csv; charset=windows-1252", "text/csv"),
         ("audio/mp3", "audio/mpeg"),
         ("video/mp4", "video/mp4"),
         ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", None),
@@ -154,6 +154,27 @@ def test_any_text_makes_a_safe_name_and_header(text: str) -> None:
 )
 def test_safe_content_type(claimed: str | None, served: str | None) -> None:
     assert safe_content_type(claimed) == (served or claimed)
+
+
+@pytest.mark.parametrize(
+    ("named", "served"),
+    [
+        ("ISO-8859-1", "iso-8859-1"),
+        ('"windows-1252"', "windows-1252"),
+        ("utf-8", "utf-8"),
+        ("", "utf-8"),
+        (None, "utf-8"),
+        ("utf-7", "utf-8"),
+        ("UTF_7", "utf-8"),
+        ("csUnicode11UTF7", "utf-8"),
+        ("x-user-defined", "utf-8"),
+        ("x-klingon", "utf-8"),
+        ("x\r\nSet-Cookie: a=b", "utf-8"),
+    ],
+)
+def test_safe_charset(named: str | None, served: str) -> None:
+    """The sender's charset when it is a known, safe encoding (no UTF-7, nothing a header could carry)."""
+    assert safe_charset(named) == served
 
 
 @pytest.mark.parametrize(

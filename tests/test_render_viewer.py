@@ -120,6 +120,7 @@ def test_the_public_surface() -> None:
             "SanitizedHtml",
             "content_disposition",
             "is_inline_viewable",
+            "safe_charset",
             "safe_content_type",
             "safe_filename",
             "sanitize_html",

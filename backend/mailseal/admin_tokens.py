@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable
 from typing import Final
 
-import msgspec
-
 from mailseal.errors import AdminTokenRequired, InputError
-from mailseal.storage import Database
+from mailseal.storage import AdminToken, Store
+
+__all__ = ["AdminToken", "AdminTokens", "token_hash"]
 
 TOKEN_PREFIX: Final = "mailseal_admin_"  # noqa: S105 - a marker, not a secret
 MAX_TOKEN_CHARS: Final = 200
@@ -24,22 +24,13 @@ TOUCH_INTERVAL_SECONDS: Final = 60
 _NAME: Final = re.compile(r"[A-Za-z0-9 ._@-]{1,64}")
 
 
-class AdminToken(msgspec.Struct, frozen=True):
-    """A stored admin token (never the token itself)."""
-
-    id: int
-    name: str
-    created_at: int
-    last_used_at: int | None
-
-
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 class AdminTokens:
-    def __init__(self, db: Database, *, clock: Callable[[], float] = time.time) -> None:
-        self.db = db
+    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
         self._clock = clock
 
     async def create(self, name: str = "admin") -> tuple[str, AdminToken]:
@@ -48,29 +39,19 @@ class AdminTokens:
             raise InputError("A token name is 1-64 letters, digits, spaces or . _ @ -")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         now = int(self._clock())
-        async with self.db.write() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO admin_tokens (token_hash, name, created_at) VALUES (?, ?, ?)",
-                (token_hash(token), name, now),
-            )
-            token_id = int(cursor.lastrowid or 0)
-        return token, AdminToken(id=token_id, name=name, created_at=now, last_used_at=None)
+        return token, await self.store.admin_tokens.add(token_hash(token), name=name, at=now)
 
     async def verify(self, token: str) -> AdminToken:
         """The record of a valid token; `AdminTokenRequired` for anything else."""
         if not token.startswith(TOKEN_PREFIX) or len(token) > MAX_TOKEN_CHARS:
             raise AdminTokenRequired()
-        row = await self.db.fetch_one(
-            "SELECT id, name, created_at, last_used_at FROM admin_tokens WHERE token_hash = ?", (token_hash(token),)
-        )
-        if row is None:
+        found = await self.store.admin_tokens.find(token_hash(token))
+        if found is None:
             raise AdminTokenRequired()
         now = int(self._clock())
-        if row["last_used_at"] is None or now - row["last_used_at"] >= TOUCH_INTERVAL_SECONDS:
-            async with self.db.write() as conn:
-                await conn.execute("UPDATE admin_tokens SET last_used_at = ? WHERE id = ?", (now, row["id"]))
-        return AdminToken(id=row["id"], name=row["name"], created_at=row["created_at"], last_used_at=now)
+        if found.last_used_at is None or now - found.last_used_at >= TOUCH_INTERVAL_SECONDS:
+            await self.store.admin_tokens.touch(found.id, at=now)
+        return AdminToken(id=found.id, name=found.name, created_at=found.created_at, last_used_at=now)
 
     async def list(self) -> list[AdminToken]:
-        rows = await self.db.fetch_all("SELECT id, name, created_at, last_used_at FROM admin_tokens ORDER BY id")
-        return [AdminToken(row["id"], row["name"], row["created_at"], row["last_used_at"]) for row in rows]
+        return await self.store.admin_tokens.all()

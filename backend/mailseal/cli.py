@@ -12,17 +12,35 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from mailseal import __version__
 from mailseal import format as fmt
-from mailseal.config import Settings, load_settings
-from mailseal.errors import DamagedEnvelope, InputError, MailsealError, NotFound
-from mailseal.instance import DataFolder, Instance
+from mailseal.composition import open_instance
+from mailseal.config import Settings, load_settings_with_sources
+from mailseal.errors import (
+    DamagedEnvelope,
+    InputError,
+    InvalidAddress,
+    MailsealError,
+    MessageRevoked,
+    NotFound,
+    SettingError,
+    UnknownKey,
+)
+from mailseal.instance import DataFolder
 from mailseal.keys import Identity, KeyRing
+from mailseal.mail.addresses import normalise_address
 from mailseal.messages.protect import protect
+from mailseal.output_file import discard_output, is_standard_output, write_output
 from mailseal.private_data import keep_data_private
 from mailseal.templates import policy_for
+
+# Exit statuses (the README lists them): done; refused or failed; wrong usage or an unknown id; nothing to do.
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_NOT_FOUND = 2
+EXIT_NOTHING_TO_DO = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,12 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="recipients", action="append", required=True)
     p.add_argument("--template", default="encrypt-only")
     p.add_argument("--expires-days", type=int)
-    p.add_argument("-o", "--output", type=Path, required=True, help="where to write message.html")
+    p.add_argument("-o", "--output", type=Path, required=True, help="message.html to write (- for stdout)")
 
     o = sub.add_parser("open", help="open a sealed message as an audited administrator's open")
     o.add_argument("envelope", type=Path, help="message.html or a raw envelope")
     o.add_argument("--as", dest="address", required=True, help="the recipient on whose behalf to open")
-    o.add_argument("-o", "--output", type=Path, required=True)
+    o.add_argument("-o", "--output", type=Path, required=True, help="the .eml to write (- for stdout)")
 
     r = sub.add_parser("revoke", help="revoke a message: every copy becomes unreadable")
     r.add_argument("message_id")
@@ -89,37 +107,54 @@ async def _keys(settings: Settings, command: str) -> int:
         key = ring.rotate()
         print(f"new current key {key.id}; {len(ring.ids) - 1} older key(s) kept for older messages")
     else:
-        for key_id in KeyRing.load(folder.ring).ids:
-            print(key_id)
+        ring = KeyRing.load(folder.ring)
+        current = ring.current().id
+        for key_id in ring.ids:
+            print(f"{key_id}  (current: new seals use it)" if key_id == current else key_id)
     return 0
 
 
+def _address(flag: str, text: str) -> str:
+    try:
+        return normalise_address(text)
+    except InvalidAddress:
+        raise InvalidAddress(f"{flag} {text!r} is not an e-mail address") from None
+
+
 async def _protect(settings: Settings, args: argparse.Namespace) -> int:
+    sender = _address("--from", args.sender)
+    recipients = [_address("--to", recipient) for recipient in args.recipients]
     policy = policy_for(args.template, expires_days=args.expires_days, now=time.time())
-    instance = await Instance.open(settings)
+    written = False
+
+    def write_page(envelope: BinaryIO, message_id: str) -> None:
+        nonlocal written
+        view_url = f"{settings.base_url}/m/{message_id}"
+        write_output(args.output, lambda out: fmt.armor(
+            envelope, out, view_url=view_url, org_name=settings.org_name, sender=sender))
+        written = True
+
+    instance = await open_instance(settings)
     try:
         with open(args.message, "rb") as source:
             sealed = await protect(
-                instance.messages, source, sender=args.sender, recipients=args.recipients,
-                policy=policy, actor=f"cli:{os.environ.get('USER', 'admin')}",
+                instance.messages, source, sender=sender, recipients=recipients, policy=policy,
+                actor=f"cli:{os.environ.get('USER', 'admin')}", before_commit=write_page,
             )
-        view_url = f"{settings.base_url}/m/{sealed.message_id}"
-        with instance.blobs.open(sealed.message_id) as envelope:
-            _write_atomically(
-                args.output,
-                lambda out: fmt.armor(
-                    envelope, out, view_url=view_url, org_name=settings.org_name, sender=args.sender
-                ),
-            )
+    except BaseException:
+        if written:  # the page points to a message that was not kept
+            discard_output(args.output)
+        raise
     finally:
         await instance.close()
-    print(sealed.message_id)
+    print(sealed.message_id, file=sys.stderr if is_standard_output(args.output) else sys.stdout)
     return 0
 
 
 async def _open(settings: Settings, args: argparse.Namespace) -> int:
-    instance = await Instance.open(settings, create_keys=False)
-    identity = Identity(addresses=(args.address.strip().lower(),), actor=f"admin-for:{args.address.strip().lower()}")
+    address = _address("--as", args.address)
+    instance = await open_instance(settings, create_keys=False)
+    identity = Identity(addresses=(address,), actor=f"admin-for:{address}")
     try:
         with tempfile.TemporaryFile() as binary, open(args.envelope, "rb") as source:
             kind = fmt.sniff(source.read(64))
@@ -145,39 +180,34 @@ async def _open(settings: Settings, args: argparse.Namespace) -> int:
                 for piece in opened.iter_plaintext():
                     out.write(piece)
 
-            _write_atomically(args.output, write)
+            write_output(args.output, write)
     finally:
         await instance.close()
     return 0
-
-
-def _write_atomically(path: Path, write: Any) -> None:
-    """Write through a temporary file renamed into place only on success: nothing half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            write(out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
 
 
 async def _revoke(settings: Settings, message_id: str) -> int:
-    instance = await Instance.open(settings, create_keys=False)
+    message_id = message_id.strip().lower()
+    instance = await open_instance(settings, create_keys=False)
     try:
-        record = await instance.keys.revoke(message_id.strip().lower(), actor=f"cli:{os.environ.get('USER', 'admin')}")
+        try:
+            before = await instance.keys.record(message_id)
+        except UnknownKey:
+            raise NotFound(f"no message {message_id} was sealed here") from None
+        if before.revoked_at is not None:
+            when = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(before.revoked_at))
+            print(f"mailseal: {message_id} was already revoked at {when}; nothing changed [{MessageRevoked.code}]",
+                  file=sys.stderr)
+            return EXIT_NOTHING_TO_DO
+        record = await instance.keys.revoke(message_id, actor=f"cli:{os.environ.get('USER', 'admin')}")
     finally:
         await instance.close()
     print(f"revoked {record.message_id}: its content key is destroyed; every copy is now unreadable")
-    return 0
+    return EXIT_OK
 
 
 async def _audit(settings: Settings, message_id: str | None, as_json: bool) -> int:
-    instance = await Instance.open(settings, create_keys=False)
+    instance = await open_instance(settings, create_keys=False)
     try:
         entries = await instance.keys.audit(message_id)
     finally:
@@ -212,20 +242,20 @@ def _rules_init(settings: Settings, force: bool) -> int:
     if path.exists() and not force:
         print(f"mailseal: {path} exists (use --force to replace it)", file=sys.stderr)
         return 1
-    _write_atomically(path, lambda out: out.write(example_rules_text().encode("utf-8")))
+    write_output(path, lambda out: out.write(example_rules_text().encode("utf-8")))
     print(f"wrote {path}")
     return 0
 
 
 async def _admin_token(settings: Settings, name: str) -> int:
     from mailseal.admin_tokens import AdminTokens
-    from mailseal.storage import open_database
+    from mailseal.storage import open_store
 
-    db = await open_database(DataFolder(settings.data_path).database)
+    store = await open_store(settings.resolved_database_url)
     try:
-        token, _ = await AdminTokens(db).create(name)
+        token, _ = await AdminTokens(store).create(name)
     finally:
-        await db.close()
+        await store.close()
     print(token)
     print("Keep it safe: it is shown only this once. Use it as 'Authorization: Bearer <token>'.", file=sys.stderr)
     return 0
@@ -239,12 +269,13 @@ def _serve(settings: Settings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    sources: dict[str, str] = {}
     try:
         overrides: dict[str, Any] = {"data": args.data}
         if args.command == "serve":
             overrides.update(host=args.host, port=args.port, dev=args.dev,
                              relay_port=args.relay_port, inbound_port=args.inbound_port)
-        settings = load_settings(**overrides)
+        settings, sources = load_settings_with_sources(**overrides)
         if args.command != "serve" and (warning := keep_data_private(settings.data_path)):
             print(f"mailseal: warning: {warning}", file=sys.stderr)
         if args.command == "keys":
@@ -269,12 +300,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return _serve(settings)
     except NotFound as exc:
-        print(f"mailseal: {exc.detail}", file=sys.stderr)
-        return 2
+        print(f"mailseal: {exc.detail} [{exc.code}]", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    except SettingError as exc:
+        named = exc if exc.source else exc.with_source(sources.get(exc.setting, "default"))
+        print(f"mailseal: {named.detail} [{exc.code}]", file=sys.stderr)
+        return EXIT_FAILED
     except MailsealError as exc:
         print(f"mailseal: {exc.detail} [{exc.code}]", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     except FileNotFoundError as exc:
         print(f"mailseal: no such file: {exc.filename}", file=sys.stderr)
-        return 1
-    return 2
+        return EXIT_FAILED
+    return EXIT_NOT_FOUND

@@ -1,20 +1,26 @@
-"""Settings: defaults, then an optional TOML file, then `MAILSEAL_*` environment variables.
+"""Settings: defaults, then an optional TOML file, then `MAILSEAL_*` environment variables, then flags.
 
 Every setting is documented in the README (a test checks it). The TOML file is `MAILSEAL_CONFIG`, else
 `<data>/mailseal.toml` when it exists. Keys in the file use the same names as the fields below.
+`load_settings` is the one place they are checked: a wrong value, an unknown key or a bad combination
+is a `SettingError` naming the setting, where its value came from and what is allowed.
 """
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
 import os
+import re
 import tomllib
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 
-from mailseal.errors import ConfigError
+from mailseal.errors import ConfigError, SettingError
 
 MiB = 1024 * 1024
 DEFAULT_DATA = "./var"
@@ -29,6 +35,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     public_url: str = ""
     dev: bool = False
     log_level: str = "INFO"
+    database_url: str = ""
+    blob_url: str = ""
 
     org_name: str = "Mailseal"
     org_domains: tuple[str, ...] = ("example.org",)
@@ -56,6 +64,14 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     session_absolute_hours: int = 14 * 24
     code_ttl_minutes: int = 10
 
+    # Heavy work (parsing uploads, rendering messages) runs in a pool of worker processes (jobs/).
+    jobs_workers: int = 0  # 0: one per CPU
+    jobs_waiting: int = 16
+    jobs_time_limit_seconds: int = 30
+    jobs_recycle_after: int = 200
+    jobs_recycle_mib: int = 96
+    jobs_memory_limit_mib: int = 1024
+
     push_contact: str = "mailto:admin@example.org"
     push_services: tuple[str, ...] = ()
     push_allow_loopback: bool = False
@@ -65,14 +81,31 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
         return Path(self.data).expanduser().resolve()
 
     @property
+    def resolved_database_url(self) -> str:
+        """`database_url`, else the SQLite file in the data folder."""
+        return self.database_url or "sqlite" + (self.data_path / "mailseal.sqlite").as_uri().removeprefix("file")
+
+    @property
+    def resolved_blob_url(self) -> str:
+        """`blob_url`, else the blob folder in the data folder."""
+        return self.blob_url or (self.data_path / "blobs").as_uri()
+
+    @property
     def base_url(self) -> str:
-        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+        """The origin people use: `public_url`, else the listen address (for a server on this machine)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     def redacted(self) -> dict[str, Any]:
-        """The settings as a dict with secrets hidden, for `mailseal config`."""
+        """The effective settings as a dict with secrets hidden, for `mailseal config`."""
         out: dict[str, Any] = msgspec.structs.asdict(self)
+        out["public_url"] = self.base_url
         if self.smtp_url:
             out["smtp_url"] = redact_url(self.smtp_url)
+        if self.database_url:
+            out["database_url"] = redact_url(self.database_url)
         return out
 
 
@@ -84,41 +117,240 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-def _from_env(environ: dict[str, str]) -> dict[str, Any]:
+# Where each value came from, by setting name: "default", "<file> line N", "environment variable X", "flag --x".
+Sources = dict[str, str]
+
+DEFAULT_SOURCE = "default"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+SECRET_SETTINGS = frozenset({"smtp_url"})
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+_TOML_KEY = re.compile(r"""\s*\[*\s*["']?([A-Za-z0-9_-]+)""")
+
+
+def _fields() -> dict[str, msgspec.structs.FieldInfo]:
+    return {f.name: f for f in msgspec.structs.fields(Settings)}
+
+
+def _shown(name: str, value: Any) -> str:
+    if name in SECRET_SETTINGS and isinstance(value, str):
+        value = redact_url(value)
+    return repr(value)
+
+
+def _kind(field_type: Any) -> str:
+    if field_type is bool:
+        return "true or false"
+    if field_type is int:
+        return "a whole number"
+    if field_type == tuple[str, ...]:
+        return "a list of text values (comma-separated in the environment)"
+    return "text"
+
+
+def _convert(name: str, field_type: Any, raw: Any, source: str) -> Any:
+    try:
+        return msgspec.convert(raw, field_type, strict=False)
+    except msgspec.ValidationError:
+        raise SettingError(name, f"{_shown(name, raw)} is not {_kind(field_type)}", source=source) from None
+
+
+def _from_env(environ: Mapping[str, str], sources: Sources) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    fields = {f.name: f for f in msgspec.structs.fields(Settings)}
-    for name, field in fields.items():
-        raw = environ.get(f"MAILSEAL_{name.upper()}")
+    for name, field in _fields().items():
+        variable = f"MAILSEAL_{name.upper()}"
+        raw = environ.get(variable)
         if raw is None:
             continue
+        source = f"environment variable {variable}"
         if field.type is bool:
-            values[name] = raw.strip().lower() in {"1", "true", "yes", "on"}
-        elif field.type is int:
-            try:
-                values[name] = int(raw)
-            except ValueError as exc:
-                raise ConfigError(f"MAILSEAL_{name.upper()} must be a whole number") from exc
+            word = raw.strip().lower()
+            if word not in _TRUE | _FALSE:
+                raise SettingError(name, f"{raw!r} is not one of 1, 0, true, false, yes, no, on, off", source=source)
+            values[name] = word in _TRUE
         elif field.type == tuple[str, ...]:
             values[name] = tuple(item.strip() for item in raw.split(",") if item.strip())
         else:
-            values[name] = raw
+            values[name] = _convert(name, field.type, raw.strip() if field.type is int else raw, source)
+        sources[name] = source
     return values
 
 
-def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
-    """Build the settings; `overrides` (from command-line flags) win over everything else."""
-    env = dict(os.environ if environ is None else environ)
-    from_env = _from_env(env)
-    data = overrides.get("data") or from_env.get("data") or DEFAULT_DATA
-    file_values: dict[str, Any] = {}
-    config_file = env.get("MAILSEAL_CONFIG") or str(Path(data) / "mailseal.toml")
-    if Path(config_file).is_file():
-        try:
-            file_values = tomllib.loads(Path(config_file).read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{config_file}: {exc}") from exc
-    merged = {**file_values, **from_env, **{k: v for k, v in overrides.items() if v is not None}}
+def _line_of(text: str, key: str) -> int | None:
+    """The first line that sets `key` or opens a table named `key` (mailseal.toml has no tables)."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _TOML_KEY.match(line)
+        if match and match[1] == key and not line.lstrip().startswith("#"):
+            return number
+    return None
+
+
+def _from_file(path: Path, sources: Sources) -> dict[str, Any]:
     try:
-        return msgspec.convert(merged, Settings, strict=False)
-    except msgspec.ValidationError as exc:
-        raise ConfigError(str(exc)) from exc
+        text = path.read_text(encoding="utf-8")
+        table = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    fields = _fields()
+    values: dict[str, Any] = {}
+    for key, raw in table.items():
+        line = _line_of(text, key)
+        source = f"{path} line {line}" if line else str(path)
+        if key not in fields:
+            close = difflib.get_close_matches(key, fields, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise SettingError(key, f"not a setting (the settings are listed in the README){hint}", source=source)
+        values[key] = _convert(key, fields[key].type, raw, source)
+        sources[key] = source
+    return values
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build and check the settings; `overrides` (from command-line flags) win over everything else."""
+    return load_settings_with_sources(environ, **overrides)[0]
+
+
+def load_settings_with_sources(environ: Mapping[str, str] | None = None, **overrides: Any) -> tuple[Settings, Sources]:
+    """The settings and where each value came from, for error messages about them after loading."""
+    env = os.environ if environ is None else environ
+    fields = _fields()
+    sources: Sources = dict.fromkeys(fields, DEFAULT_SOURCE)
+    env_sources: Sources = {}
+    from_env = _from_env(env, env_sources)
+    flags = {name: value for name, value in overrides.items() if value is not None}
+    data = flags.get("data") or from_env.get("data") or DEFAULT_DATA
+    from_file: dict[str, Any] = {}
+    named_file = env.get("MAILSEAL_CONFIG")
+    config_file = Path(named_file or Path(data) / "mailseal.toml")
+    if named_file and not config_file.is_file():
+        raise SettingError("MAILSEAL_CONFIG", f"{named_file!r} is not a file", source="environment variable")
+    if config_file.is_file():
+        from_file = _from_file(config_file, sources)
+    sources.update(env_sources)  # the environment wins over the file
+    for name, value in flags.items():
+        source = f"flag --{name.replace('_', '-')}"
+        flags[name] = _convert(name, fields[name].type, value, source)
+        sources[name] = source
+    settings = Settings(**{**from_file, **from_env, **flags})
+    check_settings(settings, sources)
+    return msgspec.structs.replace(settings, log_level=settings.log_level.upper()), sources
+
+
+def check_settings(settings: Settings, sources: Mapping[str, str]) -> None:
+    """Every rule that one value or a combination must follow; the first broken one is raised."""
+    for name, check in CHECKS.items():
+        problem = check(settings)
+        if problem is not None:
+            raise SettingError(name, problem, source=_source_of(name, settings, sources))
+
+
+def _source_of(name: str, settings: Settings, sources: Mapping[str, str]) -> str:
+    source = sources.get(name, DEFAULT_SOURCE)
+    if name == "public_url" and not settings.public_url:
+        return f"not set, so {settings.base_url} from host ({sources.get('host')}) and port ({sources.get('port')})"
+    return source
+
+
+def _log_level(settings: Settings) -> str | None:
+    if settings.log_level.upper() in LOG_LEVELS:
+        return None
+    return f"{settings.log_level!r} is not a log level; allowed: {', '.join(LOG_LEVELS)} (any case)"
+
+
+def _port(name: str) -> Callable[[Settings], str | None]:
+    def check(settings: Settings) -> str | None:
+        value = getattr(settings, name)
+        return None if 0 <= value <= 65535 else f"{value} is not a port; allowed: 0 to 65535 (0: any free port)"
+
+    return check
+
+
+def _at_least(name: str, low: int, high: int | None = None) -> Callable[[Settings], str | None]:
+    def check(settings: Settings) -> str | None:
+        value = getattr(settings, name)
+        if value >= low and (high is None or value <= high):
+            return None
+        allowed = f"{low} to {high}" if high is not None else f"{low} or more"
+        return f"{value} is out of range; allowed: {allowed}"
+
+    return check
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether a browser treats `http://host` as a secure context: this machine only."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _public_url(settings: Settings) -> str | None:
+    """An origin (no path: the app, its cookie and its service worker live at `/`) in a secure context."""
+    url = settings.base_url
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return f"{url!r} is not a URL; allowed: an origin such as https://mail.example.org"
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.username or parts.password:
+        return f"{url!r} is not an origin; allowed: https://HOST[:PORT], such as https://mail.example.org"
+    if parts.path not in {"", "/"} or parts.query or parts.fragment:
+        return (f"{url!r} has a path; allowed: an origin without one (https://HOST[:PORT]): Mailseal must be "
+                "served at the root of its own host name")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        return (f"{url!r} is plain http on another machine, where browsers refuse the session cookie and the "
+                "service worker; set public_url to https://… (a TLS proxy in front of Mailseal), or use http:// "
+                "only on localhost, 127.0.0.1 or [::1] (README: Trying it from a phone)")
+    return None
+
+
+def _relay_networks(settings: Settings) -> str | None:
+    for text in settings.relay_networks:
+        try:
+            ipaddress.ip_network(text.strip(), strict=False)
+        except ValueError:
+            return f"{text!r} is not a network; allowed: networks such as 10.0.0.0/8 or ::1/128"
+    return None
+
+
+def _smtp_url(settings: Settings) -> str | None:
+    if not settings.smtp_url:
+        return None
+    parts = urlsplit(settings.smtp_url)
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        return f"{_shown('smtp_url', settings.smtp_url)} is not allowed: smtp://[user:pass@]host[:port] or smtps://…"
+    return None
+
+
+def _together(*names: str) -> Callable[[Settings], str | None]:
+    def check(settings: Settings) -> str | None:
+        given = [bool(getattr(settings, name)) for name in names]
+        if any(given) and not all(given):
+            missing = [name for name, set_ in zip(names, given, strict=True) if not set_]
+            return f"goes together with {', '.join(names[1:])}: set {', '.join(missing)} as well, or none of them"
+        return None
+
+    return check
+
+
+CHECKS: dict[str, Callable[[Settings], str | None]] = {
+    "log_level": _log_level,
+    "port": _port("port"),
+    "public_url": _public_url,
+    "relay_port": _port("relay_port"),
+    "relay_networks": _relay_networks,
+    "inbound_port": _port("inbound_port"),
+    "smtp_url": _smtp_url,
+    "smtp_client_connections": _at_least("smtp_client_connections", 1),
+    "relay_tls_cert_file": _together("relay_tls_cert_file", "relay_tls_key_file"),
+    "dkim_selector": _together("dkim_selector", "dkim_domain", "dkim_key_file"),
+    "max_upload_bytes": _at_least("max_upload_bytes", 1),
+    "max_message_bytes": _at_least("max_message_bytes", 1),
+    "view_cache_mib": _at_least("view_cache_mib", 0),
+    "session_idle_minutes": _at_least("session_idle_minutes", 1),
+    "session_absolute_hours": _at_least("session_absolute_hours", 1),
+    "code_ttl_minutes": _at_least("code_ttl_minutes", 1, 10),
+}

@@ -10,7 +10,8 @@ plaintext, a passcode or a key.
     │   ├── NoEnvelope                 an upload or a mail carries no sealed message
     │   │   ├── ForeignMail (422)      protected by someone else: Microsoft 365, S/MIME, OpenPGP
     │   │   └── NotEmail (415)         an Outlook .msg, a .zip, random bytes: not an e-mail message
-    │   └── MalformedMail
+    │   ├── MalformedMail
+    │   └── CannotWrite                an output file of the CLI cannot be written
     ├── DamagedEnvelope (400)          any authentication failure: one opaque error
     ├── UnknownKey (404)               not sealed here, or its key is gone
     ├── NotFound (404)
@@ -25,7 +26,12 @@ plaintext, a passcode or a key.
     │       └── MessageRevoked (410)
     ├── Conflict (409)
     │   └── PushSubscriptionTaken      a push endpoint held by another device, without its keys
+    ├── ServerBusy (503)               the pool of heavy work is full; `retry_after` says when to come back
+    ├── JobFailed (500)                heavy work stopped in its worker
+    │   ├── JobTimedOut (503)          it ran past the time limit
+    │   └── JobTooLarge (413)          it needed more memory than a worker may take
     └── ConfigError                    a setting is wrong (CLI only)
+        └── SettingError               names the setting, its source and what is allowed
 """
 
 from __future__ import annotations
@@ -65,6 +71,11 @@ class NoEnvelope(InputError):
 class MalformedMail(InputError):
     code = "input.malformed-mail"
     title = "The mail could not be read"
+
+
+class CannotWrite(InputError):
+    code = "output.cannot-write"
+    title = "The output cannot be written"
 
 
 class DamagedEnvelope(MailsealError):
@@ -154,9 +165,60 @@ class Conflict(MailsealError):
     title = "Conflict"
 
 
+class ServerBusy(MailsealError):
+    """Every worker of the job pool is busy and its waiting line is full; `retry_after` is in seconds."""
+
+    code = "server.busy"
+    status = 503
+    title = "The server is busy; try again shortly"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class JobFailed(MailsealError):
+    """Heavy work (parsing an upload, rendering a message) stopped in its worker process."""
+
+    code = "server.job-failed"
+    status = 500
+    title = "The server could not finish this; try again"
+
+
+class JobTimedOut(JobFailed):
+    """The job ran past the pool's time limit; its worker was stopped and replaced."""
+
+    code = "server.job-timeout"
+    status = 503
+    title = "This took too long to process and was stopped"
+
+
+class JobTooLarge(JobFailed):
+    """The job needed more memory than a worker may take."""
+
+    code = "server.job-too-large"
+    status = 413
+    title = "This needs more memory to process than the server allows"
+
+
 class ConfigError(MailsealError):
     code = "config.invalid"
     title = "A setting is not valid"
+
+
+class SettingError(ConfigError):
+    """One setting is wrong. `source` (a file and line, an environment variable, a flag) is filled in by
+    whoever knows where the value came from (`config.load_settings`, the CLI for later checks)."""
+
+    def __init__(self, setting: str, problem: str, *, source: str | None = None) -> None:
+        self.setting = setting
+        self.problem = problem
+        self.source = source
+        where = f" ({source})" if source else ""
+        super().__init__(f"{setting}{where}: {problem}")
+
+    def with_source(self, source: str) -> SettingError:
+        return SettingError(self.setting, self.problem, source=source)
 
 
 class RulesError(ConfigError):

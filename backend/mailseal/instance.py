@@ -1,12 +1,13 @@
-"""One Mailseal instance on disk: the data folder, its database, key ring, secrets and blob store.
+"""One Mailseal instance on disk: the layout of the data folder, and the server secret.
 
-Both the `mailseal` command and the server open the data folder through here, so the layout lives in
-one place:
+The composition root (`mailseal.composition`) opens an installation through here, so the layout lives
+in one place:
 
-    <data>/mailseal.sqlite    the database (WAL)
+    <data>/mailseal.sqlite    the database (WAL), unless `database_url` names another
     <data>/keys/ring.json     organisation keys (0600; folder 0700)
     <data>/keys/secret        the server secret for HMACs of passcodes and tokens (0600)
-    <data>/blobs/             sealed envelopes (ciphertext only)
+    <data>/blobs/             sealed envelopes (ciphertext only), unless `blob_url` names another store
+    <data>/staging/           envelopes being written before their upload to a remote blob store
     <data>/outbox/            the Maildir outbox (when no SMTP server is configured)
     <data>/rules.toml         mail flow rules
 """
@@ -15,15 +16,9 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 
-from mailseal.config import Settings
 from mailseal.errors import ConfigError
-from mailseal.keys import KeyRing, KeyService
-from mailseal.messages import MessageDeps
-from mailseal.storage import Database, open_database
-from mailseal.storage.blobs import BlobStore
 
 
 class DataFolder:
@@ -74,39 +69,6 @@ def load_or_create_secret(path: Path) -> bytes:
         handle.flush()
         os.fsync(handle.fileno())
     return value
-
-
-@dataclass
-class Instance:
-    settings: Settings
-    folder: DataFolder
-    db: Database
-    ring: KeyRing
-    keys: KeyService
-    blobs: BlobStore
-    secret: bytes
-    messages: MessageDeps
-    created_keys: bool = False
-
-    @classmethod
-    async def open(cls, settings: Settings, *, create_keys: bool = True) -> Instance:
-        folder = DataFolder(settings.data_path)
-        folder.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if create_keys:
-            ring, created = KeyRing.load_or_create(folder.ring)
-        else:
-            ring, created = KeyRing.load(folder.ring), False
-        secret = load_or_create_secret(folder.secret)
-        db = await open_database(folder.database)
-        keys = KeyService(db, ring)
-        blobs = BlobStore(folder.blobs)
-        deps = MessageDeps(
-            db=db, keys=keys, blobs=blobs, issuer=settings.base_url, max_message_bytes=settings.max_message_bytes
-        )
-        return cls(settings, folder, db, ring, keys, blobs, secret, deps, created)
-
-    async def close(self) -> None:
-        await self.db.close()
 
 
 def derive_secret(secret: bytes, label: bytes) -> bytes:

@@ -1,7 +1,8 @@
 """`mailseal serve`: one process with the web app, the SMTP listeners and the background workers.
 
-`build_app(settings)` gives the Litestar app whose startup opens the data folder and wires every
-service; tests use the same function with a real server on loopback or Litestar's test client.
+`build_app(settings)` gives the Litestar app whose startup takes its services from the composition root
+(`mailseal.composition.build_services`); tests use the same function with a real server on loopback
+or Litestar's test client.
 """
 
 from __future__ import annotations
@@ -17,80 +18,16 @@ from mailseal.api.app import create_app, default_manifest, default_pwa_dir
 from mailseal.api.controllers.admin import AdminController
 from mailseal.api.controllers.forward import ForwardAddressController
 from mailseal.api.controllers.push import PushController
-from mailseal.api.state import Services
+from mailseal.composition import Services, build_services
 from mailseal.config import Settings
-from mailseal.identity import IdentityService
-from mailseal.identity.models import PasscodeSender
-from mailseal.instance import Instance
 from mailseal.logs import configure_logging
-from mailseal.mail.branding import Branding
-from mailseal.mail.compose import compose_passcode_mail
-from mailseal.mail.dkim import with_dkim
 from mailseal.mail.listeners import MailListeners
-from mailseal.mail.outbox import OutgoingMail, Transport, make_transport
-from mailseal.messages.forward_addresses import ForwardAddresses
 from mailseal.messages.smtp_listeners import build_listeners
-from mailseal.messages.view_cache import SealedViewCache
 from mailseal.private_data import keep_data_private
-from mailseal.push import PushConfig, PushService, load_or_create_vapid
-from mailseal.push.notifier import PushNotifier
-from mailseal.rules import RulesFile
 
 log = logging.getLogger("mailseal.server")
 
 EXPIRY_SWEEP_SECONDS = 60
-
-
-def _domain_of(address: str) -> str:
-    return address.rpartition("@")[2] or "localhost"
-
-
-def branding_for(settings: Settings) -> Branding:
-    return Branding(org_name=settings.org_name)
-
-
-def passcode_sender(settings: Settings, transport: Transport) -> PasscodeSender:
-    branding = branding_for(settings)
-
-    async def send(address: str, code: str, reference: str, expires_minutes: int) -> None:
-        message = compose_passcode_mail(
-            branding=branding, mail_from=settings.mail_from, recipient=address, code=code,
-            reference=reference, expires_minutes=expires_minutes,
-            message_id_domain=_domain_of(settings.mail_from),
-        )
-        await transport.deliver(OutgoingMail(mail_from=settings.mail_from, recipients=(address,), message=message))
-
-    return send
-
-
-async def open_services(settings: Settings, *, pwa_dir: Path | None = None) -> Services:
-    instance = await Instance.open(settings)
-    if instance.created_keys:
-        log.info("created the organisation key ring at %s", instance.folder.ring)
-    transport = with_dkim(make_transport(settings, instance.db, outbox_path=instance.folder.outbox), settings)
-    identity = IdentityService(
-        instance.db,
-        secret=instance.secret,
-        send_passcode=passcode_sender(settings, transport),
-        code_ttl_minutes=settings.code_ttl_minutes,
-        session_idle_minutes=settings.session_idle_minutes,
-        session_absolute_hours=settings.session_absolute_hours,
-    )
-    push = PushService(instance.db, load_or_create_vapid(instance.folder.keys), PushConfig.from_settings(settings))
-    instance.messages.notifier = PushNotifier(push, identity.devices_for_addresses)
-    return Services(
-        settings=settings,
-        instance=instance,
-        identity=identity,
-        pwa_dir=pwa_dir or default_pwa_dir(),
-        manifest=default_manifest(),
-        outbox=transport,
-        push=push,
-        forward=ForwardAddresses(instance.db, settings.inbound_domain),
-        views=SealedViewCache(settings.view_cache_mib * 1024 * 1024),
-    )
-
-
 async def _sweep_expired(services: Services) -> None:
     """Every minute: destroy the keys of expired messages, and drop expired sessions and codes."""
     while True:
@@ -106,8 +43,7 @@ async def _sweep_expired(services: Services) -> None:
 
 
 def mail_listeners(settings: Settings, services: Services) -> MailListeners:
-    instance = services.instance
-    return build_listeners(settings, deps=instance.messages, rules=RulesFile(instance.folder.rules),
+    return build_listeners(settings, deps=services.instance.messages, rules=services.rules,
                            transport=services.outbox, forward=services.forward)
 
 
@@ -117,13 +53,9 @@ def build_app(settings: Settings, *, pwa_dir: Path | None = None, require_listen
     listeners: list[MailListeners] = []
 
     async def startup(app: Litestar) -> None:
-        services = await open_services(settings, pwa_dir=pwa_dir)
+        services = await build_services(settings, pwa_dir=pwa_dir or default_pwa_dir(), manifest=default_manifest())
         app.state.services = services
-        starter = getattr(services.outbox, "start", None)
-        if starter is not None:
-            await starter()
-        if services.push is not None:
-            await services.push.start()
+        await services.start()
         background.append(asyncio.create_task(_sweep_expired(services)))
         listeners.append(mail_listeners(settings, services))
         app.state.mail_listeners = listeners[0]
@@ -137,12 +69,7 @@ def build_app(settings: Settings, *, pwa_dir: Path | None = None, require_listen
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if services.push is not None:
-            await services.push.stop()
-        stopper = getattr(services.outbox, "stop", None)
-        if stopper is not None:
-            await stopper()
-        await services.instance.close()
+        await services.close()
 
     return create_app(settings, on_startup=[startup], on_shutdown=[shutdown],
                       extra_handlers=[AdminController, ForwardAddressController, PushController])
@@ -151,6 +78,9 @@ def build_app(settings: Settings, *, pwa_dir: Path | None = None, require_listen
 def run(settings: Settings) -> int:
     import uvicorn
 
+    from mailseal.serve_checks import check_before_serving
+
+    check_before_serving(settings)
     configure_logging(settings.log_level)
     if warning := keep_data_private(settings.data_path):
         log.warning("%s", warning)

@@ -14,23 +14,30 @@ from typing import Any
 from support.live_server import LiveServer
 
 
-def outbox_code(data: Path, address: str, *, wait: float = 10) -> str:
-    """The code in the newest passcode mail to `address`, waiting for it: the server answers the request
-    before the mail is queued (the same answer for every address), so it can land a moment later."""
-    folder = data / "outbox" / "new"
+def outbox_code(data: Path, address: str, *, wait: float = 10.0) -> str:
+    """The code in the newest passcode mail to `address`. The server answers before it queues the mail
+    (so that the answer's timing tells nothing), so the mail may land a moment after the screen changes."""
     deadline = time.monotonic() + wait
     while True:
-        for path in sorted(folder.iterdir() if folder.is_dir() else (), reverse=True):
-            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            if address in str(message.get("To", "")):
-                body = message.get_body(preferencelist=("plain",))
-                found = re.search(r"\b(\d{8})\b", body.get_content() if body else "")
-                if found:
-                    return found.group(1)
+        code = _newest_code(data / "outbox" / "new", address)
+        if code is not None:
+            return code
         if time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
-    raise AssertionError(f"no passcode mail to {address}")
+            raise AssertionError(f"no passcode mail to {address}")
+        time.sleep(0.05)
+
+
+def _newest_code(folder: Path, address: str) -> str | None:
+    if not folder.is_dir():
+        return None
+    for path in sorted(folder.iterdir(), reverse=True):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if address in str(message.get("To", "")):
+            body = message.get_body(preferencelist=("plain",))
+            found = re.search(r"\b(\d{8})\b", body.get_content() if body else "")
+            if found:
+                return found.group(1)
+    return None
 
 
 def sign_in(page: Any, server: LiveServer, address: str) -> None:

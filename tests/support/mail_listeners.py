@@ -1,7 +1,8 @@
 """The relay and the inbound listener on loopback in the test's own loop, and a small SMTP client.
 
-`mail_stack` opens a data folder (key ring, database, Maildir outbox), writes an optional rules file,
-and starts both listeners on free ports, wired exactly as `mailseal serve` wires them.
+`mail_stack` builds the services of a data folder (key ring, database, Maildir outbox) through the
+composition root, writes an optional rules file, and starts both listeners on free ports, wired exactly
+as `mailseal serve` wires them.
 `smtp_send` runs one SMTP transaction with aiosmtplib and returns every reply instead of raising.
 """
 
@@ -18,14 +19,13 @@ from typing import Any
 
 import aiosmtplib
 
+from mailseal.api.app import default_manifest, default_pwa_dir
+from mailseal.composition import Instance, Services, build_services
 from mailseal.config import Settings
-from mailseal.instance import Instance
-from mailseal.mail.dkim import with_dkim
 from mailseal.mail.listeners import MailListeners
 from mailseal.mail.outbox import MaildirOutbox, OutgoingMail
 from mailseal.messages.forward_addresses import ForwardAddresses
-from mailseal.messages.smtp_listeners import build_listeners
-from mailseal.rules import RulesFile
+from mailseal.server import mail_listeners
 from support.secrets import remember
 
 HOST = "127.0.0.1"
@@ -86,10 +86,17 @@ class Transaction:
 @dataclass
 class MailStack:
     settings: Settings
-    instance: Instance
+    services: Services
     outbox: MaildirOutbox
-    forward: ForwardAddresses
     listeners: MailListeners
+
+    @property
+    def instance(self) -> Instance:
+        return self.services.instance
+
+    @property
+    def forward(self) -> ForwardAddresses:
+        return self.services.forward
 
     @property
     def relay_port(self) -> int:
@@ -124,22 +131,17 @@ def stack_settings(data: Path, **overrides: Any) -> Settings:
 @asynccontextmanager
 async def mail_stack(data: Path, *, rules: str | None = None, **overrides: Any) -> AsyncIterator[MailStack]:
     settings = stack_settings(data, **overrides)
-    instance = await Instance.open(settings)
-    outbox = MaildirOutbox(instance.folder.outbox)
-    await outbox.start()
+    services = await build_services(settings, pwa_dir=default_pwa_dir(), manifest=default_manifest())
+    await services.start()
     if rules is not None:
-        instance.folder.rules.write_text(rules, encoding="utf-8")
-    forward = ForwardAddresses(instance.db, settings.inbound_domain)
-    listeners = build_listeners(
-        settings, deps=instance.messages, rules=RulesFile(instance.folder.rules), transport=with_dkim(outbox, settings),
-        forward=forward,
-    )
-    await listeners.start()
+        services.instance.folder.rules.write_text(rules, encoding="utf-8")
+    listeners = mail_listeners(settings, services)
     try:
-        yield MailStack(settings, instance, outbox, forward, listeners)
+        await listeners.start()
+        yield MailStack(settings, services, MaildirOutbox(services.instance.folder.outbox), listeners)
     finally:
         await listeners.stop()
-        await instance.close()
+        await services.close()
 
 
 def _reply(response: Any) -> Reply:

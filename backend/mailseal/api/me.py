@@ -22,7 +22,7 @@ class MeView(msgspec.Struct, rename="camel"):
 async def me_view(services: Services, session: Session) -> MeView:
     devices = await services.identity.devices(session)
     current = next((d for d in devices if d.current), None)
-    forward = await services.forward.address_for(session.addresses) if services.forward else None
+    forward = await services.forward.address_for(session.addresses)
     return MeView(
         addresses=session.addresses,
         device=DeviceRef(id=session.device_id, name=current.name if current else ""),

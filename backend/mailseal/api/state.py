@@ -1,37 +1,18 @@
-"""What the API's handlers reach: the instance and the services built on it, in `app.state`."""
+"""What the API's handlers reach: the services the composition root built, in `app.state`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeAlias
 
 from litestar import Request
 from litestar.di import NamedDependency
 
 from mailseal.api.session import raw_session_id, require
-from mailseal.config import Settings
-from mailseal.identity import IdentityService
+from mailseal.composition import Services
 from mailseal.identity.models import Session
-from mailseal.instance import Instance
 from mailseal.keys import Identity
-from mailseal.messages.inbox import SummaryCache
-from mailseal.messages.view_cache import SealedViewCache
-from mailseal.push import PushService
 
-
-@dataclass
-class Services:
-    settings: Settings
-    instance: Instance
-    identity: IdentityService
-    pwa_dir: Path
-    manifest: Path
-    outbox: Any = None
-    push: PushService | None = None
-    forward: Any = None
-    summaries: SummaryCache = field(default_factory=SummaryCache)
-    views: SealedViewCache = field(default_factory=lambda: SealedViewCache(0))
+__all__ = ["Services", "ServicesDependency", "identity_of", "provide_services", "provide_session"]
 
 
 # Litestar 3 injects a dependency only into a parameter marked as one; these name the markers once.

@@ -1,4 +1,4 @@
-"""Rate limits kept in SQLite, so they hold across processes and restarts.
+"""Rate limits kept in the database, so they hold across processes, servers and restarts.
 
 Each limit is a *sliding-window log*: one `rate_events` row per counted event, and a limit of N per W
 seconds refuses when N events are younger than W. Unlike a fixed window it allows no double burst at a
@@ -9,8 +9,9 @@ the address or client, so the table holds no addresses and no IP addresses.
 
 from __future__ import annotations
 
-import aiosqlite
 import msgspec
+
+from mailseal.storage import RateEvents
 
 
 class Limits(msgspec.Struct, frozen=True, kw_only=True):
@@ -61,22 +62,10 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-async def wait_seconds(conn: aiosqlite.Connection, bucket: str, limit: int, window: int, now: int) -> int:
+async def wait_seconds(events: RateEvents, bucket: str, limit: int, window: int, now: int) -> int:
     """0 if one more event fits in the window, else the seconds until it will."""
-    async with conn.execute(
-        "SELECT at FROM rate_events WHERE bucket = ? AND at > ? ORDER BY at DESC LIMIT 1 OFFSET ?",
-        (bucket, now - window, limit - 1),
-    ) as cursor:
-        row = await cursor.fetchone()
-    if row is None:
+    # The limit-th youngest event in the window: one more fits once it has left the window.
+    oldest_counted = await events.youngest_at(bucket, after=now - window, skip=limit - 1)
+    if oldest_counted is None:
         return 0
-    # `row` is the limit-th youngest event: one more fits once it has left the window.
-    return max(1, int(row[0]) + window - now)
-
-
-async def record(conn: aiosqlite.Connection, bucket: str, now: int) -> None:
-    await conn.execute("INSERT INTO rate_events (bucket, at) VALUES (?, ?)", (bucket, now))
-
-
-async def forget_older_than(conn: aiosqlite.Connection, cutoff: int) -> None:
-    await conn.execute("DELETE FROM rate_events WHERE at <= ?", (cutoff,))
+    return max(1, oldest_counted + window - now)

@@ -19,8 +19,9 @@ Nobody else can lock an address's owner out. Limits:
   codes are mailed more rarely; any other client gets `AddressLocked`. The owner asking for a fresh
   code on their own device still signs in; an attacker with many clients gets no more guesses.
 
-Every check and its counter update happen in one `BEGIN IMMEDIATE` transaction, so two concurrent
-verifications of one code cannot both win, and the counters hold across processes and restarts.
+Every check and its counter update happen in one write transaction that no other identity transaction
+runs beside (`store.limits.serialize()`), so two concurrent verifications of one code cannot both win,
+and the counters hold across processes, servers and restarts.
 """
 
 from __future__ import annotations
@@ -28,11 +29,9 @@ from __future__ import annotations
 import functools
 import hmac
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Sequence
 
-import aiosqlite
 import msgspec
 
 from mailseal.errors import (
@@ -64,9 +63,9 @@ from mailseal.identity.passcode import (
     new_reference,
     passcode_mac,
 )
-from mailseal.identity.sessions import SessionRow, TxReader
+from mailseal.identity.sessions import SessionRow
 from mailseal.identity.user_agent import clean_device_name
-from mailseal.storage import Database
+from mailseal.storage import PendingCode, Store, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +91,7 @@ class IdentityService:
 
     def __init__(
         self,
-        db: Database,
+        store: Store,
         *,
         secret: bytes,
         send_passcode: PasscodeSender,
@@ -108,7 +107,7 @@ class IdentityService:
             raise ConfigError("code_ttl_minutes must be between 1 and 10 (OWASP ASVS 6.6)")
         if session_idle_minutes < 1 or session_absolute_hours < 1:
             raise ConfigError("session timeouts must be positive")
-        self._db = db
+        self._store = store
         self._send_passcode = send_passcode
         self._clock = clock
         self._code_ttl_minutes = code_ttl_minutes
@@ -134,38 +133,35 @@ class IdentityService:
         code = new_code()
         mac = passcode_mac(self._passcode_key, address, reference, code)
         send = False
-        async with self._db.write() as conn:
-            await self._forget_old(conn, now)
+        async with self._store.transaction() as tx:
+            await tx.limits.serialize()
+            await self._forget_old(tx, now)
             by_client = self._bucket(REQUESTS_BY_CLIENT, client)
             wait = await rate.wait_seconds(
-                conn, by_client, limits.requests_per_client, limits.request_window_seconds, now
+                tx.limits, by_client, limits.requests_per_client, limits.request_window_seconds, now
             )
             if wait:
                 raise ClientRateLimited(retry_after=wait)
-            await rate.record(conn, by_client, now)
-            if await self._guard_wait(conn, address, now):
+            await tx.limits.record(by_client, at=now)
+            if await self._guard_wait(tx, address, now):
                 sends, window = limits.guarded_sends_per_address, limits.guarded_send_window_seconds
             else:
                 sends, window = limits.sends_per_address, limits.send_window_seconds
             by_address = self._bucket(SENDS_BY_ADDRESS, address)
             address_name = self._address_name(address)
-            send = not await rate.wait_seconds(conn, by_address, sends, window, now) and (
-                await self._live_code_count(conn, address_name, now) < limits.pending_per_address
+            send = not await rate.wait_seconds(tx.limits, by_address, sends, window, now) and (
+                await tx.codes.live_count(address_name, now=now) < limits.pending_per_address
             )
             if send:
-                await rate.record(conn, by_address, now)
-                await conn.execute(
-                    "INSERT INTO passcodes (address_key, version, reference, mac, requester, created_at, expires_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        address_name,
-                        MAC_VERSION,
-                        reference,
-                        mac,
-                        self._bucket(REQUESTER, client),
-                        now,
-                        now + self._code_ttl_minutes * 60,
-                    ),
+                await tx.limits.record(by_address, at=now)
+                await tx.codes.add(
+                    address_key=address_name,
+                    version=MAC_VERSION,
+                    reference=reference,
+                    mac=mac,
+                    requester=self._bucket(REQUESTER, client),
+                    created_at=now,
+                    expires_at=now + self._code_ttl_minutes * 60,
                 )
         return CodeRequested(
             reference=reference, send=functools.partial(self._mail_code, address if send else None, code, reference)
@@ -191,37 +187,36 @@ class IdentityService:
         limits = self._limits
         failure: MailsealError | None = None
         grant: SessionGrant | None = None
-        async with self._db.write() as conn:
+        async with self._store.transaction() as tx:
+            await tx.limits.serialize()
             for bucket, limit, window in (
                 (self._bucket(FAILURES_BY_CLIENT, client), limits.failures_per_client,
                  limits.client_failure_window_seconds),
                 (self._pair_bucket(address, client), limits.failures_per_address_client,
                  limits.address_client_failure_window_seconds),
             ):
-                wait = await rate.wait_seconds(conn, bucket, limit, window, now)
+                wait = await rate.wait_seconds(tx.limits, bucket, limit, window, now)
                 if wait:
                     raise ClientRateLimited(retry_after=wait)
             address_name = self._address_name(address)
-            async with conn.execute(
-                "SELECT id, reference, mac, requester, expires_at FROM passcodes WHERE address_key = ?",
-                (address_name,),
-            ) as cursor:
-                pending = list(await cursor.fetchall())
-            live = [row for row in pending if now < row["expires_at"]]
+            pending = await tx.codes.pending(address_name)
+            live = [row for row in pending if now < row.expires_at]
             if pending and not live:
                 # Not counted as a failure: an expired code can never succeed, so guessing gains nothing.
                 raise CodeExpired()
             tries = limits.tries_per_code
-            guarded = await self._guard_wait(conn, address, now)
+            guarded = await self._guard_wait(tx, address, now)
             if guarded:
                 requester = self._bucket(REQUESTER, client)
-                live = [row for row in live if hmac.compare_digest(row["requester"], requester)]
+                live = [row for row in live if hmac.compare_digest(row.requester, requester)]
                 if not live:
                     raise AddressLocked(retry_after=guarded)
                 tries = limits.guarded_tries_per_code
             usable = [
                 row for row in live
-                if not await rate.wait_seconds(conn, self._tries_bucket(row, client), tries, self._ttl_seconds, now)
+                if not await rate.wait_seconds(
+                    tx.limits, self._tries_bucket(row, client), tries, self._ttl_seconds, now
+                )
             ]
             if not live:
                 failure = InvalidCode()
@@ -230,19 +225,19 @@ class IdentityService:
             else:
                 matched = None
                 for row in usable:
-                    await rate.record(conn, self._tries_bucket(row, client), now)
-                    candidate = passcode_mac(self._passcode_key, address, row["reference"], digits or "")
-                    if hmac.compare_digest(candidate, row["mac"]) and digits is not None:
+                    await tx.limits.record(self._tries_bucket(row, client), at=now)
+                    candidate = passcode_mac(self._passcode_key, address, row.reference, digits or "")
+                    if hmac.compare_digest(candidate, row.mac) and digits is not None:
                         matched = row
                 if matched is not None:
-                    await conn.execute("DELETE FROM passcodes WHERE id = ?", (matched["id"],))
-                    grant = await self._sign_in(conn, address, session_id, device_name, now)
+                    await tx.codes.use(matched.id)
+                    grant = await self._sign_in(tx, address, session_id, device_name, now)
                 else:
                     failure = InvalidCode()
             if failure is not None:
-                await rate.record(conn, self._bucket(FAILURES_BY_CLIENT, client), now)
-                await rate.record(conn, self._pair_bucket(address, client), now)
-                await rate.record(conn, self._bucket(FAILURES_BY_ADDRESS, address), now)
+                await tx.limits.record(self._bucket(FAILURES_BY_CLIENT, client), at=now)
+                await tx.limits.record(self._pair_bucket(address, client), at=now)
+                await tx.limits.record(self._bucket(FAILURES_BY_ADDRESS, address), at=now)
         if failure is not None:
             # Raised after the commit, so the spent try and the failure counters stay spent.
             log.info("passcode refused: %s", failure.code)
@@ -257,17 +252,18 @@ class IdentityService:
         if not sessions.plausible_session_id(session_id):
             return None
         now = self._now()
-        found = sessions.find_with_addresses(self._db, sessions.hash_session_id(session_id))
+        found = await self._store.sessions.find_with_addresses(sessions.hash_session_id(session_id))
         if found is None:
             return None
-        row, addresses = found
+        row, addresses = found.row, found.addresses
         if not self._alive(row, now):
-            async with self._db.write() as conn:
-                await self._end_if_expired(conn, row, now)
+            async with self._store.transaction() as tx:
+                await self._end_if_expired(tx, row, now)
             return None
         if now - row.last_seen_at >= TOUCH_INTERVAL_SECONDS:
-            async with self._db.write() as conn:
-                await sessions.touch(conn, row, now)
+            async with self._store.transaction() as tx:
+                await tx.sessions.touch(row, now=now)
+                await tx.devices.touch(row.device_id, now=now)
             row = msgspec.structs.replace(row, last_seen_at=now)
         return sessions.session_of(row, addresses)
 
@@ -275,22 +271,21 @@ class IdentityService:
         """End the session (and its device record); unknown ids are ignored."""
         if not sessions.plausible_session_id(session_id):
             return
-        async with self._db.write() as conn:
-            row = await sessions.find(TxReader(conn), sessions.hash_session_id(session_id))
+        async with self._store.transaction() as tx:
+            row = await tx.sessions.find(sessions.hash_session_id(session_id))
             if row is not None:
-                await sessions.delete_device(conn, row.device_id)
+                await tx.devices.delete(row.device_id)
 
     async def remove_address(self, session: Session, address: str) -> Session | None:
         """Forget one verified address on this session; removing the last one ends the session (None)."""
         target = normalise_address(address)
-        async with self._db.write() as conn:
-            reader = TxReader(conn)
-            row = await self._require(reader, session)
-            if not await sessions.remove_address(conn, row, target):
+        async with self._store.transaction() as tx:
+            row = await self._require(tx, session)
+            if not await tx.sessions.remove_address(row, target):
                 raise NotFound("This address is not signed in on this device")
-            remaining = await sessions.load(reader, row)
+            remaining = sessions.session_of(row, await tx.sessions.addresses(row.pk))
             if remaining is None:
-                await sessions.delete_device(conn, row.device_id)
+                await tx.devices.delete(row.device_id)
             return remaining
 
     # Devices
@@ -298,103 +293,86 @@ class IdentityService:
     async def devices(self, session: Session) -> list[Device]:
         """The person's devices: every live session whose addresses are all among this session's."""
         now = self._now()
-        await self._require(self._db, session)
-        return await sessions.person_devices(self._db, session.id_hash, now, self._idle_seconds)
+        await self._require(self._store, session)
+        found = await self._store.devices.of_person(session.id_hash, now=now, seen_after=now - self._idle_seconds)
+        return [sessions.device_of(row) for row in found]
 
     async def sign_out_device(self, session: Session, device_id: str) -> None:
         """End one of the person's devices (this one included); `NotFound` for anybody else's."""
         if not sessions.plausible_device_id(device_id):
             raise NotFound("No such device")
         now = self._now()
-        async with self._db.write() as conn:
-            reader = TxReader(conn)
-            await self._require(reader, session)
-            mine = await sessions.person_devices(reader, session.id_hash, now, self._idle_seconds)
+        async with self._store.transaction() as tx:
+            await self._require(tx, session)
+            mine = await tx.devices.of_person(session.id_hash, now=now, seen_after=now - self._idle_seconds)
             if device_id not in {device.id for device in mine}:
                 raise NotFound("No such device")
-            await sessions.delete_device(conn, device_id)
+            await tx.devices.delete(device_id)
         log.info("device %s signed out", device_id)
 
     async def devices_for_addresses(self, addresses: Sequence[str]) -> list[str]:
         """The devices with a live session holding any of `addresses` (who to notify of new mail)."""
-        if not addresses:
-            return []
         now = self._now()
-        marks = ",".join("?" for _ in addresses)
-        rows = await self._db.fetch_all(
-            f"SELECT DISTINCT s.device_id FROM sessions s JOIN session_addresses a ON a.session_id = s.id"
-            f" WHERE a.address IN ({marks}) AND s.expires_at > ? AND s.last_seen_at > ?",
-            (*[a.lower() for a in addresses], now, now - self._idle_seconds),
-        )
-        return [str(row["device_id"]) for row in rows]
+        return await self._store.sessions.devices_holding(addresses, now=now, seen_after=now - self._idle_seconds)
 
     async def purge_expired(self) -> None:
         """Delete expired sessions, stale passcodes and old rate-limit events (call it now and then)."""
         now = self._now()
-        async with self._db.write() as conn:
-            await self._forget_old(conn, now)
-            await sessions.delete_expired(conn, now, self._idle_seconds)
+        async with self._store.transaction() as tx:
+            await self._forget_old(tx, now)
+            await tx.devices.delete_expired(now=now, seen_before=now - self._idle_seconds)
 
     # Inside
 
     async def _sign_in(
-        self, conn: aiosqlite.Connection, address: str, session_id: str | None, device_name: str, now: int
+        self, tx: Transaction, address: str, session_id: str | None, device_name: str, now: int
     ) -> SessionGrant:
-        reader = TxReader(conn)
         current: SessionRow | None = None
         if session_id and sessions.plausible_session_id(session_id):
-            current = await sessions.find(reader, sessions.hash_session_id(session_id))
+            current = await tx.sessions.find(sessions.hash_session_id(session_id))
             if current is not None and not self._alive(current, now):
-                await sessions.delete_device(conn, current.device_id)
+                await tx.devices.delete(current.device_id)
                 current = None
         new_id = sessions.new_session_id()
         new_hash = sessions.hash_session_id(new_id)
         if current is not None:
-            row = await sessions.rotate(conn, current, new_hash, now)
+            row = await tx.sessions.rotate(current, new_hash, now=now)
+            await tx.devices.touch(row.device_id, now=now)
             log.info("address added to device %s; session id rotated", row.device_id)
         else:
-            row = await sessions.create(
-                conn,
-                id_hash=new_hash,
-                device_name=clean_device_name(device_name),
-                now=now,
-                expires_at=now + self._absolute_seconds,
+            device_id = sessions.new_device_id()
+            await tx.devices.add(device_id, name=clean_device_name(device_name), now=now)
+            row = await tx.sessions.add(
+                id_hash=new_hash, device_id=device_id, now=now, expires_at=now + self._absolute_seconds
             )
             log.info("signed in: new device %s", row.device_id)
-        await sessions.add_address(conn, row, address, now)
-        session = await sessions.load(reader, row)
+        await tx.sessions.add_address(row, address, now=now)
+        session = sessions.session_of(row, await tx.sessions.addresses(row.pk))
         assert session is not None
         return SessionGrant(session_id=new_id, session=session)
 
-    async def _require(self, reader: sessions.Reader, session: Session) -> SessionRow:
-        row = await sessions.find(reader, session.id_hash)
+    async def _require(self, rows: Store | Transaction, session: Session) -> SessionRow:
+        row = await rows.sessions.find(session.id_hash)
         if row is None or not self._alive(row, self._now()):
             raise NotSignedIn()
         return row
 
-    async def _end_if_expired(self, conn: aiosqlite.Connection, row: SessionRow, now: int) -> None:
+    async def _end_if_expired(self, tx: Transaction, row: SessionRow, now: int) -> None:
         # Re-read inside the transaction: the session may have been rotated or touched meanwhile.
-        fresh = await sessions.find(TxReader(conn), row.id_hash)
+        fresh = await tx.sessions.find(row.id_hash)
         if fresh is not None and not self._alive(fresh, now):
-            await sessions.delete_device(conn, fresh.device_id)
+            await tx.devices.delete(fresh.device_id)
 
-    async def _guard_wait(self, conn: aiosqlite.Connection, address: str, now: int) -> int:
+    async def _guard_wait(self, tx: Transaction, address: str, now: int) -> int:
         """0, or the seconds the address stays guarded (too many failed guesses by all clients)."""
         limits = self._limits
         return await rate.wait_seconds(
-            conn,
+            tx.limits,
             self._bucket(FAILURES_BY_ADDRESS, address),
             limits.failures_per_address,
             limits.failure_window_seconds,
             now,
         )
-
-    async def _live_code_count(self, conn: aiosqlite.Connection, address_name: str, now: int) -> int:
-        async with conn.execute(
-            "SELECT COUNT(*) FROM passcodes WHERE address_key = ? AND expires_at > ?", (address_name, now)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
 
     async def _mail_code(self, address: str | None, code: str, reference: str) -> None:
         if address is None:
@@ -403,9 +381,9 @@ class IdentityService:
         await self._send_passcode(address, code, reference, self._code_ttl_minutes)
         log.info("passcode sent (reference %s)", reference)
 
-    async def _forget_old(self, conn: aiosqlite.Connection, now: int) -> None:
-        await rate.forget_older_than(conn, now - self._limits.longest_window)
-        await conn.execute("DELETE FROM passcodes WHERE expires_at <= ?", (now - EXPIRED_CODE_RETENTION_SECONDS,))
+    async def _forget_old(self, tx: Transaction, now: int) -> None:
+        await tx.limits.forget_older_than(now - self._limits.longest_window)
+        await tx.codes.forget_expired(before=now - EXPIRED_CODE_RETENTION_SECONDS)
 
     def _alive(self, row: SessionRow, now: int) -> bool:
         return now < row.expires_at and now - row.last_seen_at < self._idle_seconds
@@ -416,9 +394,9 @@ class IdentityService:
     def _pair_bucket(self, address: str, client: str) -> str:
         return keyed_name(self._rate_key, FAILURES_BY_ADDRESS_CLIENT, address, client[:MAX_CLIENT_LENGTH])
 
-    def _tries_bucket(self, code: sqlite3.Row, client: str) -> str:
+    def _tries_bucket(self, code: PendingCode, client: str) -> str:
         # The MAC names the code: unique, and unlike the row id never reused for a later code.
-        return keyed_name(self._rate_key, TRIES_BY_CODE_CLIENT, bytes(code["mac"]).hex(), client[:MAX_CLIENT_LENGTH])
+        return keyed_name(self._rate_key, TRIES_BY_CODE_CLIENT, code.mac.hex(), client[:MAX_CLIENT_LENGTH])
 
     @property
     def _ttl_seconds(self) -> int:

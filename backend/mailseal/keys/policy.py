@@ -6,6 +6,8 @@ tampered header cannot widen who may open a message.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import msgspec
 
 from mailseal.errors import MessageExpired, MessageRevoked, NotARecipient
@@ -22,15 +24,22 @@ class Identity(msgspec.Struct, frozen=True):
         return self.actor or ",".join(self.addresses)
 
 
-class PolicyFacts(msgspec.Struct, frozen=True):
-    sender: str
-    recipients: tuple[str, ...]
-    expires_at: int | None
-    revoked_at: int | None
-    destroyed: bool
+class Facts(Protocol):
+    """What the decision reads of a seal record (a `SealRecord` is one)."""
+
+    @property
+    def sender(self) -> str: ...
+    @property
+    def recipients(self) -> tuple[str, ...]: ...
+    @property
+    def expires_at(self) -> int | None: ...
+    @property
+    def revoked_at(self) -> int | None: ...
+    @property
+    def destroyed(self) -> bool: ...
 
 
-def decide(facts: PolicyFacts, identity: Identity, now: float) -> str:
+def decide(facts: Facts, identity: Identity, now: float) -> str:
     """Return the address through which `identity` may open the message, or raise why not.
 
     Order matters for honest answers: a revoked message says so even to a non-recipient who holds a copy.

@@ -185,11 +185,21 @@ def _wrap(lines: list[str]) -> str:
     return "\n".join(out) + "\n"
 
 
+PRODUCT = "Mailseal"
+
+
+def sent_by(org_name: str) -> str:
+    """The footer's last line; an organisation that kept the default name is not named twice."""
+    if org_name.strip().casefold() == PRODUCT.casefold():
+        return f"Sent with {PRODUCT}."
+    return f"Sent by {org_name} with {PRODUCT}."
+
+
 def _footer_lines(frame: Frame) -> list[str]:
     lines = ["--"]
     if frame.disclaimer:
         lines += [frame.disclaimer, ""]
-    lines.append(f"Sent by {frame.org_name} with Mailseal.")
+    lines.append(sent_by(frame.org_name))
     return lines
 
 
@@ -204,7 +214,7 @@ def _page(frame: Frame, *, title: str, preheader: str, rows: list[str]) -> str:
     footer = []
     if frame.disclaimer:
         footer.append(f'<p style="margin:0 0 8px 0;">{_lines(frame.disclaimer)}</p>')
-    footer.append(f'<p style="margin:0;">Sent by {e(frame.org_name)} with Mailseal.</p>')
+    footer.append(f'<p style="margin:0;">{e(sent_by(frame.org_name))}</p>')
     body = "\n".join(rows)
     footer_html = "".join(footer)
     return f"""<!DOCTYPE html>

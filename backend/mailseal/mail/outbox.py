@@ -24,7 +24,7 @@ from mailseal.config import Settings
 from mailseal.errors import InputError, NotFound
 
 if TYPE_CHECKING:
-    from mailseal.storage import Database
+    from mailseal.storage import Store
 
 TRACE_RETURN_PATH = b"Return-Path"
 TRACE_ENVELOPE_TO = b"X-Mailseal-Envelope-To"
@@ -149,7 +149,7 @@ class MaildirOutbox:
             (self.path / folder).mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
-def make_transport(settings: Settings, db: Database, *, outbox_path: Path | None = None) -> Transport:
+def make_transport(settings: Settings, store: Store, *, outbox_path: Path | None = None) -> Transport:
     """SMTP when `smtp_url` is set, else the Maildir outbox (`outbox_path`, default `<data>/outbox`).
 
     The caller runs `start()` at startup and `stop()` at shutdown.
@@ -158,7 +158,7 @@ def make_transport(settings: Settings, db: Database, *, outbox_path: Path | None
         from mailseal.mail.smtp_queue import SmtpQueue
 
         domain = settings.mail_from.rpartition("@")[2]
-        return SmtpQueue(db, settings.smtp_url, local_hostname=domain if "." in domain else None)
+        return SmtpQueue(store, settings.smtp_url, local_hostname=domain if "." in domain else None)
     return MaildirOutbox(outbox_path or settings.data_path / "outbox")
 
 

@@ -3,7 +3,8 @@
 Only password hashes are stored (scrypt, RFC 7914). An unknown login costs the same scrypt as a known
 one, so the time of an answer does not tell which logins exist. Make a line with
 
-    python -m mailseal.mail.relay_users LOGIN      (asks for the password)
+    python -m mailseal.mail.relay_users LOGIN      (asks for the password twice in a terminal,
+                                                   else reads it as the first line of standard input)
 """
 
 from __future__ import annotations
@@ -109,10 +110,17 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1 or ":" in argv[0]:
         print("usage: python -m mailseal.mail.relay_users LOGIN", file=sys.stderr)
         return 2
-    password = getpass.getpass(f"password for {argv[0]}: ")
-    if not password or password != getpass.getpass("again: "):
-        print("the passwords are empty or differ", file=sys.stderr)
-        return 1
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {argv[0]}: ")
+        if not password or password != getpass.getpass("again: "):
+            print("the passwords are empty or differ", file=sys.stderr)
+            return 1
+    else:  # piped: one line, no prompt and no confirmation (a script typed it)
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            print("no password: give it as the first line of standard input, or run this in a terminal",
+                  file=sys.stderr)
+            return 1
     print(f"{argv[0]}:{hash_password(password)}")
     return 0
 

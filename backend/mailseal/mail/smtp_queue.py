@@ -1,6 +1,6 @@
-"""The SMTP transport: a durable queue in SQLite and a worker that sends it with aiosmtplib.
+"""The SMTP transport: a durable queue in the database and a worker that sends it with aiosmtplib.
 
-`deliver` commits the mail in `BEGIN IMMEDIATE` and returns; the worker sends it later. A row is
+`deliver` commits the mail durably (one write transaction) and returns; the worker sends it later. A row is
 deleted only after the server's 250, so a crash mid-send sends again (at least once). Temporary
 failures (4xx, no connection, TLS or AUTH trouble) are retried with exponential backoff until the mail
 is `max_age` old; a 5xx answer gives the mail up and records why in `mail_failures` (without the body).
@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import email.parser
 import email.policy
-import json
 import logging
 import socket
 import ssl
@@ -28,7 +27,9 @@ import msgspec
 
 from mailseal.errors import ConfigError
 from mailseal.mail.outbox import OutgoingMail
-from mailseal.storage import Database
+from mailseal.storage import ClaimedMail, FailedMail, QueuedMail, Store
+
+__all__ = ["FailedMail", "QueuedMail", "SmtpEndpoint", "SmtpQueue", "parse_smtp_url"]
 
 log = logging.getLogger("mailseal.mail.queue")
 
@@ -84,41 +85,6 @@ def parse_smtp_url(url: str) -> SmtpEndpoint:
     )
 
 
-class QueuedMail(msgspec.Struct, frozen=True):
-    """A mail waiting in the queue (no body)."""
-
-    id: int
-    mail_from: str
-    recipients: tuple[str, ...]
-    queued_at: int
-    attempts: int
-    next_attempt_at: int
-    last_error: str
-
-
-class FailedMail(msgspec.Struct, frozen=True):
-    """A mail, or some of its recipients, the queue gave up on."""
-
-    id: int
-    queue_id: int
-    mail_from: str
-    recipients: tuple[str, ...]
-    message_id: str
-    queued_at: int
-    failed_at: int
-    attempts: int
-    reason: str
-
-
-class _Row(msgspec.Struct, frozen=True):
-    id: int
-    mail_from: str
-    recipients: tuple[str, ...]
-    message: bytes
-    queued_at: int
-    attempts: int
-
-
 class _Outcome(msgspec.Struct, frozen=True):
     """What one send attempt means for each recipient: delivered, retry later, or give up."""
 
@@ -129,11 +95,11 @@ class _Outcome(msgspec.Struct, frozen=True):
 
 
 class SmtpQueue:
-    """A `Transport` that queues in SQLite and sends with a background worker (`start`/`stop`)."""
+    """A `Transport` that queues in the database and sends with a background worker (`start`/`stop`)."""
 
     def __init__(
         self,
-        db: Database,
+        store: Store,
         smtp_url: str,
         *,
         tls_context: ssl.SSLContext | None = None,
@@ -147,7 +113,7 @@ class SmtpQueue:
         poll: float = 30.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.db = db
+        self.store = store
         self.endpoint = parse_smtp_url(smtp_url)
         self._tls_context = tls_context
         self._local_hostname = local_hostname
@@ -167,13 +133,9 @@ class SmtpQueue:
     async def deliver(self, mail: OutgoingMail) -> None:
         """Commit the mail to the queue; it is durable when this returns."""
         now = self._now()
-        async with self.db.write() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO mail_queue (mail_from, recipients, message, queued_at, next_attempt_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (mail.mail_from, json.dumps(list(mail.recipients)), mail.message, now, now),
-            )
-            queue_id = cursor.lastrowid
+        queue_id = await self.store.mail_queue.add(
+            mail_from=mail.mail_from, recipients=mail.recipients, message=mail.message, at=now
+        )
         log.info("mail queued id=%s recipients=%d", queue_id, len(mail.recipients))
         self._wake.set()
 
@@ -195,16 +157,13 @@ class SmtpQueue:
     async def run_once(self) -> int:
         """Try every mail that is due now, once; return how many were tried."""
         now = self._now()
-        due = await self.db.fetch_all(
-            "SELECT id FROM mail_queue WHERE next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
-            (now, self._batch),
-        )
+        due = await self.store.mail_queue.due(now, limit=self._batch)
         client: aiosmtplib.SMTP | None = None
         connect_error = ""
         tried = 0
         try:
-            for (queue_id,) in due:
-                row = await self._claim(int(queue_id), now)
+            for queue_id in due:
+                row = await self.store.mail_queue.claim(queue_id, now=now, lease_until=now + self._lease)
                 if row is None:
                     continue
                 tried += 1
@@ -231,43 +190,10 @@ class SmtpQueue:
         return tried
 
     async def pending(self) -> list[QueuedMail]:
-        rows = await self.db.fetch_all(
-            "SELECT id, mail_from, recipients, queued_at, attempts, next_attempt_at, last_error"
-            " FROM mail_queue ORDER BY id"
-        )
-        return [
-            QueuedMail(
-                id=row["id"],
-                mail_from=row["mail_from"],
-                recipients=tuple(json.loads(row["recipients"])),
-                queued_at=row["queued_at"],
-                attempts=row["attempts"],
-                next_attempt_at=row["next_attempt_at"],
-                last_error=row["last_error"],
-            )
-            for row in rows
-        ]
+        return await self.store.mail_queue.pending()
 
     async def failures(self, limit: int = 100) -> list[FailedMail]:
-        rows = await self.db.fetch_all(
-            "SELECT id, queue_id, mail_from, recipients, message_id, queued_at, failed_at, attempts, reason"
-            " FROM mail_failures ORDER BY failed_at DESC, id DESC LIMIT ?",
-            (limit,),
-        )
-        return [
-            FailedMail(
-                id=row["id"],
-                queue_id=row["queue_id"],
-                mail_from=row["mail_from"],
-                recipients=tuple(json.loads(row["recipients"])),
-                message_id=row["message_id"],
-                queued_at=row["queued_at"],
-                failed_at=row["failed_at"],
-                attempts=row["attempts"],
-                reason=row["reason"],
-            )
-            for row in rows
-        ]
+        return await self.store.mail_queue.failures(limit=limit)
 
     async def _work(self) -> None:
         while True:
@@ -287,55 +213,28 @@ class SmtpQueue:
                     pass
 
     async def _delay_until_due(self) -> float:
-        row = await self.db.fetch_one("SELECT MIN(next_attempt_at) FROM mail_queue")
-        if row is None or row[0] is None:
+        due_at = await self.store.mail_queue.next_due_at()
+        if due_at is None:
             return self._poll
-        return float(min(max(int(row[0]) - self._now(), 0), self._poll))
+        return float(min(max(due_at - self._now(), 0), self._poll))
 
-    async def _claim(self, queue_id: int, now: int) -> _Row | None:
-        async with self.db.write() as conn:
-            cursor = await conn.execute(
-                "UPDATE mail_queue SET next_attempt_at = ? WHERE id = ? AND next_attempt_at <= ?"
-                " RETURNING id, mail_from, recipients, message, queued_at, attempts",
-                (now + self._lease, queue_id, now),
-            )
-            row = await cursor.fetchone()
-            await cursor.close()
-        if row is None:
-            return None
-        return _Row(
-            id=row[0],
-            mail_from=row[1],
-            recipients=tuple(json.loads(row[2])),
-            message=bytes(row[3]),
-            queued_at=row[4],
-            attempts=row[5],
-        )
-
-    async def _settle(self, row: _Row, outcome: _Outcome) -> None:
+    async def _settle(self, row: ClaimedMail, outcome: _Outcome) -> None:
         now = self._now()
         attempts = row.attempts + 1
         retry, failed, reason = outcome.retry, outcome.failed, outcome.reason[:REASON_LIMIT]
         if retry and now - row.queued_at >= self._max_age:
             failed, retry = failed + retry, ()
             reason = f"gave up after {attempts} attempts: {reason}"[:REASON_LIMIT]
-        async with self.db.write() as conn:
+        async with self.store.transaction() as tx:
             if failed:
-                await conn.execute(
-                    "INSERT INTO mail_failures (queue_id, mail_from, recipients, message_id, queued_at,"
-                    " failed_at, attempts, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (row.id, row.mail_from, json.dumps(list(failed)), _message_id(row.message),
-                     row.queued_at, now, attempts, reason),
-                )
+                await tx.mail_queue.add_failure(row, recipients=failed, message_id=_message_id(row.message), at=now,
+                                                attempts=attempts, reason=reason)
             if retry:
                 delay = min(self._first_retry * 2 ** min(attempts - 1, 30), self._max_retry)
-                await conn.execute(
-                    "UPDATE mail_queue SET recipients = ?, attempts = ?, next_attempt_at = ?, last_error = ?"
-                    " WHERE id = ?",
-                    (json.dumps(list(retry)), attempts, now + delay, reason, row.id),
-                )
+                await tx.mail_queue.retry_later(row.id, recipients=retry, attempts=attempts, at=now + delay,
+                                                error=reason)
             else:
-                await conn.execute("DELETE FROM mail_queue WHERE id = ?", (row.id,))
+                await tx.mail_queue.remove(row.id)
         if failed:
             log.warning("mail gave up id=%s recipients=%d attempts=%d", row.id, len(failed), attempts)
         if retry:
@@ -363,7 +262,7 @@ class SmtpQueue:
         return int(self._clock())
 
 
-async def _send(client: aiosmtplib.SMTP, row: _Row) -> _Outcome:
+async def _send(client: aiosmtplib.SMTP, row: ClaimedMail) -> _Outcome:
     """One SMTP transaction, sorted into what to retry and what to give up."""
     try:
         refused, _ = await client.sendmail(row.mail_from, list(row.recipients), row.message)

@@ -64,6 +64,15 @@ def _web_name(codec: str) -> str:
     }.get(codec, codec.replace("_", "-"))
 
 
+def response_charset(found: str, declared: str | None) -> str | None:
+    """The charset to name on a text response: the sender's own label when the text was read with it (so
+    `iso-8859-1` stays `iso-8859-1`, which browsers read as Windows-1252 as this module does), else the
+    one it was found in."""
+    if declared and (not found or codec_of(declared) == codec_of(found)):
+        return declared
+    return found or None
+
+
 def _strict(raw: bytes, codec: str) -> str | None:
     try:
         return raw.decode(codec)

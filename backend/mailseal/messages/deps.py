@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from mailseal.keys import KeyService
-from mailseal.storage import Database
+from mailseal.storage import Store
 from mailseal.storage.blobs import BlobStore
 
 
@@ -22,9 +22,9 @@ class NoNotifier:
         return None
 
 
-@dataclass
+@dataclass(frozen=True)
 class MessageDeps:
-    db: Database
+    store: Store
     keys: KeyService
     blobs: BlobStore
     issuer: str

@@ -8,12 +8,16 @@ sandboxed with an opaque origin that can carry no session.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+
 import msgspec
 
 from mailseal import format as fmt
 from mailseal.mail.addresses import display_name
 from mailseal.messages.display_model import AttachmentView, NestedMessageView, PartNote, display
 from mailseal.messages.open import OpenMessage
+from mailseal.storage.blobs import BlobStore
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 
@@ -76,10 +80,27 @@ def body_parts(index: fmt.MessageIndex) -> tuple[fmt.Part | None, fmt.Part | Non
     return html, text
 
 
-def render_message(opened: OpenMessage, *, thread_id: str, api_origin: str) -> RenderedMessage:
+async def stream_pieces(store: BlobStore, pieces: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """An offered file's bytes (`display_model.offered_file`: a part, an attached message, a uuencoded or
+    TNEF file) for async code: each piece read inline from a local store (yielding to the loop between
+    pieces), or in a worker thread from a remote one, whose reads are network round trips."""
+    if store.local:
+        for piece in pieces:
+            yield piece
+            await asyncio.sleep(0)
+        return
+    while (fetched := await asyncio.to_thread(_next_piece, pieces)) is not None:
+        yield fetched
+
+
+def _next_piece(pieces: Iterator[bytes]) -> bytes | None:
+    return next(pieces, None)
+
+
+def render_message(opened: OpenMessage, *, thread_id: str) -> RenderedMessage:
     envelope = opened.envelope
     header, index = envelope.header, envelope.index
-    shown = display(opened, api_origin=api_origin)
+    shown = display(opened)
     policy = header.policy
     view = MessageView(
         id=header.id,

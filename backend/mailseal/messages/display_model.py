@@ -117,12 +117,11 @@ def _addresses(value: str) -> tuple[str, ...]:
 
 
 class _Renderer:
-    def __init__(self, opened: OpenMessage, message_id: str, do_not_forward: bool, api_origin: str) -> None:
+    def __init__(self, opened: OpenMessage, message_id: str, do_not_forward: bool) -> None:
         self.opened = opened
         self.parts = opened.envelope.index.parts
         self.message_id = message_id
         self.do_not_forward = do_not_forward
-        self.api_origin = api_origin
         self.documents: list[str] = []
         self.images = {
             part.content_id.strip("<> ").lower(): part
@@ -181,7 +180,7 @@ class _Renderer:
                 name = html.escape(piece.offer.filename if piece.offer else "", quote=True)
                 fragment = f'<p><img src="{url}" alt="{name}"></p>'
             out.append(f"<div>{fragment}</div>")
-        document = render.wrap_for_viewer("".join(out), api_origin=self.api_origin)
+        document = render.wrap_for_viewer("".join(out))  # images are data: URLs: no origin to allow
         return Body(document=document, remote_images_blocked=blocked), used
 
     def attachments(self, layout: Layout, used: set[str]) -> tuple[AttachmentView, ...]:
@@ -189,8 +188,7 @@ class _Renderer:
         for offer in layout.offers:
             if offer.unless_shown_as and offer.unless_shown_as in used:
                 continue
-            charset = f"; charset={offer.charset}" if offer.charset else ""
-            content_type = render.safe_content_type(offer.content_type + charset)
+            content_type = render.safe_content_type(offer.content_type)  # the charset goes on the response
             views.append(
                 AttachmentView(
                     index=offer.index,
@@ -243,11 +241,11 @@ def _plain_alternative(opened: OpenMessage, layout: Layout) -> str | None:
     return None
 
 
-def display(opened: OpenMessage, *, api_origin: str) -> Displayed:
+def display(opened: OpenMessage) -> Displayed:
     """Lay the message out and render it: what the app shows of it, and every file it offers."""
     header = opened.envelope.header
     layout = layout_of(opened)
-    renderer = _Renderer(opened, header.id, header.policy.template == "do-not-forward", api_origin)
+    renderer = _Renderer(opened, header.id, header.policy.template == "do-not-forward")
     body, used = renderer.body(layout)
     if body.document is not None and body.text is None:
         body = msgspec.structs.replace(body, text=_plain_alternative(opened, layout))

@@ -14,11 +14,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Final
 
-import aiosqlite
-
 from mailseal.errors import InputError
 from mailseal.mail.addresses import normalise_address
-from mailseal.storage import Database
+from mailseal.storage import Store, Transaction
 
 # Lower-case letters and digits without the look-alikes 0/o and 1/l: easy to read out and type.
 TOKEN_ALPHABET: Final = "abcdefghijkmnpqrstuvwxyz23456789"  # noqa: S105 - an alphabet
@@ -33,8 +31,8 @@ def new_token() -> str:
 class ForwardAddresses:
     """The store of forward addresses: token -> the verified addresses of its owner."""
 
-    def __init__(self, db: Database, domain: str, *, clock: Callable[[], float] = time.time) -> None:
-        self.db = db
+    def __init__(self, store: Store, domain: str, *, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
         self.domain = normalise_address(f"postmaster@{domain}").rpartition("@")[2]
         self._clock = clock
 
@@ -54,11 +52,11 @@ class ForwardAddresses:
         wanted = _normalised(addresses)
         if not wanted:
             return None
-        linked = await self._linked(wanted)
+        linked = await self.store.forward_addresses.tokens_of(wanted)
         if len(linked) == len(wanted):
             return self.address_of(linked[wanted[0]])
-        async with self.db.write() as conn:
-            token = await self._link(conn, wanted)
+        async with self.store.transaction() as tx:
+            token = await self._link(tx, wanted)
         return self.address_of(token)
 
     async def regenerate(self, addresses: Sequence[str]) -> str:
@@ -67,13 +65,9 @@ class ForwardAddresses:
         if not wanted:
             raise InputError("A forward address needs a verified address")
         token = new_token()
-        async with self.db.write() as conn:
-            old = await self._link(conn, wanted)
-            await conn.execute(
-                "INSERT INTO forward_addresses (token, created_at) VALUES (?, ?)", (token, int(self._clock()))
-            )
-            await conn.execute("UPDATE forward_owners SET token = ? WHERE token = ?", (token, old))
-            await conn.execute("DELETE FROM forward_addresses WHERE token = ?", (old,))
+        async with self.store.transaction() as tx:
+            old = await self._link(tx, wanted)
+            await tx.forward_addresses.replace_token(old, token, at=int(self._clock()))
         return self.address_of(token)
 
     async def owners(self, address: str) -> tuple[str, ...] | None:
@@ -81,38 +75,23 @@ class ForwardAddresses:
         token = self.token_of(address)
         if token is None:
             return None
-        rows = await self.db.fetch_all(
-            "SELECT address FROM forward_owners WHERE token = ? ORDER BY added_at, rowid", (token,)
-        )
-        return tuple(row["address"] for row in rows) or None
+        return await self.store.forward_addresses.owners(token) or None
 
     async def accepts(self, address: str) -> bool:
         return await self.owners(address) is not None
 
-    async def _linked(self, wanted: Sequence[str]) -> dict[str, str]:
-        marks = ",".join("?" for _ in wanted)
-        rows = await self.db.fetch_all(
-            f"SELECT address, token FROM forward_owners WHERE address IN ({marks})", tuple(wanted)
-        )
-        return {row["address"]: row["token"] for row in rows}
-
-    async def _link(self, conn: aiosqlite.Connection, wanted: Sequence[str]) -> str:
-        """Inside a write: the person's token (made if none), with every wanted address linked to it."""
-        marks = ",".join("?" for _ in wanted)
-        async with conn.execute(
-            f"SELECT address, token FROM forward_owners WHERE address IN ({marks})", tuple(wanted)
-        ) as cursor:
-            linked = {row["address"]: row["token"] for row in await cursor.fetchall()}
+    async def _link(self, tx: Transaction, wanted: Sequence[str]) -> str:
+        """Inside a unit of work: the person's token (made if none), with every wanted address linked to it."""
+        await tx.forward_addresses.serialize()
+        linked = await tx.forward_addresses.tokens_of(wanted)
         now = int(self._clock())
         token = next((linked[address] for address in wanted if address in linked), None)
         if token is None:
             token = new_token()
-            await conn.execute("INSERT INTO forward_addresses (token, created_at) VALUES (?, ?)", (token, now))
+            await tx.forward_addresses.add_token(token, at=now)
         for address in wanted:
             if address not in linked:
-                await conn.execute(
-                    "INSERT INTO forward_owners (address, token, added_at) VALUES (?, ?, ?)", (address, token, now)
-                )
+                await tx.forward_addresses.add_owner(address, token, at=now)
         return token
 
 

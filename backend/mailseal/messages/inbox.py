@@ -6,7 +6,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 
-import aiosqlite
 import msgspec
 
 from mailseal.errors import MailsealError
@@ -14,18 +13,7 @@ from mailseal.keys import Identity
 from mailseal.mail.addresses import display_name
 from mailseal.messages.deps import MessageDeps
 from mailseal.messages.open import open_envelope
-
-
-async def add_to_inboxes(
-    conn: aiosqlite.Connection, message_id: str, addresses: Sequence[str], *, via: str, at: float | None = None
-) -> None:
-    """Add a message to each address's inbox (idempotent), inside the caller's transaction."""
-    when = int(time.time() if at is None else at)
-    for address in addresses:
-        await conn.execute(
-            "INSERT OR IGNORE INTO inbox (address, message_id, added_at, via) VALUES (?, ?, ?, ?)",
-            (address.lower(), message_id, when, via),
-        )
+from mailseal.storage import InboxRow
 
 
 class InboxItem(msgspec.Struct, frozen=True, rename="camel"):
@@ -80,18 +68,10 @@ async def list_inbox(
     thread with the newest message first, and newest first within a thread."""
     if not identity.addresses:
         return []
-    marks = ",".join("?" for _ in identity.addresses)
-    rows = await deps.db.fetch_all(
-        f"SELECT i.message_id, MAX(i.added_at) AS added_at, MIN(i.via) AS via,"
-        f" MAX(i.read_at IS NULL) AS unread, e.thread_id"
-        f" FROM inbox i JOIN envelopes e ON e.message_id = i.message_id"
-        f" WHERE i.address IN ({marks}) GROUP BY i.message_id"
-        f" ORDER BY added_at DESC, MAX(i.rowid) DESC LIMIT ?",  # rowid: arrival order within one second
-        (*[a.lower() for a in identity.addresses], limit),
-    )
+    rows = await deps.store.envelopes.inbox(identity.addresses, limit=limit)
     items = []
     for row in group_by_thread(rows):
-        message_id = row["message_id"]
+        message_id = row.message_id
         record = await deps.keys.record(message_id)
         state = "ok"
         summary = cache.get(message_id)
@@ -107,7 +87,7 @@ async def list_inbox(
         items.append(
             InboxItem(
                 id=message_id,
-                thread_id=row["thread_id"],
+                thread_id=row.thread_id,
                 from_=record.sender,
                 from_name=summary.from_ if summary else "",
                 to=record.recipients,
@@ -116,19 +96,19 @@ async def list_inbox(
                 template=record.template,
                 rights=record.rights,
                 expires_at=record.expires_at,
-                unread=bool(row["unread"]),
-                via=row["via"],
+                unread=row.unread,
+                via=row.via,
                 state=state,
             )
         )
     return items
 
 
-def group_by_thread(rows: Sequence[aiosqlite.Row]) -> list[aiosqlite.Row]:
+def group_by_thread(rows: Sequence[InboxRow]) -> list[InboxRow]:
     """Rows (newest first) regrouped so that each thread's rows follow its newest one, in order."""
-    threads: dict[str, list[aiosqlite.Row]] = {}
+    threads: dict[str, list[InboxRow]] = {}
     for row in rows:
-        threads.setdefault(row["thread_id"], []).append(row)
+        threads.setdefault(row.thread_id, []).append(row)
     return [row for group in threads.values() for row in group]
 
 
@@ -147,21 +127,6 @@ async def _summary(deps: MessageDeps, message_id: str, identity: Identity) -> Su
         return Summary(subject=index.subject, from_=display_name(index.from_), date=index.date)
 
 
-def unread_clause(addresses: Sequence[str]) -> tuple[str, list[str]]:
-    """SQL that is true when `inbox.message_id` is unread for any of `addresses` (lowered), and its params."""
-    lowered = list(dict.fromkeys(a.lower() for a in addresses)) or [""]
-    marks = ",".join("?" for _ in lowered)
-    return (
-        f"EXISTS (SELECT 1 FROM inbox WHERE inbox.message_id = ? AND address IN ({marks}) AND read_at IS NULL)",
-        lowered,
-    )
-
-
 async def mark_read(deps: MessageDeps, message_id: str, addresses: Sequence[str]) -> None:
     """Mark the message read for each address, in one write transaction."""
-    async with deps.db.write() as conn:
-        for address in dict.fromkeys(a.lower() for a in addresses):
-            await conn.execute(
-                "UPDATE inbox SET read_at = ? WHERE address = ? AND message_id = ? AND read_at IS NULL",
-                (int(time.time()), address, message_id),
-            )
+    await deps.store.envelopes.mark_read(message_id, addresses, at=int(time.time()))

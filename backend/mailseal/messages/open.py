@@ -16,6 +16,7 @@ from mailseal import format as fmt
 from mailseal.errors import DamagedEnvelope, NotFound
 from mailseal.keys import ContentKey, Identity, SealRecord
 from mailseal.messages.deps import MessageDeps
+from mailseal.storage.blobs import off_loop
 
 
 @dataclass
@@ -32,7 +33,7 @@ async def unlock(
 ) -> tuple[ContentKey, SealRecord]:
     """Decide and unwrap (audited) from one read of the seal record. Raises on any refusal."""
     loaded = await deps.keys.load(message_id)
-    if not deps.blobs.exists(message_id):
+    if not await off_loop(deps.blobs, deps.blobs.exists, message_id):
         raise NotFound("The protected message is not stored here")
     key = await deps.keys.unwrap(message_id, identity, purpose=purpose, loaded=loaded)
     return key, loaded.record
@@ -41,7 +42,7 @@ async def unlock(
 def read_envelope(deps: MessageDeps, key: ContentKey, record: SealRecord) -> OpenMessage:
     """Open the stored envelope, check it is the one sealed here, verify its MAC, decrypt its index.
 
-    The caller closes `file`."""
+    Blocks on the blob store (see `off_loop`). The caller closes `file`."""
     handle = deps.blobs.open(key.message_id)
     try:
         if not hmac.compare_digest(fmt.header_fingerprint(handle), record.header_fingerprint):
@@ -59,7 +60,7 @@ async def open_envelope(
 ) -> AsyncIterator[OpenMessage]:
     """Decide, unwrap (audited), verify the header MAC and decrypt the index. Raises on any refusal."""
     key, record = await unlock(deps, message_id, identity, purpose=purpose)
-    opened = read_envelope(deps, key, record)
+    opened = await off_loop(deps.blobs, read_envelope, deps, key, record)
     try:
         yield opened
     finally:

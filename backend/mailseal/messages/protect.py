@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import BinaryIO
 
 import msgspec
@@ -14,7 +14,7 @@ from mailseal.errors import InputError, TooLarge
 from mailseal.keys.service import NewSeal, normalise_recipients
 from mailseal.mail import SNIFF_BYTES, not_email, without_bcc_stream
 from mailseal.messages.deps import MessageDeps
-from mailseal.messages.inbox import add_to_inboxes
+from mailseal.storage.blobs import off_loop
 
 
 class Sealed(msgspec.Struct, frozen=True):
@@ -41,10 +41,13 @@ async def protect(
     thread_id: str | None = None,
     in_reply_to: str | None = None,
     via: str = "seal",
+    before_commit: Callable[[BinaryIO, str], None] | None = None,
 ) -> Sealed:
     """Seal `source` (a seekable RFC 5322 message) and store it; recipients find it in their inbox.
 
-    What is sealed is the message minus its Bcc fields: a sealed copy never shows a Bcc recipient."""
+    What is sealed is the message minus its Bcc fields: a sealed copy never shows a Bcc recipient.
+    `before_commit(envelope, message_id)` runs once the envelope is sealed but nothing is stored, audited
+    or in an inbox yet (the CLI writes its output there): if it raises, nothing is kept."""
     size = _source_size(source)
     if size > deps.max_message_bytes:
         raise TooLarge(f"The message is larger than {deps.max_message_bytes // (1024 * 1024)} MiB")
@@ -80,6 +83,9 @@ async def protect(
         envelope_size = staged.tell()
         staged.seek(0)
         header_fingerprint = fmt.header_fingerprint(staged)
+        if before_commit is not None:
+            staged.seek(0)
+            await asyncio.to_thread(before_commit, staged, message_id)
         seal = NewSeal(
             message_id=message_id,
             issuer=deps.issuer,
@@ -91,18 +97,20 @@ async def protect(
             expires_at=policy.expires_at,
             header_fingerprint=header_fingerprint,
         )
-        async with deps.db.write() as conn:
-            await deps.keys.register(conn, seal, content_key, key_id=key_id, actor=actor)
-            await conn.execute(
-                "INSERT INTO envelopes (message_id, size, stored_at, thread_id, in_reply_to) VALUES (?, ?, ?, ?, ?)",
-                (message_id, envelope_size, created, thread_id or message_id, in_reply_to),
-            )
-            await add_to_inboxes(conn, message_id, parties, via=via, at=created)
-            try:
-                deps.blobs.commit(staged_path, message_id)
-            except BaseException:
-                deps.blobs.delete(message_id)
-                raise
+        # The envelope is stored before the transaction that makes it known, and removed if that fails:
+        # an upload to a remote store then never holds the database's write lock.
+        try:
+            await off_loop(deps.blobs, deps.blobs.commit, staged_path, message_id)
+            async with deps.store.transaction() as tx:
+                await deps.keys.register(tx, seal, content_key, key_id=key_id, actor=actor)
+                await tx.envelopes.add(
+                    message_id, size=envelope_size, stored_at=created, thread_id=thread_id or message_id,
+                    in_reply_to=in_reply_to,
+                )
+                await tx.envelopes.add_to_inboxes(message_id, parties, via=via, at=created)
+        except BaseException:
+            await off_loop(deps.blobs, deps.blobs.delete, message_id)
+            raise
     await deps.notifier.message_arrived(parties, message_id, "reply" if in_reply_to else "message")
     return Sealed(message_id=message_id, header=header, envelope_size=envelope_size)
 

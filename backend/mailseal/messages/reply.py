@@ -26,14 +26,12 @@ from mailseal import render
 from mailseal.errors import InputError, MailsealError, RightNotGranted, TooLarge
 from mailseal.keys import Identity, SealRecord
 from mailseal.keys.policy import decide
-from mailseal.keys.service import write_audit
 from mailseal.mail.addresses import normalise_address
 from mailseal.mail.outbox import Transport
 from mailseal.messages.charsets import decode_text
 from mailseal.messages.deps import MessageDeps
 from mailseal.messages.display import body_parts, too_large_to_show
 from mailseal.messages.display_model import layout_of, offer_bytes
-from mailseal.messages.inbox import add_to_inboxes
 from mailseal.messages.open import OpenMessage, open_envelope
 from mailseal.messages.outgoing import OutgoingSettings, branding_for, send_wrappers
 from mailseal.messages.part_body import decode_all
@@ -195,14 +193,13 @@ async def _authorise(deps: MessageDeps, message_id: str, identity: Identity, kin
     """
     record = await deps.keys.record(message_id)
     try:
-        decide(record.facts(), identity, deps.keys.clock())
+        decide(record, identity, deps.keys.clock())
     except MailsealError:
         return record
     if kind not in record.rights:
         refusal = RightNotGranted(_RIGHT_WORDS[kind])
-        async with deps.db.write() as conn:
-            await write_audit(conn, at=deps.keys.clock(), action="refuse", message_id=message_id,
-                              actor=identity.audit_name, outcome=refusal.code, detail=kind)
+        await deps.store.audit.add(at=deps.keys.clock(), action="refuse", message_id=message_id,
+                                   actor=identity.audit_name, outcome=refusal.code, detail=kind)
         raise refusal
     return record
 
@@ -257,17 +254,16 @@ async def _seal_and_send(
     subject: str,
     via: str,
 ) -> Sent:
-    thread = await deps.db.fetch_one("SELECT thread_id FROM envelopes WHERE message_id = ?", (original.message_id,))
-    thread_id = thread["thread_id"] if thread is not None else original.message_id
+    thread_id = await deps.store.envelopes.thread_id(original.message_id) or original.message_id
     policy = fmt.Policy(template=original.template, rights=original.rights, expires_at=original.expires_at)
     sealed = await protect(
         deps, io.BytesIO(raw), sender=replier, recipients=recipients, policy=policy, actor=replier,
         thread_id=thread_id, in_reply_to=original.message_id, via=via,
     )
-    async with deps.db.write() as conn:  # the replier's own copy, read: the conversation shows it
-        await add_to_inboxes(conn, sealed.message_id, [replier], via="sent")
-        await conn.execute("UPDATE inbox SET read_at = ? WHERE address = ? AND message_id = ?",
-                           (int(time.time()), replier, sealed.message_id))
+    async with deps.store.transaction() as tx:  # the replier's own copy, read: the conversation shows it
+        now = int(time.time())
+        await tx.envelopes.add_to_inboxes(sealed.message_id, [replier], via="sent", at=now)
+        await tx.envelopes.mark_read(sealed.message_id, [replier], at=now)
     template = delivery.templates(original.template) or Template(name=original.template, rights=original.rights)
     mails = await send_wrappers(
         deps, delivery.transport, delivery.settings, message_id=sealed.message_id, recipients=recipients,

@@ -33,25 +33,21 @@ class Thread(msgspec.Struct, frozen=True, rename="camel"):
 
 async def thread_of(deps: MessageDeps, message_id: str, identity: Identity, cache: SummaryCache) -> Thread:
     """The thread of `message_id` (which the identity must be allowed to open), oldest first."""
-    row = await deps.db.fetch_one("SELECT thread_id FROM envelopes WHERE message_id = ?", (message_id,))
-    if row is None:
+    thread_id = await deps.store.envelopes.thread_id(message_id)
+    if thread_id is None:
         raise NotFound("No such message")
     await deps.keys.check(message_id, identity)
-    thread_id = row["thread_id"]
-    rows = await deps.db.fetch_all(
-        "SELECT message_id, in_reply_to FROM envelopes WHERE thread_id = ? ORDER BY stored_at, rowid LIMIT ?",
-        (thread_id, MAX_THREAD_MESSAGES),
-    )
+    entries = await deps.store.envelopes.thread(thread_id, limit=MAX_THREAD_MESSAGES)
     messages = []
-    for item in rows:
+    for item in entries:
         try:
-            record = await deps.keys.check(item["message_id"], identity)
-            summary = await summary_of(deps, item["message_id"], identity, cache)
+            record = await deps.keys.check(item.message_id, identity)
+            summary = await summary_of(deps, item.message_id, identity, cache)
         except MailsealError:
             continue
         messages.append(
-            ThreadMessage(id=item["message_id"], from_=record.sender, from_name=summary.from_, date=summary.date,
-                          subject=summary.subject, in_reply_to=item["in_reply_to"])
+            ThreadMessage(id=item.message_id, from_=record.sender, from_name=summary.from_, date=summary.date,
+                          subject=summary.subject, in_reply_to=item.in_reply_to)
         )
     shown = {message.id for message in messages}
     return Thread(id=thread_id, messages=tuple(

@@ -3,18 +3,19 @@
 Public surface (pinned by tests/test_push_subscriptions.py::test_public_surface):
 
     keys = load_or_create_vapid(data_path / "keys")         # GET /api/push/key -> keys.application_server_key
-    push = PushService(db, keys, PushConfig.from_settings(settings))
+    push = PushService(store, keys, PushConfig.from_settings(settings))
     await push.start()                                       # the background worker
     await push.subscribe(device_id, subscription_json)       # PushSubscriptionInvalid / PushEndpointRefused
     await push.notify(device_ids, message_id, "message")     # returns at once
     await push.stop()
 """
 
+from mailseal.storage import Subscription
+
 from .config import PushConfig
 from .egress import DEFAULT_PUSH_SERVICES, EgressPolicy, is_public_address, parse_endpoint
 from .payload import PAYLOAD_SIZE, Kind, build_payload
 from .service import PushService, PushStats
-from .store import Subscription
 from .vapid import VapidKeys, load_or_create_vapid, validate_contact
 
 __all__ = [

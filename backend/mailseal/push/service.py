@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import hmac
 import logging
 import random
 import ssl
@@ -22,16 +23,14 @@ from typing import Any
 
 import httpcore
 
-from mailseal.errors import InputError, PushEndpointRefused
-from mailseal.storage import Database
+from mailseal.errors import InputError, PushEndpointRefused, PushSubscriptionTaken
+from mailseal.storage import Store, Subscription
 
-from . import store
 from .config import PushConfig
 from .egress import EgressPolicy, ResolutionFailed, Resolver, parse_endpoint, resolve_checked, system_resolver
 from .payload import Kind, build_payload, check_message_id, check_public_url, encrypt, topic
 from .push_subscription import parse_subscription
 from .sender import PushSender
-from .store import Subscription
 from .vapid import AuthorizationCache, VapidKeys, validate_contact
 
 log = logging.getLogger("mailseal.push")
@@ -78,7 +77,7 @@ class PushService:
 
     def __init__(
         self,
-        db: Database,
+        store: Store,
         vapid: VapidKeys,
         config: PushConfig,
         *,
@@ -87,7 +86,7 @@ class PushService:
         ssl_context: ssl.SSLContext | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._db = db
+        self._store = store
         self._vapid = vapid
         self._config = config
         self._contact = validate_contact(config.contact, allow_local=config.allow_local_contact)
@@ -119,7 +118,12 @@ class PushService:
     async def subscribe(
         self, device_id: str, subscription_json: bytes | str | dict[str, Any], *, show_sender: bool = False
     ) -> Subscription:
-        """Check a browser's PushSubscription (shape, keys, endpoint, its addresses) and store it."""
+        """Check a browser's PushSubscription (shape, keys, endpoint, its addresses) and store it.
+
+        An endpoint held by another device moves only to a request with the same keys (p256dh and auth):
+        the same browser, signed in again. Anyone else who learnt the endpoint gets `PushSubscriptionTaken`
+        and the subscription stays where it was.
+        """
         _check_device_id(device_id)
         browser = parse_subscription(subscription_json)
         endpoint = parse_endpoint(browser.endpoint, self._policy)
@@ -129,25 +133,33 @@ class PushService:
             )
         except ResolutionFailed as exc:
             raise PushEndpointRefused("The push service's name does not resolve") from exc
-        return await store.save(
-            self._db,
-            device_id=device_id,
-            endpoint=browser.endpoint,
-            p256dh=browser.p256dh,
-            auth=browser.auth,
-            show_sender=show_sender,
-            now=int(self._clock()),
-        )
+        async with self._store.transaction() as tx:
+            await tx.push_subscriptions.serialize()
+            held = await tx.push_subscriptions.holder(browser.endpoint)
+            if held is not None and held.device_id != device_id:
+                same_keys = hmac.compare_digest(held.p256dh, browser.p256dh) & hmac.compare_digest(
+                    held.auth, browser.auth
+                )
+                if not same_keys:
+                    raise PushSubscriptionTaken()
+            return await tx.push_subscriptions.save(
+                device_id=device_id,
+                endpoint=browser.endpoint,
+                p256dh=browser.p256dh,
+                auth=browser.auth,
+                show_sender=show_sender,
+                now=int(self._clock()),
+            )
 
     async def unsubscribe(self, device_id: str, endpoint: str) -> bool:
-        return await store.delete(self._db, device_id=device_id, endpoint=endpoint)
+        return await self._store.push_subscriptions.delete(device_id=device_id, endpoint=endpoint)
 
     async def forget_device(self, device_id: str) -> bool:
         """Drop a device's subscription (call when the device signs out or is deleted)."""
-        return await store.delete_for_device(self._db, device_id)
+        return await self._store.push_subscriptions.delete_for_device(device_id)
 
     async def list_for_devices(self, device_ids: Sequence[str]) -> list[Subscription]:
-        return await store.for_devices(self._db, device_ids)
+        return await self._store.push_subscriptions.for_devices(device_ids)
 
     async def notify(self, device_ids: Sequence[str], message_id: str, kind: Kind) -> None:
         """Queue one push per subscribed device and return at once; never waits on the network or the queue."""
@@ -219,7 +231,7 @@ class PushService:
 
     async def _dispatch(self, job: _Job) -> None:
         payload = build_payload(job.message_id, job.kind, self._public_url)
-        for subscription in await store.for_devices(self._db, job.device_ids):
+        for subscription in await self._store.push_subscriptions.for_devices(job.device_ids):
             await self._pending.acquire()
             task = asyncio.create_task(self._deliver(subscription.id, payload, job))
             self._deliveries.add(task)
@@ -240,7 +252,7 @@ class PushService:
         config = self._config
         for attempt in range(1, config.max_attempts + 1):
             # Read the row again for every attempt: it may have been removed or replaced meanwhile.
-            subscription = await store.get(self._db, subscription_id)
+            subscription = await self._store.push_subscriptions.get(subscription_id)
             if subscription is None:
                 return
             async with self._slots:
@@ -249,14 +261,14 @@ class PushService:
                 self.stats.delivered += 1
                 now = int(self._clock())
                 if _success_worth_writing(subscription, now):
-                    await store.record_success(self._db, subscription_id, now=now)
+                    await self._store.push_subscriptions.record_success(subscription_id, now=now)
                 return
             if outcome in (_Outcome.GONE, _Outcome.INVALID):
                 if outcome is _Outcome.GONE:
                     self.stats.gone += 1
                 else:
                     self.stats.refused += 1
-                await store.delete_by_id(self._db, subscription_id)
+                await self._store.push_subscriptions.delete_by_id(subscription_id)
                 return
             if outcome is _Outcome.RETRY and attempt < config.max_attempts:
                 self.stats.retried += 1
@@ -266,7 +278,7 @@ class PushService:
                 self.stats.refused += 1
             else:
                 self.stats.failed += 1
-            if await store.record_failure(self._db, subscription_id, max_failures=config.max_failures):
+            if await self._store.push_subscriptions.record_failure(subscription_id, max_failures=config.max_failures):
                 log.info("push: subscription %d pruned after repeated failures", subscription_id)
             return
 

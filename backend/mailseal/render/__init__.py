@@ -6,7 +6,7 @@ Pure functions, no I/O. HTML is sanitized here (`sanitize_html`) and shown in a 
 
 from __future__ import annotations
 
-from mailseal.render.content_types import OCTET_STREAM, is_inline_viewable, safe_content_type
+from mailseal.render.content_types import OCTET_STREAM, is_inline_viewable, safe_charset, safe_content_type
 from mailseal.render.disposition import content_disposition
 from mailseal.render.filenames import MAX_FILENAME_CHARS, safe_filename
 from mailseal.render.markup import LIMITS, Limits
@@ -29,6 +29,7 @@ __all__ = [
     "SanitizedHtml",
     "content_disposition",
     "is_inline_viewable",
+    "safe_charset",
     "safe_content_type",
     "safe_filename",
     "sanitize_html",

@@ -7,6 +7,7 @@ opens them in the right app; the browser only downloads them.
 
 from __future__ import annotations
 
+import codecs
 import re
 
 OCTET_STREAM = "application/octet-stream"
@@ -53,8 +54,6 @@ DOWNLOAD_TYPES = frozenset(
         "message/rfc822",
     }
 )
-# Text types are served with a charset, so the browser never guesses one (UTF-7 was an XSS vector).
-TEXT_TYPES = frozenset({"text/plain", "text/csv", "text/calendar", "text/vcard"})
 
 _ALIASES = {
     "image/jpg": "image/jpeg",
@@ -70,8 +69,8 @@ _ALIASES = {
 }
 _RESTRICTED_NAME = r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}"
 _MEDIA_TYPE = re.compile(rf"{_RESTRICTED_NAME}/{_RESTRICTED_NAME}", re.ASCII)
-_CHARSET = re.compile(r"""charset\s*=\s*"?([a-z0-9._:-]{1,40})"?\s*""", re.ASCII)
-_UNSAFE_CHARSETS = re.compile(r"utf-?7|x-user-defined", re.ASCII)
+_CHARSET_NAME = re.compile(r"[a-z0-9._:-]{1,40}", re.ASCII)
+_UNSAFE_CHARSETS = re.compile(r"utf[-_]?7|x-user-defined", re.ASCII)
 
 
 def _media_type(content_type: str) -> str | None:
@@ -82,22 +81,25 @@ def _media_type(content_type: str) -> str | None:
     return essence if essence in INLINE_TYPES or essence in DOWNLOAD_TYPES else None
 
 
-def _charset(content_type: str) -> str:
-    for parameter in content_type.lower().split(";")[1:]:
-        match = _CHARSET.fullmatch(parameter.strip())
-        if match and not _UNSAFE_CHARSETS.search(match[1]):
-            return match[1]
-    return DEFAULT_CHARSET
+def safe_charset(charset: str | None) -> str:
+    """The charset to serve a text part with: the one its sender named if it is a known, safe encoding.
+
+    Every text type is served with a charset, so the browser never guesses one (UTF-7 was an XSS vector);
+    the type itself carries no parameters, since the HTTP layer adds the one `charset`."""
+    name = (charset or "").strip().strip('"').lower()
+    if not _CHARSET_NAME.fullmatch(name) or _UNSAFE_CHARSETS.search(name):
+        return DEFAULT_CHARSET
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return DEFAULT_CHARSET
+    return name
 
 
 def safe_content_type(content_type: str | None) -> str:
-    """The type to serve an attachment with: an allowed type (text with its charset), or octet-stream."""
+    """The type to serve an attachment with, without parameters: an allowed type, or octet-stream."""
     essence = _media_type(content_type or "")
-    if essence is None:
-        return OCTET_STREAM
-    if essence in TEXT_TYPES:
-        return f"{essence}; charset={_charset(content_type or '')}"
-    return essence
+    return OCTET_STREAM if essence is None else essence
 
 
 def is_inline_viewable(content_type: str | None) -> bool:

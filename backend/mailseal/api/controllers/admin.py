@@ -17,7 +17,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath, QueryParameter
 
-from mailseal.admin_tokens import AdminToken, AdminTokens
+from mailseal.admin_tokens import AdminToken
 from mailseal.api.state import Services, ServicesDependency, provide_services
 from mailseal.errors import AdminTokenRequired
 from mailseal.keys import AuditEntry, SealRecord
@@ -86,7 +86,7 @@ async def admin_guard(connection: ASGIConnection[object, object, object, State],
     if scheme.lower() != "bearer" or not token.strip():
         raise AdminTokenRequired()
     services: Services = connection.app.state.services
-    connection.state[STATE_KEY] = await AdminTokens(services.instance.db).verify(token.strip())
+    connection.state[STATE_KEY] = await services.admin_tokens.verify(token.strip())
 
 
 async def provide_admin(request: Request[object, object, State]) -> AdminToken:

@@ -27,9 +27,10 @@ from mailseal.errors import NotFound
 APP_ROUTES = ["/", "/index.html", "/inbox", "/settings", "/settings/add-address", "/install", "/sign-in",
               "/m/{message_id:str}", "/m/{message_id:str}/reply", "/m/{message_id:str}/forward"]
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
-TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".png": "image/png",
+# No charset here: Litestar appends `; charset=<encoding>` (utf-8 unless told otherwise) to every text/* type.
+TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png",
          ".svg": "image/svg+xml", ".json": "application/json", ".webmanifest": "application/manifest+json",
-         ".ico": "image/x-icon", ".html": "text/html; charset=utf-8"}
+         ".ico": "image/x-icon", ".html": "text/html"}
 
 
 COMPRESSED_TYPES = (".js", ".css", ".svg", ".json", ".webmanifest", ".html")

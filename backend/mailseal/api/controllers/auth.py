@@ -65,7 +65,7 @@ class AuthController(Controller):
         if session_id:
             session = await services.identity.get_session(session_id)
             await services.identity.logout(session_id)
-            if session is not None and services.push is not None:
+            if session is not None:
                 await services.push.forget_device(session.device_id)
         response: Response[None] = Response(None, status_code=204)
         response.set_cookie(cleared_session_cookie())

@@ -36,7 +36,7 @@ def _page(title: str, body: str) -> Response[bytes]:
         f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{html.escape(title)}</title>'
         f"<style>{PAGE_STYLE}</style></head><body>{body}</body></html>"
     )
-    return Response(document.encode(), media_type="text/html; charset=utf-8")
+    return Response(document.encode(), media_type="text/html")
 
 
 def _outbox(services: Services) -> MaildirOutbox:
@@ -96,6 +96,6 @@ class DevOutboxController(Controller):
         content = body.get_content()
         return Response(
             content.encode() if isinstance(content, str) else bytes(content),
-            media_type="text/html; charset=utf-8",
+            media_type="text/html",
             headers={"Content-Security-Policy": BODY_CSP, "X-Frame-Options": "SAMEORIGIN"},
         )

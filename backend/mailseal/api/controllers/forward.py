@@ -7,7 +7,6 @@ from litestar import Controller, post
 from litestar.di import Provide
 
 from mailseal.api.state import ServicesDependency, SessionDependency, provide_services, provide_session
-from mailseal.errors import NotFound
 
 
 class ForwardAddressView(msgspec.Struct, frozen=True, rename="camel"):
@@ -21,6 +20,4 @@ class ForwardAddressController(Controller):
 
     @post("/", status_code=200, summary="Make a new personal forward address; the old one is refused from now on")
     async def regenerate(self, services: ServicesDependency, session: SessionDependency) -> ForwardAddressView:
-        if services.forward is None:
-            raise NotFound("Forwarding to Mailseal is not set up on this server")
         return ForwardAddressView(forward_address=await services.forward.regenerate(session.addresses))

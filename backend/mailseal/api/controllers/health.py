@@ -20,5 +20,5 @@ class HealthController(Controller):
 
     @get("/healthz", summary="Is the server up and its database reachable")
     async def healthz(self, services: ServicesDependency) -> Health:
-        row = await services.instance.db.fetch_one("SELECT 1 AS ok")
-        return Health(status="ok", database="ok" if row else "unavailable")
+        reachable = await services.instance.store.ping()
+        return Health(status="ok", database="ok" if reachable else "unavailable")

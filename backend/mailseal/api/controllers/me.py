@@ -42,8 +42,7 @@ class MeController(Controller):
         self, device_id: FromPath[str], services: ServicesDependency, session: SessionDependency
     ) -> None:
         await services.identity.sign_out_device(session, device_id)
-        if services.push is not None:
-            await services.push.forget_device(device_id)
+        await services.push.forget_device(device_id)
 
     @delete("/me/addresses/{address:str}", status_code=204, summary="Remove a verified address from this session")
     async def remove_address(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -28,12 +27,12 @@ from mailseal.api.state import (
 )
 from mailseal.errors import NotFound, TooLarge
 from mailseal.identity.models import Session
-from mailseal.mail.extract import find_envelopes
-from mailseal.messages.display import MessageView, RenderedMessage
+from mailseal.messages.charsets import response_charset
+from mailseal.messages.display import MessageView, RenderedMessage, stream_pieces
 from mailseal.messages.display_layout import LeafBytes, Offer
 from mailseal.messages.display_model import offered_file
 from mailseal.messages.inbox import InboxItem, list_inbox
-from mailseal.messages.ingest import ingest_envelope
+from mailseal.messages.ingest import ingest_record, recognise_upload
 from mailseal.messages.open import open_envelope
 from mailseal.messages.read import read_message
 
@@ -59,24 +58,24 @@ async def read_upload(upload: UploadFile, limit: int) -> bytes:
 
 
 async def receive_shared(services: Services, session: Session, data: bytes, *, via: str) -> tuple[str, bool]:
-    envelope = find_envelopes(data)[0]
-    result = await ingest_envelope(services.instance.messages, envelope, identity_of(session), via=via)
+    deps = services.instance.messages
+    record = await recognise_upload(deps, services.jobs, data, signed_in=True)
+    result = await ingest_record(deps, record, identity_of(session), via=via)
     return result.message_id, result.added
 
 
 async def load_view(services: Services, session: Session, message_id: str, *, with_html: bool) -> RenderedMessage:
     return await read_message(
-        services.instance.messages, services.views, message_id, identity_of(session),
-        api_origin=services.settings.base_url, with_html=with_html,
+        services.instance.messages, services.views, services.jobs, message_id, identity_of(session),
+        with_html=with_html,
     )
 
 
-def part_charset(envelope: fmt.OpenedEnvelope, offer: Offer) -> str | None:
-    """The declared charset of a text leaf, when it is a plain label (the detected one is `offer.charset`)."""
+def declared_charset(envelope: fmt.OpenedEnvelope, offer: Offer) -> str | None:
+    """The charset a text leaf declares (the one it was found in is `offer.charset`)."""
     if not isinstance(offer.source, LeafBytes):
         return None
-    charset = envelope.index.parts[offer.source.number].charset
-    return charset if re.fullmatch(r"[A-Za-z0-9_.:-]{1,40}", charset or "") else None
+    return envelope.index.parts[offer.source.number].charset or None
 
 
 class MessagesController(Controller):
@@ -119,7 +118,7 @@ class MessagesController(Controller):
             raise NotFound("This message has no HTML body")
         return Response(
             document.encode(),
-            media_type="text/html; charset=utf-8",
+            media_type="text/html",  # Litestar adds the one charset, utf-8
             headers={"Content-Security-Policy": render.viewer_csp(for_header=True), "X-Frame-Options": "SAMEORIGIN"},
         )
 
@@ -147,21 +146,19 @@ class MessagesController(Controller):
 
         async def body() -> AsyncIterator[bytes]:
             try:
-                for piece in chunks:
+                async for piece in stream_pieces(deps.blobs, chunks):
                     yield piece
-                    await asyncio.sleep(0)
             finally:
                 await context.__aexit__(None, None, None)
 
-        charset = offer.charset or part_charset(envelope, offer) or "utf-8"
-        media_type = render.safe_content_type(f"{offer.content_type}; charset={charset}")
+        media_type = render.safe_content_type(offer.content_type)
         inline = do_not_forward or render.is_inline_viewable(media_type)
         filename = render.safe_filename(offer.filename)
-        essence, _, parameter = media_type.partition("; charset=")
         return Stream(
             body(),
-            media_type=essence,
-            encoding=parameter or "utf-8",  # Litestar adds `; charset=` to text types itself
+            media_type=media_type,
+            # Litestar names it as the charset of a text/* type
+            encoding=render.safe_charset(response_charset(offer.charset, declared_charset(opened.envelope, offer))),
             headers={
                 "Content-Disposition": render.content_disposition(filename, inline=inline),
                 "Content-Security-Policy": "sandbox; default-src 'none'",

@@ -9,8 +9,8 @@ from litestar import Controller, Request, delete, get, post
 from litestar.di import Provide
 from litestar.params import JSONBody
 
-from mailseal.api.state import Services, ServicesDependency, SessionDependency, provide_services, provide_session
-from mailseal.errors import InputError, NotFound
+from mailseal.api.state import ServicesDependency, SessionDependency, provide_services, provide_session
+from mailseal.errors import InputError
 
 MAX_SUBSCRIPTION_BYTES = 4096
 
@@ -27,12 +27,6 @@ class Unsubscribe(msgspec.Struct):
     endpoint: str
 
 
-def _push(services: Services) -> Any:
-    if services.push is None:
-        raise NotFound("Notifications are not set up on this server")
-    return services.push
-
-
 class PushController(Controller):
     path = "/api/push"
     dependencies = {"services": Provide(provide_services), "session": Provide(provide_session)}
@@ -40,7 +34,7 @@ class PushController(Controller):
 
     @get("/key", summary="The VAPID public key (applicationServerKey)")
     async def key(self, services: ServicesDependency, session: SessionDependency) -> PublicKey:
-        return PublicKey(public_key=_push(services).application_server_key)
+        return PublicKey(public_key=services.push.application_server_key)
 
     @post("/subscriptions", status_code=201, summary="Subscribe this device to notifications")
     async def subscribe(
@@ -56,11 +50,11 @@ class PushController(Controller):
         if not isinstance(data, dict):
             raise InputError("The subscription must be a JSON object")
         show_sender = bool(data.pop("showSender", False))
-        subscription = await _push(services).subscribe(session.device_id, data, show_sender=show_sender)
+        subscription = await services.push.subscribe(session.device_id, data, show_sender=show_sender)
         return Subscribed(endpoint=subscription.endpoint)
 
     @delete("/subscriptions", status_code=204, summary="Unsubscribe this device")
     async def unsubscribe(
         self, data: JSONBody[Unsubscribe], services: ServicesDependency, session: SessionDependency
     ) -> None:
-        await _push(services).unsubscribe(session.device_id, data.endpoint)
+        await services.push.unsubscribe(session.device_id, data.endpoint)

@@ -6,9 +6,7 @@ template and rights come from the server's record of the original (`messages.rep
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
@@ -19,18 +17,15 @@ from litestar.params import Body, FromPath, FromQuery
 
 from mailseal.api.controllers.messages import read_upload
 from mailseal.api.state import (
-    Services,
     ServicesDependency,
     SessionDependency,
     identity_of,
     provide_services,
     provide_session,
 )
-from mailseal.errors import InputError, MailsealError, TooLarge
-from mailseal.messages.outgoing import OutgoingSettings
+from mailseal.errors import InputError, TooLarge
 from mailseal.messages.reply import (
     MAX_FILES,
-    Delivery,
     Draft,
     Kind,
     Recipients,
@@ -41,7 +36,6 @@ from mailseal.messages.reply import (
 )
 from mailseal.messages.reply_mail import NewFile
 from mailseal.messages.threads import Thread, thread_of
-from mailseal.rules import BUILTIN_TEMPLATES, RulesFile, Template
 
 # The text, the reply-all flag or address, up to MAX_FILES files, and room for a few more to refuse politely.
 FORM_PARTS = MAX_FILES + 6
@@ -61,29 +55,6 @@ class ForwardForm:
     to: str = ""
     body: str = ""
     files: list[UploadFile] = field(default_factory=list)
-
-
-@functools.cache
-def _rules_file(path: Path) -> RulesFile:
-    return RulesFile(path)
-
-
-def delivery_of(services: Services) -> Delivery:
-    """The transport and settings replies go out with; templates (for branding) from the rules file."""
-    rules = _rules_file(services.instance.folder.rules)
-
-    def template(name: str) -> Template | None:
-        try:
-            return rules.current().templates.get(name)
-        except MailsealError:  # rules that never loaded: the wrapper keeps the plain look
-            return BUILTIN_TEMPLATES.get(name)
-
-    return Delivery(
-        transport=services.outbox,
-        settings=OutgoingSettings.of(services.settings),
-        max_upload_bytes=services.settings.max_upload_bytes,
-        templates=template,
-    )
 
 
 async def read_files(uploads: list[UploadFile], limit: int) -> tuple[NewFile, ...]:
@@ -120,7 +91,7 @@ class RepliesController(Controller):
         session: SessionDependency,
     ) -> Response[Sent]:
         draft = Draft(body=data.body, files=await read_files(data.files, services.settings.max_upload_bytes))
-        sent = await send_reply(services.instance.messages, delivery_of(services), message_id, identity_of(session),
+        sent = await send_reply(services.instance.messages, services.delivery, message_id, identity_of(session),
                                 draft, reply_all=_kind(data.replyAll) == "reply-all")
         return Response(sent, status_code=201)
 
@@ -133,7 +104,7 @@ class RepliesController(Controller):
         session: SessionDependency,
     ) -> Response[Sent]:
         draft = Draft(body=data.body, files=await read_files(data.files, services.settings.max_upload_bytes))
-        sent = await send_forward(services.instance.messages, delivery_of(services), message_id, identity_of(session),
+        sent = await send_forward(services.instance.messages, services.delivery, message_id, identity_of(session),
                                   draft, to=data.to)
         return Response(sent, status_code=201)
 
@@ -147,7 +118,7 @@ class RepliesController(Controller):
         forward: FromQuery[str | None] = None,
     ) -> Recipients:
         kind: Kind = "forward" if (forward or "").strip().lower() in TRUE_WORDS else _kind(all)
-        return await preview(services.instance.messages, delivery_of(services), message_id, identity_of(session), kind)
+        return await preview(services.instance.messages, services.delivery, message_id, identity_of(session), kind)
 
     @get("/{message_id:str}/thread", summary="The conversation: the thread's messages you may open, oldest first")
     async def thread(

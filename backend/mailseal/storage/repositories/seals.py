@@ -1,0 +1,143 @@
+"""Seal records: what the key service knows of each sealed message, and its wrapped content key."""
+
+from __future__ import annotations
+
+import json
+
+import msgspec
+
+from mailseal.storage.engine import Row
+from mailseal.storage.repositories.base import Repository
+
+
+class SealRecord(msgspec.Struct, frozen=True):
+    """What the key service knows about a sealed message (no plaintext, no key)."""
+
+    message_id: str
+    key_id: str
+    issuer: str
+    sender: str
+    recipients: tuple[str, ...]
+    template: str
+    rights: tuple[str, ...]
+    created_at: int
+    expires_at: int | None
+    revoked_at: int | None
+    destroyed: bool
+    header_fingerprint: bytes
+
+
+class StoredSeal(msgspec.Struct, frozen=True):
+    """A seal record and its wrapped content key (None once destroyed), read together."""
+
+    record: SealRecord
+    wrapped_key: bytes | None
+
+    def __repr__(self) -> str:
+        return f"StoredSeal(record={self.record!r}, wrapped_key=<hidden>)"
+
+
+class NewSeal(msgspec.Struct, frozen=True):
+    """The facts of a new seal, as written in its header."""
+
+    message_id: str
+    issuer: str
+    sender: str
+    recipients: tuple[str, ...]
+    template: str
+    rights: tuple[str, ...]
+    created_at: int
+    expires_at: int | None
+    header_fingerprint: bytes
+
+
+def _record(row: Row) -> SealRecord:
+    return SealRecord(
+        message_id=row["message_id"],
+        key_id=row["key_id"],
+        issuer=row["issuer"],
+        sender=row["sender"],
+        recipients=tuple(json.loads(row["recipients"])),
+        template=row["template"],
+        rights=tuple(json.loads(row["rights"])),
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        revoked_at=row["revoked_at"],
+        destroyed=row["wrapped_key"] is None,
+        header_fingerprint=bytes(row["header_fingerprint"]),
+    )
+
+
+_COLUMNS = (
+    "message_id, key_id, wrapped_key, issuer, sender, recipients, template, rights, created_at, expires_at,"
+    " revoked_at, header_fingerprint"
+)
+
+
+class Seals(Repository):
+    """The `seals` table: one row per sealed message; the wrapped key is NULL once destroyed."""
+
+    __slots__ = ()
+
+    async def add(self, seal: NewSeal, *, key_id: str, wrapped_key: bytes) -> None:
+        """Record a new seal; sender and recipients are stored lower-case."""
+        await self._execute(
+            "INSERT INTO seals (message_id, key_id, wrapped_key, issuer, sender, recipients, template, rights,"
+            " created_at, expires_at, header_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                seal.message_id,
+                key_id,
+                wrapped_key,
+                seal.issuer,
+                seal.sender.lower(),
+                json.dumps([r.lower() for r in seal.recipients]),
+                seal.template,
+                json.dumps(list(seal.rights)),
+                seal.created_at,
+                seal.expires_at,
+                seal.header_fingerprint,
+            ),
+        )
+
+    async def get(self, message_id: str) -> StoredSeal | None:
+        """The record and its wrapped key in one indexed lookup (every open takes this path), or None."""
+        row = await self._lookup_one(f"SELECT {_COLUMNS} FROM seals WHERE message_id = ?", (message_id,))
+        if row is None:
+            return None
+        wrapped = row["wrapped_key"]
+        return StoredSeal(_record(row), None if wrapped is None else bytes(wrapped))
+
+    async def mark_revoked(self, message_id: str, *, at: int) -> bool:
+        """Set the revocation time unless already set; False when no such seal exists."""
+        changed = await self._execute(
+            "UPDATE seals SET revoked_at = COALESCE(revoked_at, ?) WHERE message_id = ?", (at, message_id)
+        )
+        return changed > 0
+
+    async def destroy_key(self, message_id: str, *, at: int) -> bool:
+        """Drop the wrapped content key; True when this call destroyed it (False: gone already)."""
+        changed = await self._execute(
+            "UPDATE seals SET wrapped_key = NULL, destroyed_at = ? WHERE message_id = ? AND wrapped_key IS NOT NULL",
+            (at, message_id),
+        )
+        return changed > 0
+
+    async def due_for_expiry(self, now: int) -> list[str]:
+        """Ids of messages past their expiry whose key still exists."""
+        rows = await self._fetch_all(
+            "SELECT message_id FROM seals WHERE expires_at IS NOT NULL AND expires_at <= ?"
+            " AND wrapped_key IS NOT NULL",
+            (now,),
+        )
+        return [row[0] for row in rows]
+
+    async def newest(self, *, limit: int, sender: str | None = None) -> list[SealRecord]:
+        """The newest seals, of one sender (lower-cased here) or of all."""
+        if sender:
+            rows = await self._fetch_all(
+                f"SELECT {_COLUMNS} FROM seals WHERE sender = ? ORDER BY created_at DESC LIMIT ?",
+                (sender.lower(), limit),
+            )
+        else:
+            rows = await self._fetch_all(f"SELECT {_COLUMNS} FROM seals ORDER BY created_at DESC LIMIT ?", (limit,))
+        return [_record(row) for row in rows]

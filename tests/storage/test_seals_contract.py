@@ -1,0 +1,51 @@
+"""The seals repository on both engines: a record and its wrapped key, revocation, destruction, listings."""
+
+from __future__ import annotations
+
+from mailseal.storage import NewSeal, Store
+
+
+def new_seal(message_id: str = "m" * 26, *, sender: str = "Alice@Example.org", created_at: int = 100,
+             expires_at: int | None = None) -> NewSeal:
+    return NewSeal(
+        message_id=message_id, issuer="https://mail.example.org", sender=sender,
+        recipients=("Bob@Gmail.com", "carol@yahoo.com"), template="encrypt-only", rights=("view", "reply"),
+        created_at=created_at, expires_at=expires_at, header_fingerprint=b"\x00\xff" * 16,
+    )
+
+
+async def test_a_seal_reads_back_as_written_with_its_key(store: Store) -> None:
+    await store.seals.add(new_seal(), key_id="k1", wrapped_key=b"\x00wrapped\xff")
+    found = await store.seals.get("m" * 26)
+    assert found is not None
+    record = found.record
+    assert found.wrapped_key == b"\x00wrapped\xff" and "wrapped>" not in repr(found)
+    assert record.sender == "alice@example.org" and record.recipients == ("bob@gmail.com", "carol@yahoo.com")
+    assert record.rights == ("view", "reply") and record.key_id == "k1" and record.template == "encrypt-only"
+    assert record.header_fingerprint == b"\x00\xff" * 16 and isinstance(record.header_fingerprint, bytes)
+    assert (record.created_at, record.expires_at, record.revoked_at, record.destroyed) == (100, None, None, False)
+    assert await store.seals.get("z" * 26) is None
+
+
+async def test_revocation_is_kept_once_and_destruction_counts_once(store: Store) -> None:
+    await store.seals.add(new_seal(), key_id="k1", wrapped_key=b"key")
+    assert await store.seals.mark_revoked("m" * 26, at=200)
+    assert await store.seals.mark_revoked("m" * 26, at=300)  # still there; the first time stays
+    assert not await store.seals.mark_revoked("z" * 26, at=300)
+    assert await store.seals.destroy_key("m" * 26, at=200)
+    assert not await store.seals.destroy_key("m" * 26, at=201)
+    found = await store.seals.get("m" * 26)
+    assert found is not None
+    assert found.wrapped_key is None and found.record.destroyed and found.record.revoked_at == 200
+
+
+async def test_due_for_expiry_and_newest(store: Store) -> None:
+    await store.seals.add(new_seal("a" * 26, expires_at=150, created_at=1), key_id="k1", wrapped_key=b"k")
+    await store.seals.add(new_seal("b" * 26, expires_at=500, created_at=2), key_id="k1", wrapped_key=b"k")
+    await store.seals.add(new_seal("c" * 26, sender="dave@example.org", created_at=3), key_id="k1", wrapped_key=b"k")
+    assert await store.seals.due_for_expiry(200) == ["a" * 26]
+    await store.seals.destroy_key("a" * 26, at=200)
+    assert await store.seals.due_for_expiry(200) == []
+    assert [r.message_id for r in await store.seals.newest(limit=10)] == ["c" * 26, "b" * 26, "a" * 26]
+    assert [r.message_id for r in await store.seals.newest(limit=1)] == ["c" * 26]
+    assert [r.message_id for r in await store.seals.newest(limit=10, sender="DAVE@example.org")] == ["c" * 26]
