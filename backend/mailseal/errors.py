@@ -8,6 +8,8 @@ plaintext, a passcode or a key.
     ├── InputError (400)               malformed or oversized input
     │   ├── TooLarge (413)
     │   ├── NoEnvelope                 an upload or a mail carries no sealed message
+    │   │   ├── ForeignMail (422)      protected by someone else: Microsoft 365, S/MIME, OpenPGP
+    │   │   └── NotEmail (415)         an Outlook .msg, a .zip, random bytes: not an e-mail message
     │   ├── MalformedMail
     │   └── CannotWrite                an output file of the CLI cannot be written
     ├── DamagedEnvelope (400)          any authentication failure: one opaque error
@@ -308,3 +310,40 @@ class KeyStoreError(ConfigError):
 
     code = "keys.store"
     title = "The key store cannot be used"
+
+
+class ForeignMail(NoEnvelope):
+    """Mail that someone else protected (docs/display.md): Mailseal holds no key for it. `detail` is one
+    of our own sentences (never mail content); `open_url`, for Microsoft 365, is the portal link the mail
+    carries, only when it is an https link to Microsoft's own hosts."""
+
+    code = "envelope.foreign"
+    status = 422
+    title = "This message was protected by another system"
+
+    def __init__(self, detail: str | None = None, *, open_url: str = "") -> None:
+        super().__init__(detail)
+        self.open_url = open_url
+
+
+class ForeignMicrosoft(ForeignMail):
+    code = "envelope.foreign-microsoft"
+    title = "This message was protected with Microsoft 365"
+
+
+class ForeignSmime(ForeignMail):
+    code = "envelope.foreign-smime"
+    title = "This message is encrypted with S/MIME"
+
+
+class ForeignPgp(ForeignMail):
+    code = "envelope.foreign-pgp"
+    title = "This message is encrypted with OpenPGP"
+
+
+class NotEmail(NoEnvelope):
+    """A file that is no e-mail message at all; `detail` says what it is, in one of our own sentences."""
+
+    code = "input.not-email"
+    status = 415
+    title = "This file is not an e-mail message"

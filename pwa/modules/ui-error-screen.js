@@ -1,8 +1,10 @@
 // A whole screen that says what went wrong in plain words and offers the one useful next step.
 
 import { h, screenHeading } from './dom.js';
+import { isForeignCode } from './foreign-mail.js';
 import { friendly } from './problems.js';
 import { paths } from './router.js';
+import { renderForeignMailScreen } from './ui-foreign-mail.js';
 
 const ACTIONS = {
   'add-address': () => h('a', { class: 'button primary wide', href: paths.addAddress() }, 'Add an address'),
@@ -17,6 +19,7 @@ const ACTIONS = {
  * @param {{retry?: () => void, extra?: string}} options `extra`: one more sentence for this situation
  */
 export function renderErrorScreen(ctx, error, { retry, extra } = {}) {
+  if (isForeignCode(error?.code)) return renderForeignMailScreen(ctx, error);
   const words = friendly(error);
   const buttons = [];
   if (words.action === 'retry' && retry) {
