@@ -14,6 +14,7 @@ from mailseal.server import build_app
 from support.mailseal_app import BASE_URL, MailsealClient, make_settings, running_app
 
 
+@pytest.mark.engines
 async def test_sign_in_with_the_code_from_the_outbox(tmp_path: Path) -> None:
     async with running_app(tmp_path) as app:
         response = await app.post("/api/auth/code", json={"email": "Bob@Gmail.com"})
@@ -38,6 +39,7 @@ async def test_unknown_and_known_addresses_get_the_same_answer(tmp_path: Path) -
         assert set(first.json()) == set(second.json()) == {"reference", "expiresInMinutes"}
 
 
+@pytest.mark.engines
 async def test_wrong_code_then_sixth_try_refused(tmp_path: Path) -> None:
     async with running_app(tmp_path) as app:
         await app.post("/api/auth/code", json={"email": "bob@gmail.com"})
@@ -81,6 +83,7 @@ async def test_me_requires_sign_in(tmp_path: Path) -> None:
         assert response.json()["code"] == "auth.required"
 
 
+@pytest.mark.engines
 async def test_two_addresses_one_session_and_logout(tmp_path: Path) -> None:
     async with running_app(tmp_path) as app:
         await app.sign_in("bob@gmail.com")
@@ -162,6 +165,7 @@ class EventLog(logging.Handler):
             self.events.append(record.getMessage().split(":")[0].split(" (")[0])
 
 
+@pytest.mark.engines
 async def test_code_answer_goes_out_before_the_mail_whether_or_not_one_is_sent(tmp_path: Path) -> None:
     """Queueing the mail took ~10 ms that a suppressed send did not: the answer told whether an address
     had asked for codes recently. Now the mail is queued after the answer has gone, in both cases."""
@@ -188,6 +192,7 @@ async def test_code_answer_goes_out_before_the_mail_whether_or_not_one_is_sent(t
         logger.removeHandler(handler)
 
 
+@pytest.mark.engines
 async def test_a_shared_address_does_not_let_one_person_sign_out_another(tmp_path: Path) -> None:
     async with running_app(tmp_path) as app:
         await app.sign_in("team@example.org")
