@@ -47,7 +47,7 @@ def new_reference() -> str:
 
 
 def passcode_mac(key: bytes, address: str, reference: str, code: str) -> bytes:
-    """HMAC-SHA256(k_passcode, address|reference|code); reference and code have fixed shapes."""
+    """HMAC-SHA256(k_passcode, address|reference|code): the reference has a fixed shape, the code (last) is digits."""
     message = f"{address}|{reference}|{code}".encode()
     return hmac.new(key, message, hashlib.sha256).digest()
 
