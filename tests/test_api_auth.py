@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
+from mailseal.errors import InvalidCode
 from mailseal.mail.outbox import MaildirOutbox
 from mailseal.server import build_app
 from support.mailseal_app import BASE_URL, MailsealClient, make_settings, running_app
@@ -36,7 +37,31 @@ async def test_unknown_and_known_addresses_get_the_same_answer(tmp_path: Path) -
         first = await app.post("/api/auth/code", json={"email": "someone@nowhere.test"})
         second = await app.post("/api/auth/code", json={"email": "bob@gmail.com"})
         assert first.status_code == second.status_code == 202
-        assert set(first.json()) == set(second.json()) == {"reference", "expiresInMinutes"}
+        assert set(first.json()) == set(second.json()) == {"reference", "expiresInMinutes", "codeLength"}
+        assert first.json()["codeLength"] == second.json()["codeLength"] == 8
+
+
+async def test_a_guarded_address_gets_long_codes_that_work_from_any_client(tmp_path: Path) -> None:
+    """Twenty failed guesses from elsewhere: an 8-digit code is not checked any more, the answer to a new
+    request says 16 digits, the mail has them (in groups of four), and typed so they sign in."""
+    async with running_app(tmp_path) as app:
+        identity = app.services.identity
+        await identity.request_code("bob@gmail.com", client="203.0.113.1")
+        for i in range(20):
+            with pytest.raises(InvalidCode):
+                await identity.verify_code("bob@gmail.com", "12345678", client=f"203.0.113.{i}", session_id=None,
+                                           device_name="x")
+        short = app.code_for("bob@gmail.com")
+        response = await app.post("/api/auth/verify", json={"email": "bob@gmail.com", "code": short})
+        assert response.status_code == 401 and response.json()["code"] == "auth.long-code-needed"
+
+        answer = await app.post("/api/auth/code", json={"email": "bob@gmail.com"})
+        assert answer.status_code == 202 and answer.json()["codeLength"] == 16
+        code = app.code_for("bob@gmail.com")
+        assert len(code) == 16
+        typed = " ".join(code[i:i + 4] for i in range(0, 16, 4))
+        me = await app.post("/api/auth/verify", json={"email": "bob@gmail.com", "code": typed})
+        assert me.status_code == 200 and me.json()["addresses"] == ["bob@gmail.com"]
 
 
 @pytest.mark.engines

@@ -250,16 +250,12 @@ class ClientRateLimited(RateLimited):
         self.retry_after = retry_after
 
 
-class AddressLocked(TooManyTries):
-    """Too many failed passcodes for one address: until `retry_after` (seconds, for Retry-After) only the
-    device that asked for a code may try it. The owner asks for a new code on their device and signs in."""
+class LongCodeNeeded(AuthError):
+    """Too many guesses failed at this address lately, so its 8-digit codes are not checked; the codes
+    mailed for it now have 16 digits. Whoever reads the mailbox asks for a new code and signs in with it."""
 
-    code = "auth.address-locked"
-    title = "Too many failed codes for this address; ask for a new code on this device"
-
-    def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
+    code = "auth.long-code-needed"
+    title = "This address needs a 16-digit code for now; ask for a new code"
 
 
 class PushSubscriptionInvalid(InputError):

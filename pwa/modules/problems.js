@@ -73,9 +73,8 @@ export function problemToError(status, body, retryAfterHeader = null) {
   });
 }
 
-/** The code family: 'auth.address-locked' is handled like 'auth.too-many-tries', 'rate-limited.client' like 'rate-limited'. */
+/** The code family: 'rate-limited.client' is handled like 'rate-limited'. */
 const ALIASES = {
-  'auth.address-locked': 'auth.too-many-tries',
   'rate-limited.client': 'rate-limited',
   internal: 'server',
   'http.error': 'server',
@@ -93,7 +92,7 @@ const FRIENDLY = {
   },
   'auth.invalid-code': {
     heading: 'That code is not right',
-    text: 'Check the 8 digits in the newest mail from Mailseal and try again.',
+    text: 'Check the digits in the newest mail from Mailseal and try again.',
   },
   'auth.code-expired': {
     heading: 'That code has expired',
@@ -103,6 +102,11 @@ const FRIENDLY = {
   'auth.too-many-tries': {
     heading: 'Too many wrong codes',
     text: 'To keep your account safe, this code no longer works. Ask for a new code.',
+    action: 'new-code',
+  },
+  'auth.long-code-needed': {
+    heading: 'This address needs a longer code',
+    text: 'Someone has tried many wrong codes for this address, so for now its codes have 16 digits. Ask for a new code and use the newest mail.',
     action: 'new-code',
   },
   'auth.failed': {

@@ -4,7 +4,6 @@ import { h, screenHeading } from './dom.js';
 import { isForeignCode } from './foreign-mail.js';
 import { friendly } from './problems.js';
 import { paths } from './router.js';
-import { renderForeignMailScreen } from './ui-foreign-mail.js';
 
 const ACTIONS = {
   'add-address': () => h('a', { class: 'button primary wide', href: paths.addAddress() }, 'Add an address'),
@@ -19,7 +18,13 @@ const ACTIONS = {
  * @param {{retry?: () => void, extra?: string}} options `extra`: one more sentence for this situation
  */
 export function renderErrorScreen(ctx, error, { retry, extra } = {}) {
-  if (isForeignCode(error?.code)) return renderForeignMailScreen(ctx, error);
+  if (isForeignCode(error?.code)) {  // rare: its screen loads on first use, to keep the first paint small
+    const holder = h('section', { class: 'screen', 'aria-busy': 'true', 'data-testid': 'foreign-mail-loading' });
+    import('./ui-foreign-mail.js').then(({ renderForeignMailScreen }) => {
+      holder.replaceWith(renderForeignMailScreen(ctx, error));
+    });
+    return holder;
+  }
   const words = friendly(error);
   const buttons = [];
   if (words.action === 'retry' && retry) {

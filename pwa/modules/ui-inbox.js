@@ -9,7 +9,6 @@ import { friendly } from './problems.js';
 import { paths } from './router.js';
 import { renderCopyButton } from './ui-copy-button.js';
 import { renderErrorScreen } from './ui-error-screen.js';
-import { renderForeignMailScreen } from './ui-foreign-mail.js';
 import { renderInboxItem } from './ui-inbox-item.js';
 import { attachPullToRefresh } from './ui-pull-to-refresh.js';
 
@@ -121,6 +120,7 @@ export function renderInbox(ctx) {
     } catch (error) {
       if (ctx.signal.aborted || error?.code === 'auth.required') return;
       if (isForeignCode(error?.code)) {  // mail another system protected: its own screen, with the way to open it
+        const { renderForeignMailScreen } = await import('./ui-foreign-mail.js');  // rare: loaded on first use
         list.replaceChildren(renderForeignMailScreen(ctx, error));
         ctx.focusHeading(list);
         return;
