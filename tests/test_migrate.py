@@ -29,8 +29,8 @@ from mailseal.errors import MessageRevoked, MigrationRefused
 from mailseal.keys import Identity, KeyRing, KeyService
 from mailseal.messages.protect import protect
 from mailseal.storage import AuditEntry, Store, open_store
-from mailseal.storage.blobs import BlobStore, open_blob_store
-from mailseal.storage.migrate import MigrationReport, migrate
+from mailseal.storage.blobs import BlobStore, FolderBlobStore, open_blob_store
+from mailseal.storage.migrate import MigrationReport, copy_blob, migrate
 from mailseal.templates import policy_for
 from support.postgres import postgres_cluster, postgres_url
 
@@ -310,3 +310,24 @@ async def test_a_source_being_written_is_refused(tmp_path: Path, postgres_url: s
     finally:
         writer.close()
     assert await seal_count(postgres_url) == 0
+
+
+def test_an_envelope_is_copied_once_recopied_when_damaged_and_a_missing_one_is_named(tmp_path: Path) -> None:
+    source, target = FolderBlobStore(tmp_path / "source"), FolderBlobStore(tmp_path / "target")
+    message_id = "a" * 26
+    with source.staging() as (handle, path):
+        handle.write(b"sealed bytes" * 1000)
+        handle.flush()
+        source.commit(path, message_id)
+    size = source.size(message_id)
+
+    assert copy_blob(source, target, message_id, size) == 1
+    assert copy_blob(source, target, message_id, size) == 0  # there, same size and SHA-256: kept
+    damaged = bytearray(target.path(message_id).read_bytes())
+    damaged[5] ^= 1
+    target.path(message_id).write_bytes(bytes(damaged))  # same size, another hash: copied again
+    assert copy_blob(source, target, message_id, size) == 1
+    assert target.path(message_id).read_bytes() == source.path(message_id).read_bytes()
+    wrong = copy_blob(source, target, message_id, size + 1)
+    assert wrong == f"the source envelope has {size} bytes, the database says {size + 1}"
+    assert copy_blob(source, target, "b" * 26, 10) == "the source envelope is missing"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import re
 import sqlite3
 import time
@@ -30,8 +31,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, BinaryIO, Final, Literal
 from urllib.parse import urlsplit
 
 import msgspec
@@ -439,9 +439,11 @@ async def copy_blobs(source: Executor, source_blobs: BlobStore, target_blobs: Bl
             outcomes = await asyncio.gather(*(
                 loop.run_in_executor(workers, copy_blob, source_blobs, target_blobs, str(r[0]), int(r[1]))
                 for r in rows
-            ))
+            ), return_exceptions=True)
             for row, outcome in zip(rows, outcomes, strict=True):
-                if isinstance(outcome, str):
+                if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
+                    raise outcome
+                if isinstance(outcome, (str, Exception)):  # one envelope's trouble (a network error): go on
                     problems.append(f"{row[0]}: {outcome}")
                     continue
                 copied += outcome
@@ -457,33 +459,50 @@ async def copy_blobs(source: Executor, source_blobs: BlobStore, target_blobs: Bl
 def copy_blob(source: BlobStore, target: BlobStore, message_id: str, size: int) -> Literal[0, 1] | str:
     """Copy one envelope unless the target has it whole; 1 when copied, 0 when it was there (same size and
     SHA-256), else what went wrong. Either way the target's bytes are read back and hashed."""
-    try:
-        there = target.size(message_id)
-    except FileNotFoundError:
-        there = -1
-    try:
-        if there == size and _sha256(target, message_id) == _sha256(source, message_id):
-            return 0
-        with target.staging() as (staged, staged_path), source.open(message_id) as reader:
+    if _already_there(source, target, message_id, size):
+        return 0
+    with target.staging() as (staged, staged_path):
+        try:
+            reader = source.open(message_id)
+        except FileNotFoundError:
+            return "the source envelope is missing"
+        with reader:
             digest, length = hashlib.sha256(), 0
             while block := reader.read(READ_SIZE):
                 digest.update(block)
                 staged.write(block)
                 length += len(block)
-            if length != size:
-                return f"the source envelope has {length} bytes, the database says {size}"
-            staged.flush()
-            target.commit(Path(staged_path), message_id)
-        if _sha256(target, message_id) != digest.hexdigest():
-            return "the copy in the target does not have the source's SHA-256"
-    except FileNotFoundError:
-        return "the source envelope is missing"
+        if length != size:
+            return f"the source envelope has {length} bytes, the database says {size}"
+        staged.flush()
+        target.commit(staged_path, message_id)
+    if _sha256(target, message_id) != digest.hexdigest():
+        return "the copy in the target does not have the source's SHA-256"
     return 1
 
 
+def _already_there(source: BlobStore, target: BlobStore, message_id: str, size: int) -> bool:
+    """Whether the target holds the envelope with the source's size and SHA-256 (one open: the size comes
+    with it, so a remote store is asked once before the bytes are read)."""
+    try:
+        reader = target.open(message_id)
+    except FileNotFoundError:
+        return False
+    with reader:
+        if reader.seek(0, io.SEEK_END) != size:
+            return False
+        reader.seek(0)
+        theirs = _digest(reader)
+    return theirs == _sha256(source, message_id)
+
+
 def _sha256(store: BlobStore, message_id: str) -> str:
-    digest = hashlib.sha256()
     with store.open(message_id) as reader:
-        while block := reader.read(READ_SIZE):
-            digest.update(block)
+        return _digest(reader)
+
+
+def _digest(reader: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    while block := reader.read(READ_SIZE):
+        digest.update(block)
     return digest.hexdigest()
