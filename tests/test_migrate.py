@@ -231,6 +231,7 @@ async def test_a_thousand_messages_survive_two_kills_and_open_on_postgres_and_s3
     # Once the new installation has written to it (the opens' audit rows), the target is no longer a copy.
     refused = run(args)
     assert refused.returncode == 1 and "[migrate.refused]" in refused.stderr and "audit (" in refused.stderr
+    print(f"\n{finished.stdout}\n{again.stdout}")  # what the runs said, with their timings (pytest -s)
     print(f"\nbuild {built - began:.1f} s, migrate (3 runs) {migrated - built:.1f} s, again {checked - migrated:.1f}"
           f" s, open {opened - checked:.1f} s, refused {time.monotonic() - opened:.1f} s")
 

@@ -134,8 +134,7 @@ async def migrate(
         target = await open_store(target_database)
         try:
             async with _write_locked(source) as locked:
-                return await _copy(locked, source.engine, target.engine, source_blobs, target_blobs, progress,
-                                   began, batch_rows)
+                return await _copy(locked, target.engine, source_blobs, target_blobs, progress, began, batch_rows)
         finally:
             await target.close()
     finally:
@@ -160,26 +159,30 @@ async def _write_locked(source: Store) -> AsyncIterator[Connection]:
 
 
 async def _copy(
-    source: Connection, source_engine: Engine, target: Engine, source_blobs: BlobStore, target_blobs: BlobStore,
-    progress: Progress, began: float, batch_rows: int,
+    source: Connection, target: Engine, source_blobs: BlobStore, target_blobs: BlobStore, progress: Progress,
+    began: float, batch_rows: int,
 ) -> MigrationReport:
+    def say(line: str) -> None:
+        progress(f"{line} [{time.monotonic() - began:.1f} s]")
+
     await _check_versions(source, target)
     tables = await describe(source, target)
     destroyed = await carry_destroyed_keys(source, target)
     if destroyed:
-        progress(f"destroyed {destroyed} key(s) in the target that the source destroyed since an earlier run")
-    await refuse_foreign_rows(source, target, tables)
+        say(f"destroyed {destroyed} key(s) in the target that the source destroyed since an earlier run")
+    if present := await refuse_foreign_rows(source, target, tables):
+        say(f"the target's {present} rows are this installation's (an earlier run's): going on")
     copies = []
     for table in tables:
         copied = await copy_table(source, target, table, batch_rows=batch_rows)
         rows = await _count(source, table.name)
         copies.append(TableCopy(table.name, rows, copied))
-        progress(f"table {table.name}: {rows} rows ({copied} copied now, {rows - copied} there already)")
+        say(f"table {table.name}: {rows} rows ({copied} copied now, {rows - copied} there already)")
     if destroyed:
         await target.after_key_destroyed()
-    blobs = await copy_blobs(source, source_blobs, target_blobs, progress)
+    blobs = await copy_blobs(source, source_blobs, target_blobs, say)
     await verify(source, target, tables)
-    progress("verified: every table has the same rows in the target")
+    say("verified: every table has the same rows in the target")
     return MigrationReport(tuple(copies), blobs, destroyed, time.monotonic() - began)
 
 
@@ -349,12 +352,15 @@ async def differing_rows(source: Executor, target: Engine, table: Table) -> int:
     return differing
 
 
-async def refuse_foreign_rows(source: Executor, target: Engine, tables: Sequence[Table]) -> None:
+async def refuse_foreign_rows(source: Executor, target: Engine, tables: Sequence[Table]) -> int:
     """Refuse a target holding rows that are not the source's as it is now; an empty one, or one holding part
-    of this source (an interrupted run), passes."""
+    of this source (an interrupted run), passes. Returns how many rows the target holds."""
     foreign = []
+    present = 0
     for table in tables:
-        if await _count(target, table.name) and (count := await differing_rows(source, target, table)):
+        rows = await _count(target, table.name)
+        present += rows
+        if rows and (count := await differing_rows(source, target, table)):
             foreign.append(f"{table.name} ({count})")
     if foreign:
         raise MigrationRefused(
@@ -362,6 +368,7 @@ async def refuse_foreign_rows(source: Executor, target: Engine, tables: Sequence
             f"{', '.join(foreign)}. Use an empty database (if an earlier migrate was interrupted and the "
             "installation changed since, empty the target and run again)"
         )
+    return present
 
 
 async def copy_table(source: Executor, target: Engine, table: Table, *, batch_rows: int = BATCH_ROWS) -> int:
