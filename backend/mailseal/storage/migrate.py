@@ -129,7 +129,10 @@ async def migrate(
         raise MigrationRefused("--to-database must be a postgresql:// URL")
     if not sqlite_path(source_database).is_file():
         raise MigrationRefused(f"no database at {sqlite_path(source_database)}: is the data folder right?")
-    source = await open_store(source_database)
+    try:
+        source = await open_store(source_database)
+    except sqlite3.OperationalError as error:  # a migration of its schema found the database locked
+        raise MigrationRefused(f"the SQLite database is busy ({error}): stop `mailseal serve` first") from error
     try:
         target = await open_store(target_database)
         try:
