@@ -22,8 +22,8 @@ from pathlib import Path
 import mailseal.format as fmt
 from benchmarks.results import Result, at_least_ratio, skipped
 from benchmarks.workload import MiB
+from mailseal.composition import Instance, open_instance
 from mailseal.config import Settings
-from mailseal.instance import Instance
 from mailseal.messages.protect import protect
 from mailseal.templates import policy_for
 
@@ -49,8 +49,8 @@ def _s3_endpoint() -> Iterator[str]:
 
 async def _seal_runs(work: Path, source: Path, blob_url: str, repeats: int, limit: int) -> dict[str, list[float]]:
     instances = {
-        "folder": await Instance.open(Settings(data=str(work / "folder"), max_message_bytes=limit)),
-        "s3": await Instance.open(Settings(data=str(work / "s3"), blob_url=blob_url, max_message_bytes=limit)),
+        "folder": await open_instance(Settings(data=str(work / "folder"), max_message_bytes=limit)),
+        "s3": await open_instance(Settings(data=str(work / "s3"), blob_url=blob_url, max_message_bytes=limit)),
     }
     times: dict[str, list[float]] = {name: [] for name in (*instances, "upload")}
     policy = policy_for("encrypt-only", expires_days=None, now=time.time())

@@ -5,17 +5,12 @@ import { createApi } from './modules/api.js';
 import { h, skeleton } from './modules/dom.js';
 import { pickLocale } from './modules/format.js';
 import { CLIENT_CODES } from './modules/problems.js';
-import { syncPush } from './modules/push.js';
 import { paths, startRouter } from './modules/router.js';
 import { updateAppBar } from './modules/ui-app-bar.js';
-import { renderComposer } from './modules/ui-composer.js';
 import { renderErrorScreen } from './modules/ui-error-screen.js';
 import { renderInbox } from './modules/ui-inbox.js';
-import { renderInstall } from './modules/ui-install.js';
-import { renderMessage } from './modules/ui-message.js';
+import { renderMessage, startBodyFrame } from './modules/ui-message.js';
 import { createOfflineBanner } from './modules/ui-offline-banner.js';
-import { renderSettings } from './modules/ui-settings.js';
-import { renderShareFailed, renderSharedFile } from './modules/ui-shared-file.js';
 import { renderSignIn } from './modules/ui-sign-in.js';
 import { createToast } from './modules/ui-toast.js';
 
@@ -24,6 +19,7 @@ const TITLES = {
   inbox: 'Inbox',
   message: 'Message',
   compose: 'Reply',
+  attachment: 'Attachment',
   'sign-in': 'Sign in',
   settings: 'Settings',
   'add-address': 'Add an address',
@@ -32,16 +28,35 @@ const TITLES = {
   'share-failed': 'Could not open the file',
   'not-found': 'Not found',
 };
+/**
+ * A screen whose module loads on first use (from the worker's cache when installed), so reading a message
+ * evaluates only what reading needs. A skeleton holds its place meanwhile.
+ */
+function later(load, name) {
+  return (ctx) => {
+    const slot = h('div', { class: 'screen', 'aria-busy': 'true' }, skeleton(4));
+    load().then((module) => {
+      if (ctx.signal.aborted) return;
+      slot.replaceWith(module[name](ctx));
+      focusHeading(main);
+    }).catch((error) => {
+      if (!ctx.signal.aborted) slot.replaceWith(renderErrorScreen(ctx, error?.code ? error : { code: 'network' }, { retry: () => show(ctx.route) }));
+    });
+    return slot;
+  };
+}
+
 const SCREENS = {
   inbox: renderInbox,
   message: renderMessage,
-  compose: renderComposer,
+  compose: later(() => import('./modules/ui-composer.js'), 'renderComposer'),
+  attachment: later(() => import('./modules/ui-attachment-viewer.js'), 'renderAttachmentViewer'),
   'sign-in': (ctx) => renderSignIn(ctx, { mode: 'sign-in' }),
   'add-address': (ctx) => renderSignIn(ctx, { mode: 'add' }),
-  settings: renderSettings,
-  install: renderInstall,
-  shared: renderSharedFile,
-  'share-failed': renderShareFailed,
+  settings: later(() => import('./modules/ui-settings.js'), 'renderSettings'),
+  install: later(() => import('./modules/ui-install.js'), 'renderInstall'),
+  shared: later(() => import('./modules/ui-shared-file.js'), 'renderSharedFile'),
+  'share-failed': later(() => import('./modules/ui-shared-file.js'), 'renderShareFailed'),
   'not-found': (ctx) => renderErrorScreen(ctx, { code: CLIENT_CODES.pageNotFound }),
 };
 
@@ -64,6 +79,17 @@ let rendered = 0;
 const session = {
   me: undefined,
   inbox: null,
+  prefetched: null,
+  /** The last few message views (headers, rights, attachment list; never a body), for the attachment screen. */
+  views: new Map(),
+  /** The message view (and body frame) fetched alongside `/api/me` on a cold start: one round trip, not three. */
+  takePrefetched(id) {
+    const early = session.prefetched;
+    session.prefetched = null;
+    if (early && early.id === id) return early;
+    early?.frame?.remove();
+    return null;
+  },
   setMe(me) {
     session.me = me;
     if (me) syncPushLater();
@@ -76,7 +102,11 @@ function syncPushLater() {
   if (pushSynced || !('serviceWorker' in navigator) || !('Notification' in globalThis)) return;
   pushSynced = true;
   navigator.serviceWorker.getRegistration()
-    .then((registration) => registration && syncPush({ registration, api, storage, permission: Notification.permission }))
+    .then(async (registration) => {
+      if (!registration) return;
+      const { syncPush } = await import('./modules/push.js');
+      await syncPush({ registration, api, storage, permission: Notification.permission });
+    })
     .catch(() => { pushSynced = false; });
 }
 
@@ -86,6 +116,8 @@ const api = createApi({
     if (!session.me) return;
     session.me = null;
     session.inbox = null;
+    session.views.clear();
+    for (const id of [...kept.keys()]) dropKept(id);
     const route = router.current();
     if (route && !PUBLIC_ROUTES.has(route.name)) router.navigate(paths.signIn(route.path), { replace: true });
   },
@@ -111,7 +143,13 @@ async function show(route) {
   document.body.classList.remove('no-print', 'no-copy');
   if (session.me === undefined && route.name !== 'install') {
     main.replaceChildren(h('div', { class: 'screen', 'aria-busy': 'true' }, skeleton(4)));
+    if (route.name === 'message') {
+      const promise = api.message(route.params.id);
+      promise.catch(() => null); // signed out: the sign-in screen follows, and the screen asks again
+      session.prefetched = { id: route.params.id, promise, frame: startBodyFrame(route.params.id) };
+    }
     await loadMe(controller.signal);
+    if (!session.me) session.takePrefetched(null); // asked while signed out: the answers are 401s
     if (controller.signal.aborted) return;
   }
   if (!PUBLIC_ROUTES.has(route.name) && session.me === null) {
@@ -137,18 +175,110 @@ async function show(route) {
     clearInstallPrompt: () => { installPrompt = null; },
     signedOut: () => {
       session.me = null;
+      session.views.clear();
+      for (const id of [...kept.keys()]) dropKept(id);
       session.inbox = null;
       navigator.clearAppBadge?.().catch?.(() => null);
       router.navigate(paths.signIn(), { replace: true });
     },
   };
-  const screen = SCREENS[route.name](ctx);
+  const paned = Boolean(WIDE?.matches && PANE_ROUTES.has(route.name) && session.me);
+  keepLeavingMessages();
+  const screen = paned && route.name === 'inbox'
+    ? h('p', { class: 'pane-empty help', 'data-testid': 'reading-pane-empty' }, 'Choose a message to read it here.')
+    : route.name === 'message' ? messageScreen(ctx) : SCREENS[route.name](ctx);
   rendered += 1;
-  main.replaceChildren(screen);
+  const shown = placeScreen(route, screen, ctx, paned);
   document.title = `${TITLES[route.name]} – Mailseal`;
   updateAppBar(route, Boolean(session.me));
   if (rendered > 1) scrollTo(0, 0);
-  focusHeading(main);
+  focusHeading(shown);
+}
+
+/*
+ * Two panes from 768 px (tablets, desktops): the inbox stays on the left, with its own lifetime, while
+ * the reading pane on the right changes with the route.
+ */
+const WIDE = globalThis.matchMedia?.('(min-width: 48rem)');
+const PANE_ROUTES = new Set(['inbox', 'message']);
+let inboxPane = null;
+
+/** Put `screen` into `parent` (emptied): a kept message screen is moved, so its frame stays loaded. */
+function putScreen(parent, screen) {
+  if (screen.isConnected && typeof parent.moveBefore === 'function') {
+    parent.moveBefore(screen, null);
+    for (const child of [...parent.childNodes]) if (child !== screen) child.remove();
+  } else {
+    parent.replaceChildren(screen);
+  }
+}
+
+/*
+ * Message screens already read are kept (hidden, the last few) while the person looks at the inbox or
+ * another message, and come back as they were: no second request for the view or the body. Only where
+ * `moveBefore` keeps a frame loaded when it moves; each kept screen lives until it is dropped.
+ */
+const KEPT_MESSAGES = 3;
+const KEPT_FOR_MS = 5 * 60 * 1000; // after that a message is asked for again (it may have been withdrawn)
+const kept = new Map();
+const keptHolder = h('div', { hidden: true, 'data-testid': 'kept-screens' });
+document.body.append(keptHolder);
+
+function messageScreen(ctx) {
+  const { id } = ctx.route.params;
+  if (typeof Element.prototype.moveBefore !== 'function') return renderMessage(ctx);
+  let entry = kept.get(id);
+  if (entry && (entry.element.querySelector('[data-testid=error-screen]') || Date.now() - entry.at > KEPT_FOR_MS)) {
+    dropKept(id);
+    entry = null;
+  }
+  if (!entry) {
+    const controller = new AbortController();
+    entry = { controller, at: Date.now(), element: renderMessage({ ...ctx, signal: controller.signal }) };
+  }
+  kept.delete(id);
+  kept.set(id, entry);
+  while (kept.size > KEPT_MESSAGES) dropKept(kept.keys().next().value);
+  const article = entry.element.querySelector('[data-testid=message]');
+  if (article?.dataset.restrictions) document.body.classList.add(...article.dataset.restrictions.split(' '));
+  return entry.element;
+}
+
+function dropKept(id) {
+  const entry = kept.get(id);
+  kept.delete(id);
+  entry?.controller.abort();
+  entry?.element.remove();
+}
+
+/** Before a navigation: move kept message screens out of the page into the hidden holder (still loaded). */
+function keepLeavingMessages() {
+  for (const { element } of kept.values()) {
+    if (element.isConnected && element.parentNode !== keptHolder) keptHolder.moveBefore(element, null);
+  }
+}
+
+function placeScreen(route, screen, ctx, paned) {
+  document.body.classList.toggle('two-panes', paned);
+  if (!paned) {
+    inboxPane?.controller.abort();
+    inboxPane = null;
+    putScreen(main, screen);
+    return main;
+  }
+  if (!inboxPane) {
+    const controller = new AbortController();
+    const element = renderInbox({ ...ctx, route: { name: 'inbox', params: {}, path: '/' }, signal: controller.signal });
+    inboxPane = { controller, element };
+  }
+  const reading = h('div', { class: 'reading-pane', 'data-testid': 'reading-pane' });
+  main.replaceChildren(h('div', { class: 'inbox-pane', 'data-testid': 'inbox-pane' }, inboxPane.element), reading);
+  putScreen(reading, screen);
+  for (const link of inboxPane.element.querySelectorAll('[data-testid=inbox-item]')) {
+    if (link.dataset.id === route.params.id) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  return reading;
 }
 
 addEventListener('beforeinstallprompt', (event) => {
@@ -157,6 +287,7 @@ addEventListener('beforeinstallprompt', (event) => {
 
 const router = startRouter(show);
 show(router.current());
+WIDE?.addEventListener?.('change', () => show(router.current()));
 
 if ('serviceWorker' in navigator) {
   navigator.serviceWorker.addEventListener('message', (event) => {

@@ -169,3 +169,20 @@ async def test_sender_name_is_the_display_name(tmp_path: Path) -> None:
         assert item["fromName"] == "Alice Example" and item["from"] == "alice@example.org"
         view = (await app.http.get(f"/api/messages/{sealed.message_id}")).json()
         assert view["fromName"] == "Alice Example"
+
+
+async def test_a_link_says_who_sent_it_before_sign_in_and_nothing_more(tmp_path: Path) -> None:
+    """The sign-in page of a wrapper link names the sender, template and expiry (what the wrapper mail
+    shows); no subject or recipient, and a withdrawn or unknown message looks the same: 404."""
+    async with running_app(tmp_path) as app:
+        sealed = await app.seal(simple_mail(subject="Secret subject"), template="do-not-forward", expires_days=7)
+        answer = await app.http.get(f"/api/invitations/{sealed.message_id}")
+        assert answer.status_code == 200
+        body = answer.json()
+        assert set(body) == {"sender", "template", "expiresAt"}
+        assert body["sender"] == "alice@example.org" and body["template"] == "do-not-forward"
+        assert "Secret" not in answer.text and "bob@gmail.com" not in answer.text
+        assert (await app.http.get("/api/invitations/" + "a" * 26)).status_code == 404
+        keys = app.services.instance.messages.keys
+        await app.in_app(lambda: keys.revoke(sealed.message_id, actor="test"))
+        assert (await app.http.get(f"/api/invitations/{sealed.message_id}")).status_code == 404

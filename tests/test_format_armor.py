@@ -215,3 +215,9 @@ def test_dearmor_refusals() -> None:
         with pytest.raises(DamagedEnvelope):
             dearmored(page_variant)
         assert name
+
+
+def test_the_page_tells_each_platform_its_own_way_in() -> None:
+    text = " ".join(armored(envelope_of(b"Subject: x\r\n\r\nbody\r\n")).decode().split())
+    assert "iPhone or iPad with the Mailseal app: <strong>save</strong> this file (message.html) to Files" in text
+    assert "Android with the Mailseal app: <strong>share</strong> this file to Mailseal" in text

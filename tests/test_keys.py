@@ -17,7 +17,8 @@ from mailseal.errors import (
     NotFound,
     UnknownKey,
 )
-from mailseal.keys import Identity, KeyRing, KeyService
+from mailseal.keys import Identity, KeyService
+from mailseal.keys.file_ring import FileKeyRing
 from mailseal.keys.service import NewSeal
 from mailseal.keys.wrap import unwrap_content_key, wrap_content_key
 from mailseal.storage import open_store, sqlite_url
@@ -34,25 +35,26 @@ class Clock:
 
 
 def test_ring_is_private_and_rotates(tmp_path: Path) -> None:
-    ring, created = KeyRing.load_or_create(tmp_path / "keys" / "ring.json")
+    ring, created = FileKeyRing.load_or_create(tmp_path / "keys" / "ring.json")
     assert created
     mode = stat.S_IMODE(os.stat(ring.path).st_mode)
     assert mode == 0o600
     assert stat.S_IMODE(os.stat(ring.path.parent).st_mode) == 0o700
-    first = ring.current()
+    first = ring.current_id()
+    wrapped = ring.wrap(CONTENT_KEY, message_id="a" * 26, key_id=first)
     second = ring.rotate()
-    again = KeyRing.load(ring.path)
-    assert again.current().id == second.id != first.id
-    assert again.get(first.id).key == first.key
+    again = FileKeyRing.load(ring.path)
+    assert again.current_id() == second != first
+    assert again.unwrap(wrapped, message_id="a" * 26, key_id=first) == CONTENT_KEY
     with pytest.raises(UnknownKey):
-        again.get("nope")
+        again.unwrap(wrapped, message_id="a" * 26, key_id="nope")
 
 
 def test_ring_refuses_readable_file(tmp_path: Path) -> None:
-    ring, _ = KeyRing.load_or_create(tmp_path / "ring.json")
+    ring, _ = FileKeyRing.load_or_create(tmp_path / "ring.json")
     os.chmod(ring.path, 0o644)
     with pytest.raises(ConfigError):
-        KeyRing.load(ring.path)
+        FileKeyRing.load(ring.path)
 
 
 def test_wrap_is_bound_to_message_and_key() -> None:
@@ -67,7 +69,7 @@ def test_wrap_is_bound_to_message_and_key() -> None:
 @pytest.fixture
 async def service(tmp_path: Path):
     store = await open_store(sqlite_url(tmp_path / "db.sqlite"))
-    ring, _ = KeyRing.load_or_create(tmp_path / "ring.json")
+    ring, _ = FileKeyRing.load_or_create(tmp_path / "ring.json")
     clock = Clock()
     keys = KeyService(store, ring, clock=clock)
     yield keys, clock

@@ -342,3 +342,18 @@ def test_the_footer_names_the_organisation_once() -> None:
             assert "Sent with Mailseal." in body and "Sent by Mailseal" not in body
     for body in (html_of(wrapper()), text_of(passcode())):
         assert "Sent by Contoso with Mailseal." in body
+
+
+def test_each_platform_is_told_its_own_way_in() -> None:
+    """iOS cannot share a file to a web app: iPhone readers are told to save it to Files and open it from
+    the app; only Android readers are told to share it."""
+    message = parse(wrapper())
+    text_part, html_part = message.get_body(("plain",)), message.get_body(("html",))
+    assert text_part is not None and html_part is not None
+    text = " ".join(text_part.get_content().split())
+    html = " ".join(html_part.get_content().split())
+    for words in (text, html):
+        assert "iPhone or iPad" in words and "to Files" in words and "Open a protected message" in words
+        assert "Android" in words
+        share = words.index("share the attached")
+        assert words.rfind("Android", 0, share) > words.rfind("iPhone", 0, share), "sharing is Android's way"

@@ -26,7 +26,7 @@ from mailseal import format as fmt
 from mailseal.composition import Instance, open_instance
 from mailseal.config import load_settings
 from mailseal.errors import MessageRevoked, MigrationRefused
-from mailseal.keys import Identity, KeyRing, KeyService
+from mailseal.keys import Identity, KeyRing, KeyService, open_key_ring
 from mailseal.messages.protect import protect
 from mailseal.storage import AuditEntry, Store, open_store
 from mailseal.storage.blobs import BlobStore, FolderBlobStore, open_blob_store
@@ -104,6 +104,12 @@ async def make_installation(data: Path, count: int, *, revoke: int) -> tuple[lis
     finally:
         await instance.close()
     return sealed, revoked
+
+
+def key_ring(data: Path) -> KeyRing:
+    """The installation's key ring (a file ring: the default `key_store`), as the new installation opens it."""
+    ring, _ = open_key_ring(load_settings({"MAILSEAL_DATA": str(data)}), data / "keys")
+    return ring
 
 
 def command(data: Path, database: str, blobs: str) -> list[str]:
@@ -186,7 +192,7 @@ async def test_a_thousand_messages_survive_two_kills_and_open_on_postgres_and_s3
     for name in ("passcodes", "sessions", "session_addresses", "devices", "rate_events", "push_subscriptions",
                  "forward_owners", "admin_tokens", "mail_queue"):
         assert tables[name][0] > 0, name
-    assert f"The key ring stays a file: {data_dir / 'keys' / 'ring.json'}" in finished.stdout
+    assert f"a file key ring, {data_dir / 'keys' / 'ring.json'}" in finished.stdout
     assert "MAILSEAL_DATABASE_URL=postgresql://" in finished.stdout
     assert f"MAILSEAL_BLOB_URL={s3_blob_url}" in finished.stdout
     migrated = time.monotonic()
@@ -204,7 +210,7 @@ async def test_a_thousand_messages_survive_two_kills_and_open_on_postgres_and_s3
     # Every message opens on PostgreSQL + S3 as its recipient, byte for byte; the revoked stay refused.
     store = await open_store(postgres_url)
     blobs = open_blob_store(s3_blob_url)
-    keys = KeyService(store, KeyRing.load(data_dir / "keys" / "ring.json"))
+    keys = KeyService(store, key_ring(data_dir))
 
     async def open_one(item: Sealed) -> None:
         identity = Identity(addresses=(recipient_of(item.number),))
@@ -291,7 +297,7 @@ async def test_a_key_destroyed_after_a_copy_is_destroyed_in_the_copy_by_the_next
 
     store = await open_store(postgres_url)
     try:
-        keys = KeyService(store, KeyRing.load(data / "keys" / "ring.json"))
+        keys = KeyService(store, key_ring(data))
         found = await store.seals.get(sealed[0].message_id)
         assert found is not None and found.wrapped_key is None and found.record.revoked_at is not None
         with pytest.raises(MessageRevoked):

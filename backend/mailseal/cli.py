@@ -12,7 +12,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from mailseal import __version__
 from mailseal import format as fmt
@@ -29,7 +29,7 @@ from mailseal.errors import (
     UnknownKey,
 )
 from mailseal.instance import DataFolder
-from mailseal.keys import Identity, KeyRing
+from mailseal.keys import KEY_STORE_KINDS, Identity, KeyStoreKind, init_key_ring, migrate_key_ring, open_key_ring
 from mailseal.mail.addresses import normalise_address
 from mailseal.messages.protect import protect
 from mailseal.output_file import discard_output, is_standard_output, write_output
@@ -50,9 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     keys = sub.add_parser("keys", help="organisation keys").add_subparsers(dest="keys_command", required=True)
-    keys.add_parser("init", help="create the key ring (once)")
+    ki = keys.add_parser("init", help="create the key ring (once)")
+    ki.add_argument("--store", choices=KEY_STORE_KINDS, help="the kind of key ring (default: the key_store setting)")
     keys.add_parser("rotate", help="add a new key; new seals use it, old messages still open")
-    keys.add_parser("list", help="list key ids")
+    keys.add_parser("list", help="list key ids and the kind of key ring")
+    km = keys.add_parser("migrate", help="move the key ring to another kind; every message still opens")
+    km.add_argument("--to", required=True, choices=("passphrase", "pkcs11"), help="the kind to move to")
 
     p = sub.add_parser("protect", help="seal a message for its recipients")
     p.add_argument("message", type=Path, help="the RFC 5322 message (.eml)")
@@ -103,20 +106,47 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _keys(settings: Settings, command: str) -> int:
+def _use_kind_hint(settings: Settings, kind: str) -> None:
+    if settings.key_store != kind:
+        print(f"mailseal: now set key_store = {kind!r} (mailseal.toml or MAILSEAL_KEY_STORE) so that Mailseal uses"
+              " this key ring", file=sys.stderr)
+
+
+async def _keys(settings: Settings, args: argparse.Namespace) -> int:
     folder = DataFolder(settings.data_path)
+    command = args.keys_command
     if command == "init":
-        ring, created = KeyRing.load_or_create(folder.ring)
-        print(f"{'created' if created else 'already exists'}: {folder.ring} (current key {ring.current().id})")
-    elif command == "rotate":
-        ring = KeyRing.load(folder.ring)
-        key = ring.rotate()
-        print(f"new current key {key.id}; {len(ring.ids) - 1} older key(s) kept for older messages")
-    else:
-        ring = KeyRing.load(folder.ring)
-        current = ring.current().id
-        for key_id in ring.ids:
-            print(f"{key_id}  (current: new seals use it)" if key_id == current else key_id)
+        kind = cast(KeyStoreKind, args.store or settings.key_store)
+        ring, created = init_key_ring(settings, folder.keys, kind)
+        print(f"{'created' if created else 'already exists'}: {kind} key ring, {ring.location}"
+              f" (current key {ring.current_id()})")
+        ring.close()
+        _use_kind_hint(settings, kind)
+        return 0
+    if command == "migrate":
+        instance = await open_instance(settings, create_keys=False)
+        try:
+            ring, moved = await migrate_key_ring(settings, instance.folder.keys, instance.keys, args.to,
+                                                 actor=f"cli:{os.environ.get('USER', 'admin')}")
+        finally:
+            await instance.close()
+        print(f"moved to a {ring.kind} key ring, {ring.location}: current key {ring.current_id()};"
+              f" {moved} content key(s) re-wrapped")
+        ring.close()
+        _use_kind_hint(settings, args.to)
+        return 0
+    ring, _ = open_key_ring(settings, folder.keys)
+    try:
+        if command == "rotate":
+            key_id = ring.rotate()
+            print(f"new current key {key_id}; {len(ring.ids) - 1} older key(s) kept for older messages")
+        else:
+            print(f"{ring.kind} key ring: {ring.location}", file=sys.stderr)
+            current = ring.current_id()
+            for key_id in ring.ids:
+                print(f"{key_id}  (current: new seals use it)" if key_id == current else key_id)
+    finally:
+        ring.close()
     return 0
 
 
@@ -269,6 +299,7 @@ async def _admin_token(settings: Settings, name: str) -> int:
 
 async def _migrate(settings: Settings, to_database: str, to_blobs: str, batch_rows: int) -> int:
     from mailseal.config import redact_url
+    from mailseal.keys.stores import ring_file
     from mailseal.storage.blobs import open_blob_store
     from mailseal.storage.migrate import migrate
 
@@ -290,8 +321,11 @@ async def _migrate(settings: Settings, to_database: str, to_blobs: str, batch_ro
     if report.destroyed_keys:
         print(f"keys destroyed in the target since an earlier run: {report.destroyed_keys}")
     print(f"every row count and row verified; done in {report.seconds:.1f} s")
-    print(f"\nThe key ring stays a file: {folder.ring} (and the server secret {folder.secret}).")
-    print(f"Keep {folder.keys} and point the new installation at it (MAILSEAL_DATA={folder.root}), then set:")
+    ring = ring_file(folder.keys, cast(KeyStoreKind, settings.key_store))
+    print(f"\nThe key ring stays where it is: a {settings.key_store} key ring, {ring} (and the server secret "
+          f"{folder.secret}).")
+    print(f"Keep {folder.keys} and point the new installation at it (MAILSEAL_DATA={folder.root}, the same "
+          "key_store settings), then set:")
     print(f"  MAILSEAL_DATABASE_URL={target}\n  MAILSEAL_BLOB_URL={to_blobs}")
     return EXIT_OK
 
@@ -314,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command != "serve" and (warning := keep_data_private(settings.data_path)):
             print(f"mailseal: warning: {warning}", file=sys.stderr)
         if args.command == "keys":
-            return asyncio.run(_keys(settings, args.keys_command))
+            return asyncio.run(_keys(settings, args))
         if args.command == "protect":
             return asyncio.run(_protect(settings, args))
         if args.command == "open":

@@ -23,7 +23,7 @@ from mailseal.identity import IdentityService
 from mailseal.identity.models import PasscodeSender
 from mailseal.instance import DataFolder, load_or_create_secret
 from mailseal.jobs import JobLimits, JobPool
-from mailseal.keys import KeyRing, KeyService
+from mailseal.keys import KeyRing, KeyService, open_key_ring
 from mailseal.mail.branding import Branding
 from mailseal.mail.compose import compose_passcode_mail
 from mailseal.mail.dkim import with_dkim
@@ -59,7 +59,11 @@ class Instance:
     created_keys: bool = False
 
     async def close(self) -> None:
-        await self.store.close()
+        """Close the store, then the key ring (a PKCS#11 ring logs out of its token)."""
+        try:
+            await self.store.close()
+        finally:
+            self.ring.close()
 
 
 @dataclass(frozen=True)
@@ -110,18 +114,27 @@ class _Core:
     store: Store
     keys: KeyService
 
+    async def close(self) -> None:
+        try:
+            await self.store.close()
+        finally:
+            self.ring.close()
+
 
 async def _open_core(settings: Settings, *, create_keys: bool) -> _Core:
     folder = DataFolder(settings.data_path)
     folder.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if create_keys:
-        ring, created = KeyRing.load_or_create(folder.ring)
-    else:
-        ring, created = KeyRing.load(folder.ring), False
-    secret = load_or_create_secret(folder.secret)
-    # The one place a blob store is chosen (a remote store stages envelopes in <data>/staging first).
-    blobs = open_blob_store(settings.resolved_blob_url, staging=folder.root / "staging")
-    store = await open_store(settings.resolved_database_url)
+    # The one place a key ring is opened, of the kind `key_store` names (a file ring is created on first use
+    # unless `create_keys` is False; the other kinds are made by `mailseal keys init` or `keys migrate`).
+    ring, created = open_key_ring(settings, folder.keys, create=create_keys)
+    try:
+        secret = load_or_create_secret(folder.secret)
+        # The one place a blob store is chosen (a remote store stages envelopes in <data>/staging first).
+        blobs = open_blob_store(settings.resolved_blob_url, staging=folder.root / "staging")
+        store = await open_store(settings.resolved_database_url)
+    except BaseException:
+        ring.close()
+        raise
     return _Core(folder, ring, created, secret, blobs, store, KeyService(store, ring))
 
 
@@ -135,8 +148,9 @@ def _instance(settings: Settings, core: _Core, notifier: Notifier) -> Instance:
 
 
 async def open_instance(settings: Settings, *, create_keys: bool = True) -> Instance:
-    """Open the installation for a `mailseal` command: key ring (created on first use unless `create_keys`
-    is False), server secret, store (migrated), blob store and the message flows (nobody to notify)."""
+    """Open the installation for a `mailseal` command: the key ring `key_store` names (a file ring is
+    created on first use unless `create_keys` is False), server secret, store (migrated), blob store and
+    the message flows (nobody to notify)."""
     return _instance(settings, await _open_core(settings, create_keys=create_keys), NoNotifier())
 
 
@@ -146,13 +160,13 @@ async def build_services(settings: Settings, *, pwa_dir: Path, manifest: Path) -
     try:
         return _build_services(settings, core, pwa_dir=pwa_dir, manifest=manifest)
     except BaseException:
-        await core.store.close()
+        await core.close()
         raise
 
 
 def _build_services(settings: Settings, core: _Core, *, pwa_dir: Path, manifest: Path) -> Services:
     if core.created_keys:
-        log.info("created the organisation key ring at %s", core.folder.ring)
+        log.info("created the organisation key ring at %s", core.ring.location)
     store = core.store
     outbox = with_dkim(make_transport(settings, store, outbox_path=core.folder.outbox), settings)
     identity = IdentityService(

@@ -37,6 +37,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     log_level: str = "INFO"
     database_url: str = ""
     blob_url: str = ""
+    trusted_proxies: tuple[str, ...] = ()
 
     org_name: str = "Mailseal"
     org_domains: tuple[str, ...] = ("example.org",)
@@ -56,6 +57,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     dkim_selector: str = ""
     dkim_domain: str = ""
     dkim_key_file: str = ""
+
+    key_store: str = "file"
+    key_passphrase_file: str = ""
+    pkcs11_module: str = ""
+    pkcs11_token_label: str = ""
+    pkcs11_pin_file: str = ""
 
     max_upload_bytes: int = 30 * MiB
     max_message_bytes: int = 30 * MiB
@@ -307,13 +314,16 @@ def _public_url(settings: Settings) -> str | None:
     return None
 
 
-def _relay_networks(settings: Settings) -> str | None:
-    for text in settings.relay_networks:
-        try:
-            ipaddress.ip_network(text.strip(), strict=False)
-        except ValueError:
-            return f"{text!r} is not a network; allowed: networks such as 10.0.0.0/8 or ::1/128"
-    return None
+def _networks(name: str) -> Callable[[Settings], str | None]:
+    def check(settings: Settings) -> str | None:
+        for text in getattr(settings, name):
+            try:
+                ipaddress.ip_network(text.strip(), strict=False)
+            except ValueError:
+                return f"{text!r} is not a network; allowed: networks such as 10.0.0.0/8 or ::1/128"
+        return None
+
+    return check
 
 
 def _smtp_url(settings: Settings) -> str | None:
@@ -336,12 +346,31 @@ def _together(*names: str) -> Callable[[Settings], str | None]:
     return check
 
 
+KEY_STORES = ("file", "passphrase", "pkcs11")
+
+
+def _key_store(settings: Settings) -> str | None:
+    if settings.key_store in KEY_STORES:
+        return None
+    return f"{settings.key_store!r} is not a key store; allowed: {', '.join(KEY_STORES)}"
+
+
+def _needed_for_pkcs11(name: str) -> Callable[[Settings], str | None]:
+    def check(settings: Settings) -> str | None:
+        if settings.key_store == "pkcs11" and not getattr(settings, name):
+            return "not set; it is needed when key_store is pkcs11"
+        return None
+
+    return check
+
+
 CHECKS: dict[str, Callable[[Settings], str | None]] = {
     "log_level": _log_level,
     "port": _port("port"),
     "public_url": _public_url,
     "relay_port": _port("relay_port"),
-    "relay_networks": _relay_networks,
+    "relay_networks": _networks("relay_networks"),
+    "trusted_proxies": _networks("trusted_proxies"),
     "inbound_port": _port("inbound_port"),
     "smtp_url": _smtp_url,
     "smtp_client_connections": _at_least("smtp_client_connections", 1),
@@ -353,4 +382,8 @@ CHECKS: dict[str, Callable[[Settings], str | None]] = {
     "session_idle_minutes": _at_least("session_idle_minutes", 1),
     "session_absolute_hours": _at_least("session_absolute_hours", 1),
     "code_ttl_minutes": _at_least("code_ttl_minutes", 1, 10),
+    "key_store": _key_store,
+    "pkcs11_module": _needed_for_pkcs11("pkcs11_module"),
+    "pkcs11_token_label": _needed_for_pkcs11("pkcs11_token_label"),
+    "pkcs11_pin_file": _needed_for_pkcs11("pkcs11_pin_file"),
 }

@@ -30,6 +30,8 @@ plaintext, a passcode or a key.
     │   └── JobTooLarge (413)          it needed more memory than a worker may take
     ├── ConfigError                    a setting is wrong (CLI only)
     │   ├── SettingError               names the setting, its source and what is allowed
+    │   ├── WrongPassphrase            the passphrase-protected key ring does not open
+    │   ├── KeyStoreError              the key store (a PKCS#11 token) cannot be used
     │   └── MigrationRefused           `mailseal migrate` will not copy (a busy source, a foreign target)
     └── MigrationIncomplete            `mailseal migrate` copied, but a count or a hash did not match
 """
@@ -308,3 +310,17 @@ class RightNotGranted(PolicyRefused):
 
     code = "policy.right-not-granted"
     title = "The sender's protection does not allow this for this message"
+
+
+class WrongPassphrase(ConfigError):
+    """The passphrase-protected key ring does not open: a wrong passphrase, or a changed file."""
+
+    code = "keys.wrong-passphrase"
+    title = "The key ring does not open with this passphrase"
+
+
+class KeyStoreError(ConfigError):
+    """The key store cannot be used: a token that is missing, refuses the PIN or lacks a mechanism."""
+
+    code = "keys.store"
+    title = "The key store cannot be used"

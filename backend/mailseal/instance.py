@@ -4,7 +4,8 @@ The composition root (`mailseal.composition`) opens an installation through here
 in one place:
 
     <data>/mailseal.sqlite    the database (WAL), unless `database_url` names another
-    <data>/keys/ring.json     organisation keys (0600; folder 0700)
+    <data>/keys/ring.json     organisation keys (0600; folder 0700), or ring-passphrase.json (sealed
+                              under a passphrase), or ring-pkcs11.json (names the token holding them)
     <data>/keys/secret        the server secret for HMACs of passcodes and tokens (0600)
     <data>/blobs/             sealed envelopes (ciphertext only), unless `blob_url` names another store
     <data>/staging/           envelopes being written before their upload to a remote blob store

@@ -15,7 +15,7 @@ from mailseal.errors import ConfigError, SettingError
 
 
 def check_before_serving(settings: Settings) -> None:
-    """Files that must load and ports that must be free; raises the first problem."""
+    """Files that must load, the key ring that must open, and ports that must be free; raises the first problem."""
     from mailseal.mail.dkim import DkimSigner
     from mailseal.mail.listeners import tls_context_from_files
     from mailseal.mail.relay_users import RelayUsers
@@ -40,6 +40,9 @@ def check_before_serving(settings: Settings) -> None:
             raise
         except ConfigError as exc:
             raise SettingError(setting, exc.detail) from None
+    from mailseal.keys import check_key_ring
+
+    check_key_ring(settings, settings.data_path / "keys")
     for setting, host, port in (
         ("port", settings.host, settings.port),
         ("relay_port", settings.relay_host, settings.relay_port),

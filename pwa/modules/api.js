@@ -154,6 +154,8 @@ export function createApi({
     requestCode: (email, o) => send('POST', '/api/auth/code', { ...o, json: { email } }),
     verifyCode: (email, code, o) => send('POST', '/api/auth/verify', { ...o, json: { email, code } }),
     me: (o) => send('GET', '/api/me', o),
+    /** Who sent the message behind a link, before sign-in (what the wrapper mail shows). */
+    invitation: (messageId, o) => send('GET', `/api/invitations/${id(messageId)}`, { quiet: true, ...o }),
     logout: (o) => send('POST', '/api/auth/logout', o),
     devices: (o) => send('GET', '/api/devices', o),
     removeDevice: (deviceId, o) => send('DELETE', `/api/devices/${id(deviceId)}`, o),

@@ -31,3 +31,20 @@ export function pushAvailability(facts) {
   if (facts.permission === 'denied') return 'blocked';
   return 'ok';
 }
+
+/**
+ * The in-app browser of a mail or social app, where "Add to Home Screen" is not offered: its name when
+ * the user agent says it, 'app' for an unnamed one (an iOS web view without Safari's token, an Android
+ * WebView), or null in a real browser.
+ */
+export function inAppBrowser({ userAgent = '', maxTouchPoints = 0 }) {
+  if (/FBAN|FBAV|FB_IAB/.test(userAgent)) return 'Facebook';
+  if (/Instagram/.test(userAgent)) return 'Instagram';
+  if (/LinkedInApp/.test(userAgent)) return 'LinkedIn';
+  if (/\bGSA\//.test(userAgent)) return 'Google';
+  if (/Outlook-(?:iOS|Android)|\bOutlook\//.test(userAgent)) return 'Outlook';
+  if (/\bGmail\b/.test(userAgent)) return 'Gmail';
+  if (isIos({ userAgent, maxTouchPoints }) && /AppleWebKit/.test(userAgent) && !/Safari\//.test(userAgent)) return 'app';
+  if (isAndroid({ userAgent }) && /; wv\)/.test(userAgent)) return 'app';
+  return null;
+}

@@ -18,7 +18,8 @@ const STATIC_ROUTES = {
 };
 
 /** Every path the app shell answers, for the server's routes and the service worker. */
-export const APP_PATHS = Object.freeze([...Object.keys(STATIC_ROUTES), '/m/{id}', '/m/{id}/reply', '/m/{id}/forward']);
+export const APP_PATHS = Object.freeze([...Object.keys(STATIC_ROUTES), '/m/{id}', '/m/{id}/reply', '/m/{id}/forward',
+  '/m/{id}/attachments/{index}']);
 /** The composer's modes: `/m/<id>/reply`, `/m/<id>/reply?all=1`, `/m/<id>/forward`. */
 export const COMPOSE_MODES = Object.freeze(['reply', 'reply-all', 'forward']);
 
@@ -55,6 +56,8 @@ export function parseRoute(input) {
   if (name) return route(name);
   const message = /^\/m\/([^/]+)$/.exec(path);
   if (message && MESSAGE_ID.test(message[1])) return route('message', { id: message[1] });
+  const attachment = /^\/m\/([^/]+)\/attachments\/(0|[1-9][0-9]{0,3})$/.exec(path);
+  if (attachment && MESSAGE_ID.test(attachment[1])) return route('attachment', { id: attachment[1], index: attachment[2] });
   const compose = /^\/m\/([^/]+)\/(reply|forward)$/.exec(path);
   if (compose && MESSAGE_ID.test(compose[1])) {
     const mode = compose[2] === 'forward' ? 'forward' : query.get('all') === '1' ? 'reply-all' : 'reply';
@@ -82,6 +85,7 @@ export const paths = {
   message: (id) => `/m/${encodeURIComponent(id)}`,
   compose: (id, mode = 'reply') =>
     mode === 'forward' ? `/m/${encodeURIComponent(id)}/forward` : `/m/${encodeURIComponent(id)}/reply${mode === 'reply-all' ? '?all=1' : ''}`,
+  attachment: (id, index) => `/m/${encodeURIComponent(id)}/attachments/${Number(index)}`,
   signIn: (next) => (next && next !== '/' ? `/sign-in?next=${encodeURIComponent(next)}` : '/sign-in'),
   settings: () => '/settings',
   addAddress: () => '/settings/add-address',

@@ -54,6 +54,14 @@ export const SHELL_ASSETS = Object.freeze([
   '/modules/ui-sign-in.js',
   '/modules/ui-thread.js',
   '/modules/ui-toast.js',
+  '/modules/frame-fit.js',
+  '/modules/frame-quotes.js',
+  '/modules/linkify.js',
+  '/modules/people.js',
+  '/modules/quotes.js',
+  '/modules/ui-message-part.js',
+  '/modules/ui-attachment-viewer.js',
+  '/modules/ui-install-nudge.js',
 ]);
 
 export function shellCacheName(version) {

@@ -2,7 +2,7 @@
 
 import { paths } from './router.js';
 
-const INNER = new Set(['message', 'compose', 'settings', 'add-address', 'install', 'not-found', 'shared', 'share-failed']);
+const INNER = new Set(['message', 'compose', 'attachment', 'settings', 'add-address', 'install', 'not-found', 'shared', 'share-failed']);
 
 /** @param {{name: string, params?: object}} route @param {boolean} signedIn */
 export function updateAppBar(route, signedIn) {
@@ -11,7 +11,7 @@ export function updateAppBar(route, signedIn) {
   const inner = INNER.has(route.name);
   back.hidden = !inner;
   const toSettings = route.name === 'add-address' || route.name === 'install';
-  const toMessage = route.name === 'compose';
+  const toMessage = route.name === 'compose' || route.name === 'attachment';
   back.setAttribute('href', toSettings ? paths.settings() : toMessage ? paths.message(route.params.id) : paths.inbox());
   back.setAttribute('aria-label', toSettings ? 'Back to settings' : toMessage ? 'Back to the message' : 'Back to the inbox');
   settings.hidden = !signedIn || route.name === 'settings' || route.name === 'sign-in';

@@ -1,13 +1,15 @@
-// The attachment list: name, type and size; tap to open (or save, when the rights allow it).
+// The attachment list: name, type and size; a tap opens it inside the app (ui-attachment-viewer.js),
+// which offers Download and Share when the rights allow saving.
 
 import { h } from './dom.js';
 import { formatSize, typeLabel } from './format.js';
+import { paths } from './router.js';
 
 /**
  * @param {{id: string, attachments: Array<{index: number, filename: string, contentType: string, size: number, inline: boolean}>}} message
- * @param {{canSave: boolean, locale: string, url: (id: string, index: number) => string}} options
+ * @param {{canSave: boolean, locale: string}} options
  */
-export function renderAttachments(message, { canSave, locale, url }) {
+export function renderAttachments(message, { canSave, locale }) {
   const items = Array.isArray(message.attachments) ? message.attachments : [];
   if (items.length === 0) return null;
   return h(
@@ -15,22 +17,11 @@ export function renderAttachments(message, { canSave, locale, url }) {
     { class: 'attachments', 'aria-labelledby': 'attachments-title', 'data-testid': 'attachments' },
     h('h2', { id: 'attachments-title' }, items.length === 1 ? '1 attachment' : `${items.length} attachments`),
     canSave ? null : h('p', { class: 'help', 'data-testid': 'view-only-note' },
-      'The sender allows viewing the attachments only. They open in the browser and there is no save button.'),
-    h('ul', { class: 'attachment-list' }, items.map((item) => {
-      const opens = item.inline || !canSave;
-      return h('li', {},
-        h('a', {
-          class: 'attachment',
-          href: url(message.id, item.index),
-          target: '_blank',
-          rel: 'noopener',
-          download: opens ? null : item.filename || true,
-          'data-testid': 'attachment',
-          'data-index': item.index,
-        },
+      'The sender allows viewing the attachments only: they open here, without saving or sharing.'),
+    h('ul', { class: 'attachment-list' }, items.map((item) => h('li', {},
+      h('a', { class: 'attachment', href: paths.attachment(message.id, item.index), 'data-testid': 'attachment', 'data-index': item.index },
         h('span', { class: 'attachment-name' }, item.filename || 'attachment'),
         h('span', { class: 'attachment-meta' }, `${typeLabel(item.contentType)} · ${formatSize(item.size, locale)}`),
-        h('span', { class: 'attachment-action' }, opens ? 'View' : 'Download')));
-    })),
+        h('span', { class: 'attachment-action' }, 'Open'))))),
   );
 }

@@ -6,7 +6,7 @@ import { formatFullDate, formatRelativeDate, toDate } from './format.js';
 import { paths } from './router.js';
 import { expiryBadge, stateBadge, templateBadge } from './ui-badges.js';
 
-export function renderInboxItem(message, { now, locale }) {
+export function renderInboxItem(message, { now, locale, people = null }) {
   const date = toDate(message.date);
   const unread = message.unread === true;
   return h(
@@ -17,7 +17,7 @@ export function renderInboxItem(message, { now, locale }) {
       { class: 'inbox-link', href: paths.message(message.id), 'data-testid': 'inbox-item', 'data-id': message.id, 'data-unread': String(unread) },
       h('span', { class: 'unread-dot', 'aria-hidden': 'true' }),
       unread ? srOnly('Unread: ') : null,
-      h('span', { class: 'inbox-from' }, message.fromName || message.from || 'Unknown sender',
+      h('span', { class: 'inbox-from' }, (people && message.from ? people.name(message.from) : message.fromName) || message.from || 'Unknown sender',
         message.threadCount > 1
           ? h('span', { class: 'thread-count', 'data-testid': 'thread-count' }, srOnly(', conversation of '), String(message.threadCount),
               srOnly(' messages'))

@@ -3,6 +3,7 @@
 
 import { groupByThread } from './conversation.js';
 import { busy, h, icon, screenHeading, skeleton } from './dom.js';
+import { peopleOf } from './people.js';
 import { friendly } from './problems.js';
 import { paths } from './router.js';
 import { renderCopyButton } from './ui-copy-button.js';
@@ -68,11 +69,12 @@ export function renderInbox(ctx) {
   function show(messages) {
     ctx.session.inbox = messages;
     const now = new Date();
+    const people = peopleOf(messages); // one name per person across the inbox
     list.replaceChildren(
       messages.length === 0
         ? renderEmpty(ctx, openFile)
         : h('ul', { class: 'inbox-list', 'aria-label': 'Messages', 'data-testid': 'inbox-list' },
-            groupByThread(messages).map((message) => renderInboxItem(message, { now, locale: ctx.locale }))),
+            groupByThread(messages).map((message) => renderInboxItem(message, { now, locale: ctx.locale, people }))),
     );
     setAppBadge(messages.filter((m) => m.unread === true).length);
   }

@@ -2,7 +2,17 @@
 // desktop Chrome), else the steps for iPhone/iPad (Safari's Share menu) and for Android's browser menu.
 
 import { h, screenHeading } from './dom.js';
-import { browserFacts, isAndroid, isIos } from './platform.js';
+import { browserFacts, inAppBrowser, isAndroid, isIos } from './platform.js';
+
+/** In a mail app's own browser "Add to Home Screen" is missing: say how to reach the real browser. */
+function inAppNote(facts) {
+  const inApp = inAppBrowser(facts);
+  if (!inApp) return null;
+  const browser = isIos(facts) ? 'Safari' : 'your browser';
+  return h('p', { class: 'notice', 'data-testid': 'install-in-app' },
+    `You are in ${inApp === 'app' ? 'another app' : inApp}’s own browser, which cannot install Mailseal. `
+    + `Tap the menu (… or ⋮), choose “Open in ${browser}”, and follow the steps there.`);
+}
 
 function steps(id, title, items) {
   return h('section', { class: 'card', 'aria-labelledby': id, 'data-testid': id },
@@ -47,6 +57,10 @@ export function renderInstall(ctx) {
     installed
       ? h('p', { class: 'lead', 'data-testid': 'installed' }, 'Mailseal is installed: you are using the app now.')
       : h('p', { class: 'lead' }, 'Mailseal works like an app on your phone: it opens from your Home Screen, and can tell you when a message arrives.'),
+    installed ? null : inAppNote(facts),
+    installed ? null : h('p', { 'data-testid': 'install-sign-in' },
+      'The installed app signs in on its own: the first time you open it, confirm your address with a code once; it then stays signed in. '
+      + 'On iPhone, links in mails still open in Safari, and every message is in the app’s inbox too.'),
     installed ? null : button,
     installed ? null : (isAndroid(facts) && !isIos(facts) ? [android, ios] : [ios, android]),
   );

@@ -1,90 +1,92 @@
-// One message: who, when, how it is protected and what the reader may do, then the body and attachments.
-// Expired, withdrawn, not-for-you and damaged messages get a full screen that says what to do.
+// The message screen: the subject, then the conversation with this message open — body first, under a
+// compact header. Expired, withdrawn, not-for-you and damaged messages get a full screen that says what to do.
 
-import { h, icon, screenHeading, skeleton, srOnly } from './dom.js';
-import { formatFullDate, toDate } from './format.js';
-import { describeRights } from './rights.js';
-import { paths } from './router.js';
-import { renderAttachments } from './ui-attachments.js';
-import { expiryBadge, templateBadge } from './ui-badges.js';
+import { h, screenHeading, skeleton } from './dom.js';
 import { renderErrorScreen } from './ui-error-screen.js';
 import { renderMessageBody } from './ui-message-body.js';
-import { renderThread } from './ui-thread.js';
+import { renderMessagePart } from './ui-message-part.js';
+import { renderConversation } from './ui-thread.js';
 
-function addressLine(label, values) {
-  const list = (Array.isArray(values) ? values : []).filter((v) => typeof v === 'string' && v);
-  if (list.length === 0) return null;
-  return [h('dt', {}, label), h('dd', {}, list.join(', '))];
-}
-
-function renderRights(message, rights) {
-  return h(
-    'div',
-    { class: rights.restricted ? 'rights rights-restricted' : 'rights', 'data-testid': 'rights' },
-    icon('lock'),
-    h('div', {},
-      h('p', { class: 'rights-summary' }, rights.summary),
-      rights.restricted
-        ? h('p', { class: 'help', 'data-testid': 'restriction-note' },
-            message.template === 'do-not-forward'
-              ? 'Do-Not-Forward: this message is for you only. Please do not pass it on.'
-              : 'Please respect what the sender allows.')
-        : null),
-  );
-}
-
-/** Reply, Reply all and Forward, each only when the message's rights allow it. */
-function renderActions(message) {
-  const rights = new Set(Array.isArray(message.rights) ? message.rights : []);
-  const parties = new Set([message.from, ...(Array.isArray(message.to) ? message.to : [])].filter(Boolean));
-  const links = [
-    rights.has('reply') ? h('a', { class: 'button primary', href: paths.compose(message.id, 'reply'), 'data-testid': 'reply' }, 'Reply') : null,
-    rights.has('reply-all') && parties.size > 2
-      ? h('a', { class: 'button secondary', href: paths.compose(message.id, 'reply-all'), 'data-testid': 'reply-all' }, 'Reply all')
-      : null,
-    rights.has('forward') ? h('a', { class: 'button secondary', href: paths.compose(message.id, 'forward'), 'data-testid': 'forward' }, 'Forward') : null,
-  ].filter(Boolean);
-  if (links.length === 0) return null;
-  return h('nav', { class: 'message-actions', 'aria-label': 'Answer', 'data-testid': 'message-actions' }, links);
-}
-
-function renderLoaded(ctx, message) {
-  const rights = describeRights(message.rights);
-  const date = toDate(message.date);
+function renderLoaded(ctx, message, bodySlot) {
+  const { element, rename, rights } = renderMessagePart(ctx, message, { body: bodySlot });
   // Page-wide: print shows a notice instead of the page, copying of the app's text is discouraged.
-  document.body.classList.toggle('no-print', !rights.canPrint);
-  document.body.classList.toggle('no-copy', !rights.canCopy);
-  ctx.signal.addEventListener('abort', () => document.body.classList.remove('no-print', 'no-copy'), { once: true });
-  const blocked = Number.isInteger(message.remoteImagesBlocked) ? message.remoteImagesBlocked : 0;
+  // app.js removes them on every navigation and puts them back when a kept screen returns.
+  const restrictions = [rights.canPrint ? null : 'no-print', rights.canCopy ? null : 'no-copy'].filter(Boolean);
+  document.body.classList.add(...restrictions);
+  const earlier = h('ol', { class: 'thread-list thread-earlier' });
+  const later = h('ol', { class: 'thread-list thread-later' });
+  const open = h('div', { class: 'thread-open' }, element);
+  const root = h('div', { class: 'conversation' }, earlier, open, later);
+  renderConversation(ctx, message, { root, earlier, later, open, rename });
   return h(
     'article',
-    { class: 'screen message', 'data-testid': 'message', 'data-id': message.id },
-    h('header', { class: 'message-header' },
-      screenHeading(message.subject || '(no subject)', 1, { 'data-testid': 'message-subject' }),
-      h('p', { class: 'message-from' },
-        srOnly('From: '),
-        h('strong', { 'data-testid': 'message-from' }, message.fromName || message.from || 'Unknown sender'),
-        message.fromName && message.from ? h('span', { class: 'muted' }, ` <${message.from}>`) : null),
-      h('dl', { class: 'message-meta' },
-        addressLine('To', message.to),
-        addressLine('Cc', message.cc),
-        date ? [h('dt', {}, 'Date'), h('dd', {}, h('time', { datetime: date.toISOString() }, formatFullDate(date, ctx.locale)))] : null),
-      h('p', { class: 'badges' }, templateBadge(message.template), expiryBadge(message.expiresAt, new Date(), ctx.locale)),
-      renderRights(message, rights),
-      renderActions(message)),
-    blocked > 0
-      ? h('p', { class: 'notice', 'data-testid': 'remote-images-notice' },
-          blocked === 1 ? '1 remote image was blocked' : `${blocked} remote images were blocked`,
-          ' to protect your privacy (they could tell the sender when you read this).')
-      : null,
-    message.bodyTooLarge === true
-      ? h('p', { class: 'notice', 'data-testid': 'body-too-large-notice' },
-          'Part of this message is too long to show here. It is among the attachments below, to open or save.')
-      : null,
-    renderMessageBody(message, rights),
-    renderAttachments(message, { canSave: rights.canSave, locale: ctx.locale, url: ctx.api.attachmentUrl }),
-    renderThread(ctx, message.id),
+    { class: 'screen message', 'data-testid': 'message', 'data-id': message.id, 'data-restrictions': restrictions.join(' ') },
+    screenHeading(message.subject || '(no subject)', 1, { 'data-testid': 'message-subject' }),
+    root,
+    installNudge(ctx),
   );
+}
+
+
+/**
+ * The HTML body's frame, started at once beside the view's request instead of after it (one round trip
+ * less; the body is the largest download). It waits hidden at the end of the page and is moved into
+ * place with `moveBefore`, which keeps a frame loaded (Chromium 133+; elsewhere nothing is started early).
+ * A text-only message's guess is a 404 that is thrown away.
+ */
+/*
+ * Whether a message has an HTML body, remembered for this tab (sessionStorage: ids only, nothing of the
+ * content), so that a text-only message opened again does not start a frame that would only get a 404.
+ */
+const BODY_KINDS = 'mailseal-body-kinds';
+
+function bodyKinds() {
+  try {
+    return JSON.parse(sessionStorage.getItem(BODY_KINDS) ?? '{}') ?? {};
+  } catch {
+    return {};
+  }
+}
+
+function knownTextOnly(id) {
+  return bodyKinds()[id] === 'text';
+}
+
+function rememberBodyKind(message) {
+  try {
+    const kinds = bodyKinds();
+    kinds[message.id] = typeof message.bodyUrl === 'string' ? 'html' : 'text';
+    const ids = Object.keys(kinds);
+    for (const old of ids.slice(0, Math.max(0, ids.length - 200))) delete kinds[old];
+    sessionStorage.setItem(BODY_KINDS, JSON.stringify(kinds));
+  } catch {
+    // storage off: every open simply starts the frame
+  }
+}
+
+/** The install card after a read, loaded on first use (it is not needed to read). */
+function installNudge(ctx) {
+  const slot = h('div', { class: 'nudge-slot' });
+  import('./ui-install-nudge.js')
+    .then(({ renderInstallNudge }) => { if (!ctx.signal.aborted) slot.replaceWith(renderInstallNudge(ctx) ?? ''); })
+    .catch(() => slot.remove());
+  return slot;
+}
+
+export function startBodyFrame(id, signal) {
+  if (typeof Element.prototype.moveBefore !== 'function' || knownTextOnly(id)) return null;
+  const box = renderMessageBody({ bodyUrl: `/api/messages/${encodeURIComponent(id)}/body` }, { canCopy: true }, signal);
+  box.hidden = true;
+  document.body.append(box);
+  return box;
+}
+
+/** Keep the view's metadata (not its text) for the attachment screen: in memory, the last five. */
+function rememberView(views, message) {
+  if (!views) return;
+  views.delete(message.id);
+  views.set(message.id, { ...message, text: null });
+  while (views.size > 5) views.delete(views.keys().next().value);
 }
 
 export function renderMessage(ctx) {
@@ -94,18 +96,43 @@ export function renderMessage(ctx) {
       h('p', { class: 'visually-hidden', role: 'status' }, 'Opening the message…'),
       skeleton(3, { class: 'skeleton message-skeleton-head' }),
       h('div', { class: 'skeleton message-frame', 'aria-hidden': 'true' }));
-  const root = h('div', { class: 'message-slot' }, loading());
+  const content = h('div', { class: 'message-content' }, loading());
+  // What app.js started alongside the session on a cold start, else start both now.
+  const started = ctx.session.takePrefetched?.(id);
+  const view = started?.promise ?? ctx.api.message(id, { signal: ctx.signal });
+  let early = started ? started.frame : startBodyFrame(id, ctx.signal);
+  ctx.signal.addEventListener('abort', () => early?.remove(), { once: true });
+  const root = h('div', { class: 'message-slot' }, content);
 
-  async function load() {
-    if (!root.firstElementChild?.matches('[data-testid=message-loading]')) root.replaceChildren(loading());
+  function place(message) {
+    rememberBodyKind(message);
+    const usable = early && message.bodyUrl === early.querySelector('iframe')?.getAttribute('src');
+    const slot = usable ? h('div', { class: 'body-slot' }) : null;
+    content.replaceChildren(renderLoaded(ctx, message, slot));
+    if (usable) {
+      slot.parentNode.moveBefore(early, slot);
+      slot.remove();
+      early.hidden = false;
+    } else {
+      early?.remove();
+    }
+    early = null;
+  }
+
+  async function load({ retry = false } = {}) {
+    if (!content.firstElementChild?.matches('[data-testid=message-loading]')) content.replaceChildren(loading());
     try {
-      const message = await ctx.api.message(id, { signal: ctx.signal });
+      const message = await (retry ? ctx.api.message(id, { signal: ctx.signal }) : view);
+      if (ctx.signal.aborted) return;
+      rememberView(ctx.session.views, message);
       const cached = ctx.session.inbox?.find((m) => m.id === id);
       if (cached) cached.unread = false;
-      root.replaceChildren(renderLoaded(ctx, message));
+      place(message);
     } catch (error) {
       if (ctx.signal.aborted || error?.code === 'auth.required') return;
-      root.replaceChildren(renderErrorScreen(ctx, error, { retry: load }));
+      early?.remove();
+      early = null;
+      content.replaceChildren(renderErrorScreen(ctx, error, { retry: () => load({ retry: true }) }));
     }
     ctx.focusHeading(root);
   }

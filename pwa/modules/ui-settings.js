@@ -35,6 +35,8 @@ export function renderSettings(ctx) {
 
   const signOut = h('button', { type: 'button', class: 'button danger wide', 'data-testid': 'sign-out' }, 'Sign out');
   signOut.addEventListener('click', async () => {
+    // A tap too many should not cost a trip to the mailbox for a new code.
+    if (!confirm('Sign out of Mailseal on this device? To sign in again you will need a code from your mail.')) return;
     const done = busy(signOut, 'Signing out…');
     try {
       await ctx.api.logout({ signal: ctx.signal });

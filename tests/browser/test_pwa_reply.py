@@ -91,10 +91,12 @@ def test_reply_with_an_attachment_from_the_phone(context: Any, server: LiveServe
     assert items.count() == 2
     assert items.nth(0).get_attribute("data-id") == message_id
     assert items.nth(0).get_attribute("aria-current") == "page"
-    items.nth(1).click()
-    page.wait_for_selector("[data-testid=message-subject]:has-text('Re: Budget 2027')")
-    assert page.inner_text("div[data-testid=message-body]").strip() == REPLY
-    assert page.locator("[data-testid=attachment]").count() == 1
+    assert items.nth(1).get_attribute("aria-current") is None
+    items.nth(1).locator("[data-testid=thread-toggle]").click()  # the reply opens in place, in the conversation
+    reply_part = items.nth(1).locator("[data-testid=message-part]")
+    reply_part.wait_for()
+    assert reply_part.locator("div[data-testid=message-body]").inner_text().strip() == REPLY
+    assert reply_part.locator("[data-testid=attachment]").count() == 1
 
 
 def test_forward_only_where_allowed(context: Any, server: LiveServer, tmp_path: Path) -> None:

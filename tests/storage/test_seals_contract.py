@@ -49,3 +49,35 @@ async def test_due_for_expiry_and_newest(store: Store) -> None:
     assert [r.message_id for r in await store.seals.newest(limit=10)] == ["c" * 26, "b" * 26, "a" * 26]
     assert [r.message_id for r in await store.seals.newest(limit=1)] == ["c" * 26]
     assert [r.message_id for r in await store.seals.newest(limit=10, sender="DAVE@example.org")] == ["c" * 26]
+
+
+async def test_live_wrapped_keys_and_a_rewrap_that_never_revives_a_destroyed_key(store: Store) -> None:
+    for name, key_id in (("a", "k1"), ("b", "k2"), ("c", "k1")):
+        await store.seals.add(new_seal(name * 26), key_id=key_id, wrapped_key=b"\x00" + name.encode() + b"\xff")
+    await store.seals.destroy_key("c" * 26, at=200)
+    live = await store.seals.live_wrapped_keys()
+    assert [(k.message_id, k.key_id, k.wrapped_key) for k in live] == [
+        ("a" * 26, "k1", b"\x00a\xff"), ("b" * 26, "k2", b"\x00b\xff")]
+    assert isinstance(live[0].wrapped_key, bytes) and "\\x00a" not in repr(live[0])
+
+    async with store.transaction() as tx:
+        assert await tx.seals.rewrap("a" * 26, from_key_id="k1", key_id="t1", wrapped_key=b"new-a")
+        assert not await tx.seals.rewrap("b" * 26, from_key_id="k1", key_id="t1", wrapped_key=b"x")  # not under k1
+        assert not await tx.seals.rewrap("c" * 26, from_key_id="k1", key_id="t1", wrapped_key=b"x")  # destroyed
+        assert not await tx.seals.rewrap("z" * 26, from_key_id="k1", key_id="t1", wrapped_key=b"x")
+    moved, other, destroyed = [await store.seals.get(name * 26) for name in "abc"]
+    assert moved is not None and (moved.record.key_id, moved.wrapped_key) == ("t1", b"new-a")
+    assert other is not None and (other.record.key_id, other.wrapped_key) == ("k2", b"\x00b\xff")
+    assert destroyed is not None and destroyed.wrapped_key is None and destroyed.record.key_id == "k1"
+
+
+async def test_a_rewrap_in_a_transaction_that_fails_changes_nothing(store: Store) -> None:
+    await store.seals.add(new_seal(), key_id="k1", wrapped_key=b"old")
+    try:
+        async with store.transaction() as tx:
+            assert await tx.seals.rewrap("m" * 26, from_key_id="k1", key_id="t1", wrapped_key=b"new")
+            raise RuntimeError("stopped half-way")
+    except RuntimeError:
+        pass
+    found = await store.seals.get("m" * 26)
+    assert found is not None and (found.record.key_id, found.wrapped_key) == ("k1", b"old")

@@ -18,6 +18,7 @@ from mailseal.api.controllers.app_shell import AppShellController, AssetControll
 from mailseal.api.controllers.auth import AuthController
 from mailseal.api.controllers.dev_outbox import DevOutboxController
 from mailseal.api.controllers.health import HealthController
+from mailseal.api.controllers.invitations import InvitationsController
 from mailseal.api.controllers.me import MeController
 from mailseal.api.controllers.messages import MessagesController
 from mailseal.api.controllers.replies import RepliesController
@@ -55,6 +56,7 @@ def create_app(
         AuthController,
         MeController,
         MessagesController,
+        InvitationsController,
         RepliesController,
         ShareTargetController,
         HealthController,

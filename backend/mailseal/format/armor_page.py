@@ -58,7 +58,9 @@ strong {{ overflow-wrap: anywhere; }}
 <ol>
 <li><strong>Tap &ldquo;Read the message&rdquo;</strong> and confirm your e-mail address with a
 one-time code.</li>
-<li>On a phone with the Mailseal app: <strong>share</strong> this file (message.html) to Mailseal.</li>
+<li>iPhone or iPad with the Mailseal app: <strong>save</strong> this file (message.html) to Files,
+then in Mailseal tap &ldquo;Open a protected message&rdquo;.</li>
+<li>Android with the Mailseal app: <strong>share</strong> this file to Mailseal.</li>
 <li>Or <strong>forward</strong> the e-mail that carried this file to your personal Mailseal address.</li>
 </ol>
 <p class="small">The message is encrypted and travels inside this page. Only the people it was sent to

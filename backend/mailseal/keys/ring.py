@@ -1,106 +1,62 @@
-"""The organisation key ring: a JSON file (mode 0600, outside the database) of keys by id.
+"""The organisation key ring's one interface, whatever keeps the keys (`key_store`).
 
-New seals use the newest key; older keys stay so that older messages still open. A key is 32 random
-bytes used only to wrap content keys (AES-256-GCM, see `wrap.py`).
+A ring holds organisation keys by id; new seals use the current (newest) key, older keys stay so that
+older messages still open. A content key is wrapped and unwrapped *by the ring*, bound to its message
+id and key id, so a key held in an HSM never has to leave it. The kinds:
+
+    file        keys/ring.json, a 0600 JSON file (file_ring.py)
+    passphrase  keys/ring-passphrase.json, the same keys sealed under a passphrase (passphrase_ring.py)
+    pkcs11      keys on a PKCS#11 token; keys/ring-pkcs11.json only names the token (token_ring.py)
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import os
 import secrets
 import time
-from pathlib import Path
+from typing import Literal, Protocol, get_args
 
-import msgspec
-
-from mailseal.errors import ConfigError, UnknownKey
-
-RING_VERSION = 1
+KeyStoreKind = Literal["file", "passphrase", "pkcs11"]
+KEY_STORE_KINDS: tuple[KeyStoreKind, ...] = get_args(KeyStoreKind)
 
 
-class OrganisationKey(msgspec.Struct, frozen=True):
-    id: str
-    created: int
-    key: bytes
+class KeyRing(Protocol):
+    """What the key service needs from a key ring."""
 
+    @property
+    def kind(self) -> KeyStoreKind: ...
 
-class _RingFile(msgspec.Struct):
-    version: int
-    keys: list[OrganisationKey]
-
-
-class KeyRing:
-    """Organisation keys, loaded from and saved to `path` atomically with mode 0600."""
-
-    def __init__(self, path: Path, keys: list[OrganisationKey]) -> None:
-        self.path = path
-        self._keys = keys
-
-    @classmethod
-    def load(cls, path: Path) -> KeyRing:
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError as exc:
-            raise ConfigError(f"no key ring at {path}: run `mailseal keys init`") from exc
-        if path.stat().st_mode & 0o077:
-            raise ConfigError(f"{path} must not be readable by others (chmod 600)")
-        try:
-            ring = msgspec.json.decode(raw, type=_RingFile)
-        except msgspec.DecodeError as exc:
-            raise ConfigError(f"{path} is not a valid key ring") from exc
-        if ring.version != RING_VERSION or not ring.keys:
-            raise ConfigError(f"{path}: unsupported key ring version or empty ring")
-        return cls(path, ring.keys)
-
-    @classmethod
-    def load_or_create(cls, path: Path) -> tuple[KeyRing, bool]:
-        """Load the ring, creating it with one key on first start. Returns (ring, created)."""
-        if path.exists():
-            return cls.load(path), False
-        ring = cls(path, [])
-        ring.rotate()
-        return ring, True
-
-    def rotate(self) -> OrganisationKey:
-        """Add a new newest key and save; older keys stay for older messages."""
-        created = int(time.time())
-        key = OrganisationKey(
-            id=f"k{len(self._keys) + 1}-{time.strftime('%Y%m%d', time.gmtime(created))}-{secrets.token_hex(3)}",
-            created=created,
-            key=secrets.token_bytes(32),
-        )
-        self._keys.append(key)
-        self._save()
-        return key
-
-    def current(self) -> OrganisationKey:
-        return self._keys[-1]
-
-    def get(self, key_id: str) -> OrganisationKey:
-        for key in self._keys:
-            if key.id == key_id:
-                return key
-        raise UnknownKey()
+    @property
+    def location(self) -> str:
+        """Where the keys are, for people: a file or a token."""
+        ...
 
     @property
     def ids(self) -> list[str]:
-        return [key.id for key in self._keys]
+        """Every key id, oldest first; the last is the current one."""
+        ...
 
-    def _save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.path.parent, 0o700)
-        tmp = self.path.with_suffix(".tmp")
-        payload = {
-            "version": RING_VERSION,
-            "keys": [
-                {"id": k.id, "created": k.created, "key": base64.b64encode(k.key).decode()} for k in self._keys
-            ],
-        }
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle, indent=2)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
+    def current_id(self) -> str: ...
+
+    def rotate(self) -> str:
+        """Add a new current key and keep it; returns its id."""
+        ...
+
+    def wrap(self, content_key: bytes, *, message_id: str, key_id: str) -> bytes: ...
+
+    def unwrap(self, wrapped: bytes, *, message_id: str, key_id: str) -> bytes:
+        """The content key; `DamagedEnvelope` if it does not authenticate, `UnknownKey` for an unknown id."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def new_key_id(number: int, now: float | None = None) -> str:
+    """`k<number>-<yyyymmdd>-<6 hex>`: readable, ordered, and distinct across rings and kinds."""
+    day = time.strftime("%Y%m%d", time.gmtime(time.time() if now is None else now))
+    return f"k{number}-{day}-{secrets.token_hex(3)}"
+
+
+def key_number(key_id: str) -> int:
+    """The order of a key id made by `new_key_id` (0 for anything else)."""
+    head = key_id.split("-", 1)[0]
+    return int(head[1:]) if head[:1] == "k" and head[1:].isdigit() else 0

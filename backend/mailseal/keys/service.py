@@ -10,7 +10,6 @@ import msgspec
 from mailseal.errors import MailsealError, MessageExpired, NotFound, UnknownKey
 from mailseal.keys.policy import Identity, decide
 from mailseal.keys.ring import KeyRing
-from mailseal.keys.wrap import unwrap_content_key, wrap_content_key
 from mailseal.storage import AuditEntry, NewSeal, SealRecord, Store, Transaction
 
 __all__ = ["AuditEntry", "ContentKey", "KeyService", "LoadedSeal", "NewSeal", "SealRecord", "normalise_recipients"]
@@ -52,14 +51,13 @@ class KeyService:
 
     @property
     def current_key_id(self) -> str:
-        return self.ring.current().id
+        return self.ring.current_id()
 
     async def register(
         self, tx: Transaction, seal: NewSeal, content_key: bytes, *, key_id: str, actor: str
     ) -> None:
         """Store the wrapped content key and the seal record, inside the caller's unit of work."""
-        org_key = self.ring.get(key_id)
-        wrapped = wrap_content_key(org_key.key, content_key, message_id=seal.message_id, key_id=key_id)
+        wrapped = self.ring.wrap(content_key, message_id=seal.message_id, key_id=key_id)
         await tx.seals.add(seal, key_id=key_id, wrapped_key=wrapped)
         await tx.audit.add(
             at=self.clock(),
@@ -112,9 +110,7 @@ class KeyService:
             raise
         if loaded.wrapped_key is None:
             raise MessageExpired()
-        key = unwrap_content_key(
-            self.ring.get(record.key_id).key, loaded.wrapped_key, message_id=message_id, key_id=record.key_id
-        )
+        key = self.ring.unwrap(loaded.wrapped_key, message_id=message_id, key_id=record.key_id)
         # The audit row is durable before the key leaves this method.
         await self.store.audit.add(
             at=now, action=purpose, message_id=message_id, actor=identity.audit_name, detail=f"as={opened_as}"
@@ -152,6 +148,25 @@ class KeyService:
 
     async def list_records(self, *, limit: int = 200, sender: str | None = None) -> list[SealRecord]:
         return await self.store.seals.newest(limit=limit, sender=sender)
+
+    async def rewrap_all(self, target: KeyRing, *, actor: str) -> int:
+        """Re-wrap every live content key under `target`'s current key, in one unit of work (a move between
+        key stores). Keys already under `target` stay; destroyed keys stay destroyed. Returns how many moved."""
+        new_id, kept = target.current_id(), set(target.ids)
+        moved = 0
+        async with self.store.transaction() as tx:
+            for live in await tx.seals.live_wrapped_keys():
+                if live.key_id in kept:
+                    continue
+                key = self.ring.unwrap(live.wrapped_key, message_id=live.message_id, key_id=live.key_id)
+                wrapped = target.wrap(key, message_id=live.message_id, key_id=new_id)
+                if await tx.seals.rewrap(live.message_id, from_key_id=live.key_id, key_id=new_id, wrapped_key=wrapped):
+                    moved += 1
+            await tx.audit.add(at=self.clock(), action="rekey", message_id=None, actor=actor,
+                               detail=f"{moved} content keys from {self.ring.kind} to {target.kind} {new_id}")
+        # The keys wrapped under the old ring are gone from the table; make them gone from the files too.
+        await self.store.after_key_destroyed()
+        return moved
 
 
 def normalise_recipients(recipients: Sequence[str]) -> tuple[str, ...]:

@@ -83,8 +83,10 @@ def wrapper_text(frame: Frame, content: WrapperContent) -> str:
         content.view_url,
         "",
         "How to open it with Mailseal:",
-        "- open the link above and sign in with a code we send to this address;",
-        "- or share the attached message.html to the Mailseal app;",
+        "- open the link above and sign in with a code we send to this address (any phone or computer);",
+        "- iPhone or iPad: or save the attached message.html to Files, then open it in the Mailseal app"
+        " (Open a protected message);",
+        "- Android: or share the attached message.html to the Mailseal app;",
     ]
     if content.forward_hint_domain:
         lines.append(f"- or forward this mail to your Mailseal address (it ends in @{content.forward_hint_domain}).")
@@ -112,7 +114,9 @@ def wrapper_html(frame: Frame, content: WrapperContent) -> str:
     rows.append(_button_row(frame, content.view_url))
     ways = [
         f"Tap <strong>{READ_BUTTON}</strong> and sign in with a code we send to this address.",
-        "Or share the attached <strong>message.html</strong> to the Mailseal app.",
+        "<strong>iPhone or iPad:</strong> or save the attached <strong>message.html</strong> to Files, then "
+        "open it in the Mailseal app (<em>Open a protected message</em>).",
+        "<strong>Android:</strong> or share the attached <strong>message.html</strong> to the Mailseal app.",
     ]
     if content.forward_hint_domain:
         ways.append(

@@ -1,9 +1,11 @@
 """The document a sanitized body is shown in, and the Content-Security-Policy that fences it.
 
-The PWA shows it in an `<iframe sandbox="allow-popups allow-popups-to-escape-sandbox">`: no scripts, and an
-opaque origin. Served from the body URL, the CSP travels as a header (with `sandbox`, so the document
-is sandboxed even when opened on its own); as a `srcdoc`, it is the `<meta>` below, on top of the app's
-own policy, which a `srcdoc` inherits.
+The PWA shows it in an `<iframe sandbox="allow-same-origin allow-popups allow-popups-to-escape-sandbox">`:
+no scripts (neither `allow-scripts` nor any `script-src`: two independent fences), and the app's origin only
+so that the app can read the document's size and fit the frame to it (docs/pwa.md says why this is safe).
+Served from the body URL, the CSP travels as a header (with `sandbox`, so the document is sandboxed even
+when opened on its own); as a `srcdoc`, it is the `<meta>` below, on top of the app's own policy, which a
+`srcdoc` inherits.
 
 Inline (`cid:`) images: the sanitizer's `cid_url` should return `data:` URLs. A frame with an opaque origin
 is cross-site to the API, so SameSite session cookies are not sent with its image requests; and with
@@ -21,7 +23,8 @@ from mailseal.errors import ConfigError
 
 ColorScheme = Literal["light", "light dark"]
 
-FRAME_SANDBOX = "allow-popups allow-popups-to-escape-sandbox"
+# Never `allow-scripts`: with `allow-same-origin` that would let the mail lift its own sandbox.
+FRAME_SANDBOX = "allow-same-origin allow-popups allow-popups-to-escape-sandbox"
 
 # Readable mail on a 360 px screen: nothing wider than the frame, long words break, images scale.
 VIEWER_STYLE = (

@@ -12,7 +12,7 @@ from mailseal.storage.repositories.envelopes import InboxRow, ThreadEntry, Threa
 from mailseal.storage.repositories.limits import RateEvents
 from mailseal.storage.repositories.mail_queue import ClaimedMail, FailedMail, QueuedMail
 from mailseal.storage.repositories.push_subscriptions import EndpointHolder, Subscription
-from mailseal.storage.repositories.seals import NewSeal, SealRecord, StoredSeal
+from mailseal.storage.repositories.seals import LiveWrappedKey, NewSeal, SealRecord, StoredSeal
 from mailseal.storage.repositories.sessions import SessionRow, SessionWithAddresses
 from mailseal.storage.store import Store, Transaction, open_store, sqlite_url
 
@@ -24,6 +24,7 @@ __all__ = [
     "EndpointHolder",
     "FailedMail",
     "InboxRow",
+    "LiveWrappedKey",
     "NewSeal",
     "PendingCode",
     "QueuedMail",

@@ -25,7 +25,8 @@ from mailseal.api.state import ServicesDependency, provide_services
 from mailseal.errors import NotFound
 
 APP_ROUTES = ["/", "/index.html", "/inbox", "/settings", "/settings/add-address", "/install", "/sign-in",
-              "/m/{message_id:str}", "/m/{message_id:str}/reply", "/m/{message_id:str}/forward"]
+              "/m/{message_id:str}", "/m/{message_id:str}/reply", "/m/{message_id:str}/forward",
+              "/m/{message_id:str}/attachments/{index:int}"]
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
 # No charset here: Litestar appends `; charset=<encoding>` (utf-8 unless told otherwise) to every text/* type.
 TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png",

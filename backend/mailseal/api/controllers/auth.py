@@ -10,6 +10,7 @@ from litestar.background_tasks import BackgroundTask
 from litestar.di import Provide
 from litestar.params import JSONBody
 
+from mailseal.api.client_address import client_address
 from mailseal.api.me import MeView, me_view
 from mailseal.api.session import cleared_session_cookie, raw_session_id, session_cookie
 from mailseal.api.state import ServicesDependency, provide_services
@@ -31,7 +32,7 @@ class VerifyRequest(msgspec.Struct):
 
 
 def client_of(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
+    return client_address(request, request.app.state.services.settings.trusted_proxies)
 
 
 class AuthController(Controller):

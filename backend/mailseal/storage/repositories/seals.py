@@ -51,6 +51,17 @@ class NewSeal(msgspec.Struct, frozen=True):
     header_fingerprint: bytes
 
 
+class LiveWrappedKey(msgspec.Struct, frozen=True):
+    """A content key that still exists, as wrapped under the organisation key `key_id`."""
+
+    message_id: str
+    key_id: str
+    wrapped_key: bytes
+
+    def __repr__(self) -> str:
+        return f"LiveWrappedKey(message_id={self.message_id!r}, key_id={self.key_id!r}, wrapped_key=<hidden>)"
+
+
 def _record(row: Row) -> SealRecord:
     return SealRecord(
         message_id=row["message_id"],
@@ -141,3 +152,22 @@ class Seals(Repository):
         else:
             rows = await self._fetch_all(f"SELECT {_COLUMNS} FROM seals ORDER BY created_at DESC LIMIT ?", (limit,))
         return [_record(row) for row in rows]
+
+    async def live_wrapped_keys(self) -> list[LiveWrappedKey]:
+        """Every content key not yet destroyed, with the key id it is wrapped under (a move between key
+        rings re-wraps them all, inside one transaction)."""
+        rows = await self._fetch_all(
+            "SELECT message_id, key_id, wrapped_key FROM seals WHERE wrapped_key IS NOT NULL ORDER BY message_id"
+        )
+        return [LiveWrappedKey(row[0], row[1], bytes(row[2])) for row in rows]
+
+    async def rewrap(self, message_id: str, *, from_key_id: str, key_id: str, wrapped_key: bytes) -> bool:
+        """Replace a content key wrapped under `from_key_id` by the same key wrapped under `key_id`; False
+        when the key was destroyed (a revocation, an expiry) or re-wrapped by someone else since it was read,
+        so a destroyed key never comes back."""
+        changed = await self._execute(
+            "UPDATE seals SET key_id = ?, wrapped_key = ? WHERE message_id = ? AND key_id = ?"
+            " AND wrapped_key IS NOT NULL",
+            (key_id, wrapped_key, message_id, from_key_id),
+        )
+        return changed > 0
