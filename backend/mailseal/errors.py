@@ -30,10 +30,12 @@ plaintext, a passcode or a key.
     ├── JobFailed (500)                heavy work stopped in its worker
     │   ├── JobTimedOut (503)          it ran past the time limit
     │   └── JobTooLarge (413)          it needed more memory than a worker may take
-    └── ConfigError                    a setting is wrong (CLI only)
-        ├── SettingError               names the setting, its source and what is allowed
-        ├── WrongPassphrase            the passphrase-protected key ring does not open
-        └── KeyStoreError              the key store (a PKCS#11 token) cannot be used
+    ├── ConfigError                    a setting is wrong (CLI only)
+    │   ├── SettingError               names the setting, its source and what is allowed
+    │   ├── WrongPassphrase            the passphrase-protected key ring does not open
+    │   ├── KeyStoreError              the key store (a PKCS#11 token) cannot be used
+    │   └── MigrationRefused           `mailseal migrate` will not copy (a busy source, a foreign target)
+    └── MigrationIncomplete            `mailseal migrate` copied, but a count or a hash did not match
 """
 
 from __future__ import annotations
@@ -221,6 +223,20 @@ class SettingError(ConfigError):
 
     def with_source(self, source: str) -> SettingError:
         return SettingError(self.setting, self.problem, source=source)
+
+
+class MigrationRefused(ConfigError):
+    """`mailseal migrate` will not start: the source is being written, or the target holds other data."""
+
+    code = "migrate.refused"
+    title = "The migration cannot start"
+
+
+class MigrationIncomplete(MailsealError):
+    """`mailseal migrate` ran, but a row count, a row or a blob's SHA-256 differs between source and target."""
+
+    code = "migrate.incomplete"
+    title = "The migration did not verify"
 
 
 class RulesError(ConfigError):
