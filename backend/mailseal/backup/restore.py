@@ -71,7 +71,7 @@ def _copy_in(manifest: Manifest, source: Path, settings: Settings, database: Pat
             raise BackupRefused(f"{place} is not empty: restore only into an empty data folder")
     if database.exists():
         raise BackupRefused(f"{database} exists: restore only into an empty data folder")
-    _make_private_folders(folder.root)
+    made = _make_private_folders(folder.root)
     folder.root.chmod(0o700)
     targets = {DATABASE: database, BLOBS: blob_root, KEYS: folder.keys, RULES: folder.rules}
     written: list[Path] = []
@@ -79,13 +79,15 @@ def _copy_in(manifest: Manifest, source: Path, settings: Settings, database: Pat
         for name, expected in manifest.files.items():
             top, _, rest = name.partition("/")
             target = targets[top] / rest if rest else targets[top]
-            _make_private_folders(target.parent)
+            made += _make_private_folders(target.parent)
             written.append(target)
             if copy_private(source / name, target) != expected:
                 raise BackupDamaged(f"{name} changed while it was being restored")
     except BaseException:
         for path in written:  # the folder was empty: take back what was written, so a retry may begin
             path.unlink(missing_ok=True)
+        for made_folder in reversed(made):  # deepest first; each one was made, empty, by this restore
+            made_folder.rmdir()
         raise
 
 
@@ -119,8 +121,8 @@ def verify_backup(source: Path) -> Manifest:
     return manifest
 
 
-def _make_private_folders(path: Path) -> None:
-    """Create `path` and its missing parents 0700 (whatever the umask)."""
+def _make_private_folders(path: Path) -> list[Path]:
+    """Create `path` and its missing parents 0700 (whatever the umask); the folders made, outermost first."""
     missing = []
     while not path.exists():
         missing.append(path)
@@ -128,4 +130,5 @@ def _make_private_folders(path: Path) -> None:
     for folder in reversed(missing):
         folder.mkdir(mode=0o700)
         os.chmod(folder, 0o700)
+    return list(reversed(missing))
 
