@@ -25,6 +25,8 @@ from mailseal.cli import main
 from support.live_server import live_server
 from support.mail_listeners import SEAL_SECURE, plain_mail
 from support.mailseal_app import simple_mail
+from support.secrets import remember
+from support.softhsm import make_token, use_in_this_process
 
 RECIPIENT = "bob@partner.example"
 
@@ -64,6 +66,7 @@ def test_backup_while_sealing_then_restore_opens_everything(tmp_path: Path) -> N
     live = tmp_path / "live"
     live.mkdir(mode=0o700)
     (live / "rules.toml").write_text(SEAL_SECURE, encoding="utf-8")
+    (live / "rules.toml").chmod(0o600)
     backup = tmp_path / "backup"
     acknowledged: list[int] = []
     stop = threading.Event()
@@ -228,3 +231,42 @@ def test_remote_stores_are_refused_in_one_line(
     assert main(["--data", str(tmp_path / "data"), "backup", str(tmp_path / "b")]) == 1
     err = capsys.readouterr().err
     assert "pg_dump" in err and len(err.strip().splitlines()) == 1 and not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize("kind", ["passphrase", "pkcs11"])
+def test_each_key_ring_kind_is_backed_up_as_it_is_and_restores(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in [n for n in os.environ if n.startswith("MAILSEAL_") and n != "MAILSEAL_REQUIRE_SOFTHSM"]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("MAILSEAL_KEY_STORE", kind)
+    ring_file = {"passphrase": "ring-passphrase.json", "pkcs11": "ring-pkcs11.json"}[kind]
+    token = None
+    if kind == "passphrase":
+        passphrase = "a passphrase only for this test"
+        remember(passphrase)
+        monkeypatch.setenv("MAILSEAL_KEY_PASSPHRASE", passphrase)
+    else:
+        token = make_token(tmp_path / "softhsm")
+        use_in_this_process(token, monkeypatch)
+        for name, value in token.env().items():
+            monkeypatch.setenv(name, value)
+    live, backup, restored = tmp_path / "live", tmp_path / "backup", tmp_path / "restored"
+    assert main(["--data", str(live), "keys", "init"]) == 0
+    source = tmp_path / "in.eml"
+    source.write_bytes(simple_mail())
+    assert main(["--data", str(live), "protect", str(source), "--from", "alice@example.org", "--to", "bob@gmail.com",
+                 "-o", str(tmp_path / "page.html")]) == 0
+    message_id = capsys.readouterr().out.strip().splitlines()[-1]
+
+    assert main(["--data", str(live), "backup", str(backup)]) == 0
+    err = capsys.readouterr().err
+    assert sorted(p.name for p in (backup / "keys").iterdir()) == sorted([ring_file, "secret"])
+    assert (backup / "keys" / ring_file).read_bytes() == (live / "keys" / ring_file).read_bytes()
+    if token is not None:  # the keys stay on the token: the backup says so, and holds none of them
+        assert f"PKCS#11 token {token.label!r}" in err and "its own" in err
+        assert not any(token.label in p.name or p.suffix == ".object" for p in backup.rglob("*"))
+    assert main(["--data", str(restored), "restore", str(backup), "--no-revocations-since"]) == 0
+    out = tmp_path / "out.eml"
+    assert open_as_bob(restored, message_id, out) == 0
+    assert out.read_bytes() == source.read_bytes()
