@@ -1,4 +1,5 @@
-"""The `mailseal` command: keys, protect, open, revoke, audit, serve, config, rules, migrate, admin."""
+"""The `mailseal` command: keys, protect, open, revoke, audit, serve, config, rules, migrate, admin, backup,
+restore."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from typing import Any, BinaryIO, cast
 
 from mailseal import __version__
 from mailseal import format as fmt
+from mailseal.backup.commands import COMMANDS as BACKUP_COMMANDS
+from mailseal.backup.commands import add_backup_commands, run_backup_command
 from mailseal.composition import open_instance
 from mailseal.config import Settings, load_settings_with_sources
 from mailseal.errors import (
@@ -103,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     admin = sub.add_parser("admin", help="the admin API").add_subparsers(dest="admin_command", required=True)
     at = admin.add_parser("token", help="create an admin API token (printed once)")
     at.add_argument("--name", default="admin", help="a name for the audit trail")
+    add_backup_commands(sub)
     return parser
 
 
@@ -365,6 +369,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_migrate(settings, args.to_database, args.to_blobs, args.batch_rows))
         if args.command == "admin":
             return asyncio.run(_admin_token(settings, args.name))
+        if args.command in BACKUP_COMMANDS:
+            return asyncio.run(run_backup_command(settings, args))
         if args.command == "config":
             print(json.dumps(settings.redacted(), indent=2, default=str))
             return 0

@@ -359,3 +359,18 @@ class NotEmail(NoEnvelope):
     code = "input.not-email"
     status = 415
     title = "This file is not an e-mail message"
+
+
+class BackupRefused(MailsealError):
+    """A backup or restore that cannot be done safely here: a non-empty target, a remote store, no decision
+    about revocations made since the backup."""
+
+    code = "backup.refused"
+    title = "The backup or restore was refused"
+
+
+class BackupDamaged(MailsealError):
+    """A backup whose files do not match its manifest (changed, missing, or added): nothing was restored."""
+
+    code = "backup.damaged"
+    title = "The backup does not match its manifest"
