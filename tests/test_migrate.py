@@ -78,7 +78,7 @@ async def add_identity_rows(store: Store) -> None:
     now = int(time.time())
     for n in range(5):
         await store.codes.add(address_key=f"key{n}", version=1, reference=f"ref{n}", mac=bytes([n]) * 32,
-                              requester="client", created_at=now, expires_at=now + 600)
+                              created_at=now, expires_at=now + 600)
         await store.devices.add(f"device{n}", name=f"Phone {n}", now=now)
         session = await store.sessions.add(id_hash=f"hash{n}", device_id=f"device{n}", now=now, expires_at=now + 9)
         await store.sessions.add_address(session, recipient_of(n), now=now)
