@@ -17,6 +17,7 @@ from litestar import Litestar
 from mailseal.api.app import create_app, default_manifest, default_pwa_dir
 from mailseal.api.controllers.admin import AdminController
 from mailseal.api.controllers.forward import ForwardAddressController
+from mailseal.api.controllers.metrics import MetricsController
 from mailseal.api.controllers.push import PushController
 from mailseal.composition import Services, build_services
 from mailseal.config import Settings
@@ -72,7 +73,7 @@ def build_app(settings: Settings, *, pwa_dir: Path | None = None, require_listen
         await services.close()
 
     return create_app(settings, on_startup=[startup], on_shutdown=[shutdown],
-                      extra_handlers=[AdminController, ForwardAddressController, PushController])
+                      extra_handlers=[AdminController, ForwardAddressController, PushController, MetricsController])
 
 
 def run(settings: Settings) -> int:
@@ -81,13 +82,15 @@ def run(settings: Settings) -> int:
     from mailseal.serve_checks import check_before_serving
 
     check_before_serving(settings)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, log_format=settings.log_format)
     if warning := keep_data_private(settings.data_path):
         log.warning("%s", warning)
     app = build_app(settings, require_listeners=True)
     print(f"Mailseal on {settings.base_url}  (data: {settings.data_path})", flush=True)
     if settings.dev:
         print(f"development mode: read the outbox at {settings.base_url}/dev/outbox", flush=True)
+    # JSON lines: uvicorn's own loggers then go through ours rather than through its text handlers.
+    log_config = None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
-                proxy_headers=False, server_header=False, access_log=False)
+                proxy_headers=False, server_header=False, access_log=False, log_config=log_config)
     return 0

@@ -24,6 +24,7 @@ from mailseal.api.controllers.messages import MessagesController
 from mailseal.api.controllers.replies import RepliesController
 from mailseal.api.controllers.share_target import ShareTargetController
 from mailseal.api.headers import security_headers_middleware
+from mailseal.api.observe import observe_middleware
 from mailseal.api.problems import http_error_handler, internal_error_handler, mailseal_error_handler
 from mailseal.config import Settings
 from mailseal.errors import MailsealError
@@ -77,7 +78,10 @@ def create_app(
     app = Litestar(
         route_handlers=handlers,  # type: ignore[arg-type]
         csrf_config=csrf,
-        middleware=[DefineMiddleware(security_headers_middleware, hsts=True)],
+        middleware=[
+            DefineMiddleware(observe_middleware, trusted_proxies=settings.trusted_proxies),
+            DefineMiddleware(security_headers_middleware, hsts=True),
+        ],
         exception_handlers={
             MailsealError: mailseal_error_handler,
             HTTPException: http_error_handler,

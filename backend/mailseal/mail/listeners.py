@@ -19,6 +19,7 @@ from typing import Any, AnyStr, Final, cast
 
 from aiosmtpd.smtp import SMTP, AuthenticatorType
 
+from mailseal import log_context, metrics
 from mailseal.errors import ConfigError
 from mailseal.mail import smtp_status as status
 from mailseal.mail.smtp_limits import (
@@ -81,8 +82,12 @@ class _Connection(SMTP):
         self._smtp_methods["DATA"] = self._finishing(self._smtp_methods["DATA"])
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)  # again after STARTTLS, with the TLS transport
         if self._deadline is None:
+            # Before aiosmtpd starts the session's task, which copies this context: its log lines name the id.
+            log_context.start_work()
+        super().connection_made(transport)  # again after STARTTLS, with the TLS transport
+        if self._deadline is None:  # the first time: a new session, not the same one after STARTTLS
+            metrics.smtp_session(self._listener.name)
             self._deadline = self.loop.call_later(self._limits.session_seconds, self._deadline_passed)
         if self._listener.plain_auth_on_loopback and is_loopback(transport.get_extra_info("peername")):
             # Loopback traffic cannot be read off a network: AUTH may go without TLS there.
@@ -96,6 +101,7 @@ class _Connection(SMTP):
 
     async def push(self, status: AnyStr) -> None:
         self._last_reply = status if isinstance(status, str) else status.decode("ascii", "replace")
+        metrics.smtp_reply(self._listener.name, self._last_reply)
         await super().push(status)
 
     def _deadline_passed(self) -> None:
@@ -215,8 +221,9 @@ class SmtpListener:
         refusal = self._tally.refusal(client)
         if refusal is not None:
             self._log_refusal(client, refusal)
-            _close_with(transport, status.TOO_MANY_CONNECTIONS if refusal == "total"
-                        else status.TOO_MANY_CLIENT_CONNECTIONS)
+            reply = status.TOO_MANY_CONNECTIONS if refusal == "total" else status.TOO_MANY_CLIENT_CONNECTIONS
+            metrics.smtp_reply(self.name, reply)
+            _close_with(transport, reply)
             return None
         connection = _Connection(
             self,

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from mailseal import metrics
 from mailseal.keys import ContentKey
 from mailseal.messages.display import MessageView, RenderedMessage
 
@@ -81,6 +82,7 @@ class SealedViewCache:
         when it does not open: then the entry is dropped)."""
         entry = self._entries.get(key.message_id)
         if entry is None:
+            metrics.view_cache_lookup(hit=False)
             return None
         aead = _cache_key(key)
         message_id = key.message_id
@@ -92,8 +94,10 @@ class SealedViewCache:
                 html = _open(aead, entry.html, _associated_data(message_id, header_fingerprint, b"html")).decode()
         except InvalidTag:
             self.discard(key.message_id)
+            metrics.view_cache_lookup(hit=False)
             return None
         self._entries.move_to_end(key.message_id)
+        metrics.view_cache_lookup(hit=True)
         return RenderedMessage(view=view, html=html)
 
     def put(self, key: ContentKey, header_fingerprint: bytes, rendered: RenderedMessage) -> None:
