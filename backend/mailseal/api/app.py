@@ -92,6 +92,9 @@ def create_app(
         openapi_config=OpenAPIConfig(
             title="Mailseal", version=__version__, path="/schema", render_plugins=[JsonRenderPlugin()]
         ),
+        # Logging is set up in one place (mailseal.logs); Litestar's default would replace the root's
+        # handlers with its own queue, and with them the JSON format and the tests' capture.
+        logging_config=None,
         on_startup=on_startup or [],
         on_shutdown=on_shutdown or [],
         debug=False,
