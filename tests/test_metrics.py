@@ -112,3 +112,32 @@ async def test_smtp_sessions_and_answers_are_counted_by_listener(tmp_path: Path)
         assert grew(before, after, "mailseal_smtp_replies_total", listener="inbound", answer="5xx") >= 1
         assert grew(before, after, "mailseal_smtp_replies_total", listener="inbound", answer="2xx") >= 3
         assert grew(before, after, "mailseal_smtp_sessions_total", listener="relay") == 0
+
+
+async def test_metrics_on_their_own_listener_still_need_the_token(tmp_path: Path) -> None:
+    import httpx
+
+    async with running_app(tmp_path, metrics_listen="127.0.0.1:0") as app:
+        token = await admin_token(app)
+        port = app.http.app.state.metrics_listener.port
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            assert (await http.get("/metrics")).status_code == 401
+            assert (await http.get("/metrics", headers={"Authorization": "Bearer nope"})).status_code == 401
+            assert (await http.get("/api/me", headers={"Authorization": f"Bearer {token}"})).status_code == 404
+            response = await http.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200
+        assert "mailseal_seals_total" in response.text and "mailseal_mail_queue_depth" in response.text
+
+
+def test_metrics_listen_is_checked(tmp_path: Path) -> None:
+    import pytest
+
+    from mailseal.config import load_settings
+    from mailseal.errors import SettingError
+
+    assert load_settings({}, data=str(tmp_path), metrics_listen="127.0.0.1:9464").metrics_listen == "127.0.0.1:9464"
+    for wrong in ("9464", "localhost:http", "127.0.0.1:70000"):
+        with pytest.raises(SettingError, match="metrics_listen"):
+            load_settings({}, data=str(tmp_path), metrics_listen=wrong)
+    with pytest.raises(SettingError, match="log_format"):
+        load_settings({}, data=str(tmp_path), log_format="xml")

@@ -277,14 +277,14 @@ def _log_format(settings: Settings) -> str | None:
 
 
 def _listen_address(name: str) -> Callable[[Settings], str | None]:
-    """Empty (off), or HOST:PORT with a port from 1 to 65535 ([::1]:9464 for IPv6)."""
+    """Empty (off), or HOST:PORT with a port from 0 (any free port) to 65535 ([::1]:9464 for IPv6)."""
 
     def check(settings: Settings) -> str | None:
         value = getattr(settings, name)
         if not value:
             return None
         host, _, port = value.rpartition(":")
-        if host and port.isdigit() and 1 <= int(port) <= 65535:
+        if host and port.isdigit() and 0 <= int(port) <= 65535:
             return None
         return f"{value!r} is not HOST:PORT; allowed: empty (off) or an address such as 127.0.0.1:9464"
 

@@ -17,8 +17,9 @@ from litestar import Litestar
 from mailseal.api.app import create_app, default_manifest, default_pwa_dir
 from mailseal.api.controllers.admin import AdminController
 from mailseal.api.controllers.forward import ForwardAddressController
-from mailseal.api.controllers.metrics import MetricsController
+from mailseal.api.controllers.metrics import MetricsController, exposition_of
 from mailseal.api.controllers.push import PushController
+from mailseal.api.metrics_listener import MetricsListener
 from mailseal.composition import Services, build_services
 from mailseal.config import Settings
 from mailseal.logs import configure_logging
@@ -52,6 +53,7 @@ def build_app(settings: Settings, *, pwa_dir: Path | None = None, require_listen
     """`require_listeners`: fail startup when an SMTP port is taken (`mailseal serve`), else log and go on."""
     background: list[asyncio.Task[None]] = []
     listeners: list[MailListeners] = []
+    metrics_listeners: list[MetricsListener] = []
 
     async def startup(app: Litestar) -> None:
         services = await build_services(settings, pwa_dir=pwa_dir or default_pwa_dir(), manifest=default_manifest())
@@ -61,11 +63,18 @@ def build_app(settings: Settings, *, pwa_dir: Path | None = None, require_listen
         listeners.append(mail_listeners(settings, services))
         app.state.mail_listeners = listeners[0]
         await listeners[0].start(required=require_listeners)
+        if settings.metrics_listen:
+            metrics_listeners.append(MetricsListener(settings.metrics_listen, scrape=lambda: exposition_of(services),
+                                                     authorize=services.admin_tokens.verify))
+            app.state.metrics_listener = metrics_listeners[0]
+            await metrics_listeners[0].start()
 
     async def shutdown(app: Litestar) -> None:
         services: Services = app.state.services
         for smtp in listeners:
             await smtp.stop()
+        for scraped in metrics_listeners:
+            await scraped.stop()
         for task in background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

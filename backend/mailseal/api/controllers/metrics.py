@@ -11,7 +11,7 @@ from litestar.di import Provide
 
 from mailseal import metrics
 from mailseal.api.controllers.admin import NO_CSRF, admin_guard
-from mailseal.api.state import ServicesDependency, provide_services
+from mailseal.api.state import Services, ServicesDependency, provide_services
 from mailseal.readiness import refresh_queue_metrics
 
 
@@ -25,6 +25,12 @@ class MetricsController(Controller):
         return await scrape(services)
 
 
-async def scrape(services: ServicesDependency) -> Response[bytes]:
+async def scrape(services: Services) -> Response[bytes]:
+    body, content_type = await exposition_of(services)
+    return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
+
+
+async def exposition_of(services: Services) -> tuple[bytes, str]:
+    """The metrics text, after reading the queue's state; for `/metrics` and the `metrics_listen` listener."""
     await refresh_queue_metrics(services)
-    return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE, headers={"Cache-Control": "no-store"})
+    return metrics.exposition(), metrics.CONTENT_TYPE
