@@ -20,7 +20,7 @@ LATENCY = Histogram("mailseal_http_request_duration_seconds", "Time to answer an
 SEALS = Counter("mailseal_seals_total", "Messages sealed (relay, replies, forwards, the command)")
 OPENS = Counter("mailseal_opens_total", "Content keys handed out after the policy decision, by purpose",
                 ("purpose",))
-REFUSALS = Counter("mailseal_refusals_total", "Requests refused with a problem, by its code", ("reason",))
+REFUSALS = Counter("mailseal_refusals_total", "Opens refused by the policy decision, by problem code", ("reason",))
 QUEUE_DEPTH = Gauge("mailseal_mail_queue_depth", "Mails waiting in the outbound queue (or files in the Maildir outbox)",
                     multiprocess_mode="mostrecent")
 QUEUE_OLDEST = Gauge("mailseal_mail_queue_oldest_age_seconds", "Age of the oldest mail in the outbound queue",
@@ -53,7 +53,7 @@ def opened(purpose: str) -> None:
 
 
 def refused(code: str) -> None:
-    """`code` is a problem's stable code (`policy.revoked`), one of the fixed set in errors.py."""
+    """An open refused by the policy decision; `code` is its problem code (`policy.revoked`), from errors.py."""
     REFUSALS.labels(code).inc()
 
 
