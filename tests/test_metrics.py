@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from mailseal.admin_tokens import AdminTokens
@@ -112,6 +113,17 @@ async def test_smtp_sessions_and_answers_are_counted_by_listener(tmp_path: Path)
         assert grew(before, after, "mailseal_smtp_replies_total", listener="inbound", answer="5xx") >= 1
         assert grew(before, after, "mailseal_smtp_replies_total", listener="inbound", answer="2xx") >= 3
         assert grew(before, after, "mailseal_smtp_sessions_total", listener="relay") == 0
+
+        # A session that spends its budget of commands without mail is closed with 421: counted as 4xx too.
+        client = aiosmtplib.SMTP(hostname="127.0.0.1", port=inbound.port, timeout=10)
+        await client.connect()
+        with pytest.raises(aiosmtplib.SMTPResponseException) as closed:
+            for _ in range(100):
+                await client.noop()
+        assert closed.value.code == 421
+        client.close()
+        _, last = await scrape(app, token)
+        assert grew(after, last, "mailseal_smtp_replies_total", listener="inbound", answer="4xx") == 1
 
 
 async def test_metrics_on_their_own_listener_still_need_the_token(tmp_path: Path) -> None:

@@ -104,13 +104,19 @@ class _Connection(SMTP):
         metrics.smtp_reply(self._listener.name, self._last_reply)
         await super().push(status)
 
+    def _close_with(self, reply: str) -> None:
+        """The session's last reply, counted like every other, then the end of the connection."""
+        if self.transport is not None:
+            metrics.smtp_reply(self._listener.name, reply)
+            _close_with(self.transport, reply)
+
     def _deadline_passed(self) -> None:
         """The session has had its time: close it now, or right after the reply to a mail being received."""
         self._expired = True
         if self._in_data or self.transport is None:
             return
         log.info("%s: session of %s closed at its deadline", self._listener.name, self.client)
-        _close_with(self.transport, status.SESSION_TOO_LONG)
+        self._close_with(status.SESSION_TOO_LONG)
 
     def _counted(self, command: str, method: Command) -> Command:
         """A command that moves no mail spends the budget (NOOP and its kind always; AUTH, MAIL and RCPT
@@ -135,7 +141,7 @@ class _Connection(SMTP):
             return False
         log.info("%s: session of %s closed after too many commands without a mail (the last: %s)",
                  self._listener.name, self.client, command)
-        _close_with(self.transport, status.TOO_MANY_COMMANDS_WITHOUT_MAIL)
+        self._close_with(status.TOO_MANY_COMMANDS_WITHOUT_MAIL)
         return True
 
     def _finishing(self, method: Command) -> Command:
@@ -151,7 +157,7 @@ class _Connection(SMTP):
             if status.is_success(self._last_reply):
                 self._commands_without_mail = 0
             if self._expired and self.transport is not None:
-                _close_with(self.transport, status.SESSION_TOO_LONG)
+                self._close_with(status.SESSION_TOO_LONG)
 
         return data
 
