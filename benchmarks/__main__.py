@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import asgi, blobs, crypto, hostile, http, memory, phone, push, server_memory, smtp
+from benchmarks import asgi, blobs, crypto, engines, hostile, http, memory, phone, push, server_memory, smtp
 from benchmarks.results import Report, Result, skipped, warn
 from benchmarks.server import SignedIn, running_server, sign_in
 from benchmarks.workload import KiB, MiB, write_attachment_message
@@ -136,6 +136,8 @@ def run(plan: Plan, *, compare_asgi: bool) -> int:
         sealed = smtp.prepare(data, plan.smtp_mails) if smtp.inbound_available() else None
         served, session = server_runs(report, plan, work, data, message_id, first_ids, sealed, hostile_load)
         ok &= served
+        ok &= guarded(report, engines.LINES, lambda: engines.measure(
+            work, HTML_SIZE, plan.smtp_mails, plan.load, plan.smtp_senders))
         ok &= guarded(report, push.LINES, lambda: push.measure(work, plan.push_subscriptions, plan.load.rounds))
         phone_data = work / "phone-data"
         ok &= guarded(report, phone.LINES, lambda: phone.measure(work, phone_data))

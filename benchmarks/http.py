@@ -71,11 +71,11 @@ def median(runs: Sequence[WrkRun], field: str) -> float:
     return statistics.median(float(getattr(run, field)) for run in runs)
 
 
-def prepare(work: Path, data: Path, html_size: int) -> str:
+def prepare(work: Path, data: Path, html_size: int, database_url: str = "") -> str:
     """Seal a mail with an HTML body of `html_size` bytes for RECIPIENT with the CLI; returns its id."""
     source = work / "newsletter.eml"
     source.write_bytes(html_mail(html_size, sender=SENDER, to=RECIPIENT))
-    return protect_cli(data, source, work / "newsletter.html", sender=SENDER, to=RECIPIENT)
+    return protect_cli(data, source, work / "newsletter.html", sender=SENDER, to=RECIPIENT, database_url=database_url)
 
 
 def prepare_many(work: Path, data: Path, html_size: int, count: int) -> list[str]:

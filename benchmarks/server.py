@@ -54,9 +54,12 @@ class Server:
         return int(children[0]) if children else self.process.pid
 
 
-def server_env(data: Path, port: int, inbound_port: int) -> dict[str, str]:
+def server_env(data: Path, port: int, inbound_port: int, database_url: str = "") -> dict[str, str]:
+    """The environment of `mailseal serve` or a `mailseal` command on `data` (and `database_url`, when
+    given, instead of the SQLite file in the data folder)."""
     return {
         **os.environ,
+        **({"MAILSEAL_DATABASE_URL": database_url} if database_url else {}),
         "MAILSEAL_DATA": str(data),
         "MAILSEAL_HOST": HOST,
         "MAILSEAL_PORT": str(port),
@@ -69,12 +72,12 @@ def server_env(data: Path, port: int, inbound_port: int) -> dict[str, str]:
     }
 
 
-def protect_cli(data: Path, message: Path, out: Path, *, sender: str, to: str) -> str:
+def protect_cli(data: Path, message: Path, out: Path, *, sender: str, to: str, database_url: str = "") -> str:
     """Seal with `python -m mailseal protect`, as an administrator would; returns the message id."""
     result = subprocess.run(  # noqa: S603 - our own interpreter and arguments
         [sys.executable, "-m", "mailseal", "--data", str(data), "protect", "--from", sender, "--to", to,
          str(message), "-o", str(out)],
-        capture_output=True, text=True, timeout=120, check=False, env=server_env(data, 0, 0), cwd=ROOT,
+        capture_output=True, text=True, timeout=120, check=False, env=server_env(data, 0, 0, database_url), cwd=ROOT,
     )
     if result.returncode != 0:
         raise RuntimeError(f"mailseal protect failed: {result.stderr.strip()[-500:]}")
@@ -90,9 +93,10 @@ def _command(asgi: str, port: int) -> list[str]:
 
 
 @contextmanager
-def running_server(data: Path, *, asgi: str = "uvicorn", log: Path | None = None) -> Iterator[Server]:
+def running_server(data: Path, *, asgi: str = "uvicorn", log: Path | None = None,
+                   database_url: str = "") -> Iterator[Server]:
     port, inbound_port = free_port(), free_port()
-    env = server_env(data, port, inbound_port)
+    env = server_env(data, port, inbound_port, database_url)
     log_file = open(log or data.parent / f"server-{asgi}.log", "wb")
     process = subprocess.Popen(_command(asgi, port), env=env, stdout=log_file, stderr=subprocess.STDOUT, cwd=ROOT)  # noqa: S603
     try:

@@ -53,6 +53,7 @@ asyncio.run(main())
 @dataclass(frozen=True)
 class Sealed:
     pages: list[bytes]  # one message.html per mail
+    seal_seconds: list[float] = field(default_factory=list)  # each `protect` of the pages, in order
 
 
 @dataclass
@@ -83,19 +84,22 @@ def inbound_available() -> bool:
     return importlib.util.find_spec("mailseal.mail.inbound") is not None
 
 
-async def _seal_pages(data: Path, count: int, mail_size: int) -> list[bytes]:
+async def _seal_pages(data: Path, count: int, mail_size: int, database_url: str) -> Sealed:
     from mailseal.composition import open_instance
     from mailseal.config import Settings
     from mailseal.messages.protect import protect
     from mailseal.templates import policy_for
 
-    instance = await open_instance(Settings(data=str(data), log_level="WARNING"))
+    instance = await open_instance(Settings(data=str(data), log_level="WARNING", database_url=database_url))
+    seconds: list[float] = []
     try:
         async def page_for(i: int, body_size: int) -> tuple[str, bytes]:
+            started = time.perf_counter()
             sealed = await protect(instance.messages, io.BytesIO(short_mail(i, body_size, sender=SENDER, to=OWNER)),
                                    sender=SENDER, recipients=[OWNER],
                                    policy=policy_for("encrypt-only", expires_days=None, now=time.time()),
                                    actor="bench")
+            seconds.append(time.perf_counter() - started)
             out = io.BytesIO()
             with instance.blobs.open(sealed.message_id) as envelope:
                 fmt.armor(envelope, out, view_url=f"https://mailseal.bench/m/{sealed.message_id}",
@@ -110,6 +114,7 @@ async def _seal_pages(data: Path, count: int, mail_size: int) -> list[bytes]:
         _, large = await page_for(-1, 8 * KiB)
         slope = (mail_size_for(large) - mail_size_for(small)) / (7 * KiB)
         body_size = max(64, int(KiB + (mail_size - mail_size_for(small)) / slope))
+        del seconds[:]
         made = [await page_for(i, body_size) for i in range(count)]
         ids = [message_id for message_id, _ in made]
         # The seal put each message in the owner's inbox; the forward must be what puts it there.
@@ -118,15 +123,15 @@ async def _seal_pages(data: Path, count: int, mail_size: int) -> list[bytes]:
                 await conn.execute("DELETE FROM inbox WHERE message_id = ?", (message_id,))
     finally:
         await instance.close()
-    return [page for _, page in made]
+    return Sealed([page for _, page in made], seconds)
 
 
-def prepare(data: Path, count: int, mail_size: int = 20 * KiB) -> Sealed:
+def prepare(data: Path, count: int, mail_size: int = 20 * KiB, database_url: str = "") -> Sealed:
     """Seal `count` messages for OWNER in the data folder (the server is not running yet)."""
-    return Sealed(asyncio.run(_seal_pages(data, count, mail_size)))
+    return asyncio.run(_seal_pages(data, count, mail_size, database_url))
 
 
-async def _send_all(port: int, mails: Sequence[bytes], recipient: str, senders: int) -> Run:
+async def send_all(port: int, mails: Sequence[bytes], recipient: str, senders: int) -> Run:
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for mail in mails:
         queue.put_nowait(mail)
@@ -196,8 +201,8 @@ def measure(server: Server, session: SignedIn, sealed: Sealed | None, senders: i
         # Each mail is ingested once (a second time would add nothing); the sink gets the same batches.
         for start in range(0, len(mails), batch):
             part = mails[start : start + batch]
-            sink_run.add(asyncio.run(_send_all(sink.port, part, address, senders)))
-            ingest.add(asyncio.run(_send_all(server.inbound_port, part, address, senders)))
+            sink_run.add(asyncio.run(send_all(sink.port, part, address, senders)))
+            ingest.add(asyncio.run(send_all(server.inbound_port, part, address, senders)))
     finally:
         sink.close()
     size = statistics.mean(len(m) for m in mails) / KiB

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from support import engines
 from support.corpora import corpora_path, corpus_eml_files
+from support.postgres import postgres_cluster, postgres_url
 from support.s3 import s3_blob_url, s3_endpoint
 
-__all__ = ["corpora_path", "corpus_eml_files", "s3_blob_url", "s3_endpoint"]
+__all__ = ["corpora_path", "corpus_eml_files", "postgres_cluster", "postgres_url", "s3_blob_url", "s3_endpoint"]
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +32,31 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "data"
     path.mkdir()
     yield path
+
+
+@pytest.fixture(autouse=True)
+def storage_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The storage of this run of the test: `sqlite` (each data folder's own file and blob folder), or,
+    for tests marked `engines`, also `postgresql` (a fresh PostgreSQL database and a fresh S3 bucket)."""
+    name: str = getattr(request, "param", engines.DEFAULT)
+    if name == "sqlite":
+        yield name
+        return
+    urls = engines.StorageUrls(database_url=request.getfixturevalue("postgres_url"),
+                               blob_url=request.getfixturevalue("s3_blob_url"))
+    monkeypatch.setenv("MAILSEAL_DATABASE_URL", urls.database_url)
+    monkeypatch.setenv("MAILSEAL_BLOB_URL", urls.blob_url)
+    engines.use(urls)
+    try:
+        yield name
+    finally:
+        engines.use(None)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `engines` run once per storage engine (ids `[sqlite]`, `[postgresql]`)."""
+    if metafunc.definition.get_closest_marker("engines") is not None:
+        metafunc.parametrize("storage_engine", engines.ENGINES, indirect=True)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -15,7 +15,7 @@ from support.secrets import remember
 
 
 async def new_token(app: MailsealClient, name: str = "ops") -> str:
-    token, _ = await AdminTokens(app.services.instance.store).create(name)
+    token, _ = await app.run(AdminTokens(app.services.instance.store).create(name))
     remember(token)
     return token
 
@@ -44,7 +44,7 @@ async def test_without_a_valid_token_every_admin_route_is_refused(data_dir: Path
             response = await app.http.request(method, url, headers=headers)
             assert response.status_code == 401, (url, response.text)
             assert response.json()["code"] == "auth.admin-token"
-        record = await app.services.instance.keys.record(sealed.message_id)
+        record = await app.run(app.services.instance.keys.record(sealed.message_id))
         assert record.revoked_at is None
 
 
@@ -55,6 +55,7 @@ async def test_a_signed_in_person_is_not_an_admin(data_dir: Path) -> None:
         assert (await app.post("/api/admin/audit")).status_code in (401, 405)
 
 
+@pytest.mark.engines
 async def test_list_revoke_and_audit(data_dir: Path) -> None:
     async with running_app(data_dir, relay_port=0, inbound_port=0) as app:
         first = await app.seal(simple_mail("one"), sender="alice@example.org")
@@ -102,7 +103,7 @@ async def test_only_the_hash_of_a_token_is_stored(data_dir: Path, capsys: pytest
     assert hashlib.sha256(token.encode()).hexdigest().encode() in database
     assert token.encode() not in database
     async with running_app(data_dir, relay_port=0, inbound_port=0) as app:
-        rows = await app.services.instance.store.engine.fetch_all("SELECT token_hash, name FROM admin_tokens")
+        rows = await app.run(app.services.instance.store.engine.fetch_all("SELECT token_hash, name FROM admin_tokens"))
         expected = hashlib.sha256(token.encode()).hexdigest()
         assert [(row["token_hash"], row["name"]) for row in rows] == [(expected, "ci")]
         assert (await app.http.get("/api/admin/messages", headers=bearer(token))).status_code == 200

@@ -9,11 +9,13 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
+from mailseal.errors import InvalidCode
 from mailseal.mail.outbox import MaildirOutbox
 from mailseal.server import build_app
 from support.mailseal_app import BASE_URL, MailsealClient, make_settings, running_app
 
 
+@pytest.mark.engines
 async def test_sign_in_with_the_code_from_the_outbox(tmp_path: Path) -> None:
     async with running_app(tmp_path) as app:
         response = await app.post("/api/auth/code", json={"email": "Bob@Gmail.com"})
@@ -35,9 +37,34 @@ async def test_unknown_and_known_addresses_get_the_same_answer(tmp_path: Path) -
         first = await app.post("/api/auth/code", json={"email": "someone@nowhere.test"})
         second = await app.post("/api/auth/code", json={"email": "bob@gmail.com"})
         assert first.status_code == second.status_code == 202
-        assert set(first.json()) == set(second.json()) == {"reference", "expiresInMinutes"}
+        assert set(first.json()) == set(second.json()) == {"reference", "expiresInMinutes", "codeLength"}
+        assert first.json()["codeLength"] == second.json()["codeLength"] == 8
 
 
+async def test_a_guarded_address_gets_long_codes_that_work_from_any_client(tmp_path: Path) -> None:
+    """Twenty failed guesses from elsewhere: an 8-digit code is not checked any more, the answer to a new
+    request says 16 digits, the mail has them (in groups of four), and typed so they sign in."""
+    async with running_app(tmp_path) as app:
+        identity = app.services.identity
+        await identity.request_code("bob@gmail.com", client="203.0.113.1")
+        for i in range(20):
+            with pytest.raises(InvalidCode):
+                await identity.verify_code("bob@gmail.com", "12345678", client=f"203.0.113.{i}", session_id=None,
+                                           device_name="x")
+        short = app.code_for("bob@gmail.com")
+        response = await app.post("/api/auth/verify", json={"email": "bob@gmail.com", "code": short})
+        assert response.status_code == 401 and response.json()["code"] == "auth.long-code-needed"
+
+        answer = await app.post("/api/auth/code", json={"email": "bob@gmail.com"})
+        assert answer.status_code == 202 and answer.json()["codeLength"] == 16
+        code = app.code_for("bob@gmail.com")
+        assert len(code) == 16
+        typed = " ".join(code[i:i + 4] for i in range(0, 16, 4))
+        me = await app.post("/api/auth/verify", json={"email": "bob@gmail.com", "code": typed})
+        assert me.status_code == 200 and me.json()["addresses"] == ["bob@gmail.com"]
+
+
+@pytest.mark.engines
 async def test_wrong_code_then_sixth_try_refused(tmp_path: Path) -> None:
     async with running_app(tmp_path) as app:
         await app.post("/api/auth/code", json={"email": "bob@gmail.com"})
@@ -81,6 +108,7 @@ async def test_me_requires_sign_in(tmp_path: Path) -> None:
         assert response.json()["code"] == "auth.required"
 
 
+@pytest.mark.engines
 async def test_two_addresses_one_session_and_logout(tmp_path: Path) -> None:
     async with running_app(tmp_path) as app:
         await app.sign_in("bob@gmail.com")
@@ -162,6 +190,7 @@ class EventLog(logging.Handler):
             self.events.append(record.getMessage().split(":")[0].split(" (")[0])
 
 
+@pytest.mark.engines
 async def test_code_answer_goes_out_before_the_mail_whether_or_not_one_is_sent(tmp_path: Path) -> None:
     """Queueing the mail took ~10 ms that a suppressed send did not: the answer told whether an address
     had asked for codes recently. Now the mail is queued after the answer has gone, in both cases."""
@@ -188,6 +217,7 @@ async def test_code_answer_goes_out_before_the_mail_whether_or_not_one_is_sent(t
         logger.removeHandler(handler)
 
 
+@pytest.mark.engines
 async def test_a_shared_address_does_not_let_one_person_sign_out_another(tmp_path: Path) -> None:
     async with running_app(tmp_path) as app:
         await app.sign_in("team@example.org")

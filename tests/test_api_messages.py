@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from mailseal import format as fmt
 from support.mailseal_app import running_app, simple_mail
 
@@ -20,6 +22,7 @@ def armored(app, message_id: str) -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.engines
 async def test_share_list_open_and_download(tmp_path: Path) -> None:
     async with running_app(tmp_path) as app:
         raw = simple_mail(html=HTML, attachment=("report.pdf", "application/pdf", b"%PDF-1.4 numbers"))
@@ -60,15 +63,16 @@ async def test_share_list_open_and_download(tmp_path: Path) -> None:
         # Opening a read message again keeps it read, as it was, and is audited like the first open.
         instance = app.services.instance
         query = "SELECT read_at FROM inbox WHERE message_id = ?"
-        read_at = (await instance.store.engine.fetch_one(query, (sealed.message_id,)))["read_at"]
+        read_at = (await app.run(instance.store.engine.fetch_one(query, (sealed.message_id,))))["read_at"]
         assert read_at is not None
         assert (await app.http.get(f"/api/messages/{sealed.message_id}")).status_code == 200
-        assert (await instance.store.engine.fetch_one(query, (sealed.message_id,)))["read_at"] == read_at
-        opens = [e for e in await instance.keys.audit(sealed.message_id) if e.action == "open"]
+        assert (await app.run(instance.store.engine.fetch_one(query, (sealed.message_id,))))["read_at"] == read_at
+        opens = [e for e in await app.run(instance.keys.audit(sealed.message_id)) if e.action == "open"]
         # The view, its body frame, and the view again: each is decided and audited, cached or not.
         assert [e.detail for e in opens] == ["as=bob@gmail.com"] * 3
 
 
+@pytest.mark.engines
 async def test_not_a_recipient(tmp_path: Path) -> None:
     async with running_app(tmp_path) as app:
         sealed = await app.seal(simple_mail())
@@ -80,12 +84,13 @@ async def test_not_a_recipient(tmp_path: Path) -> None:
         assert (await app.http.get("/api/messages")).json()["messages"] == []
 
 
+@pytest.mark.engines
 async def test_revoked_and_expired(tmp_path: Path) -> None:
     async with running_app(tmp_path) as app:
         revoked = await app.seal(simple_mail())
         expiring = await app.seal(simple_mail(), expires_days=1)
         await app.sign_in("bob@gmail.com")
-        await app.services.instance.keys.revoke(revoked.message_id, actor="admin")
+        await app.run(app.services.instance.keys.revoke(revoked.message_id, actor="admin"))
         response = await app.http.get(f"/api/messages/{revoked.message_id}")
         assert response.status_code == 410 and response.json()["code"] == "policy.revoked"
         assert response.json()["title"] == "This message was revoked by the sender"

@@ -7,10 +7,13 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
+
 from support.mailseal_app import running_app, simple_mail
 from support.push_service import LoopbackPushService
 
 
+@pytest.mark.engines
 async def test_one_push_per_device_and_nothing_readable(tmp_path: Path) -> None:
     async with LoopbackPushService() as service, running_app(
         tmp_path, push_allow_loopback=True, push_contact="mailto:push@example.org"
@@ -36,9 +39,10 @@ async def test_one_push_per_device_and_nothing_readable(tmp_path: Path) -> None:
             assert secret not in text
         assert json.loads(text.rstrip(" \x00"))["mailseal"]["kind"] == "message"
 
-        assert await app.services.instance.store.engine.fetch_one("SELECT 1 FROM push_subscriptions") is not None
+        engine = app.services.instance.store.engine
+        assert await app.run(engine.fetch_one("SELECT 1 FROM push_subscriptions")) is not None
         assert (await app.post("/api/auth/logout")).status_code == 204
-        assert await app.services.instance.store.engine.fetch_one("SELECT 1 FROM push_subscriptions") is None
+        assert await app.run(engine.fetch_one("SELECT 1 FROM push_subscriptions")) is None
 
 
 async def test_hostile_endpoint_is_refused(tmp_path: Path) -> None:
@@ -50,6 +54,7 @@ async def test_hostile_endpoint_is_refused(tmp_path: Path) -> None:
         assert response.json()["code"].startswith("push.")
 
 
+@pytest.mark.engines
 async def test_another_devices_endpoint_is_not_taken_over(tmp_path: Path) -> None:
     async with LoopbackPushService() as service, running_app(
         tmp_path, push_allow_loopback=True, push_contact="mailto:push@example.org"
@@ -64,8 +69,8 @@ async def test_another_devices_endpoint_is_not_taken_over(tmp_path: Path) -> Non
         response = await app.post("/api/push/subscriptions", json=malloryish)
         assert response.status_code == 409, response.text
         assert response.json()["code"] == "push.subscription-taken"
-        row = await app.services.instance.store.engine.fetch_one(
+        row = await app.run(app.services.instance.store.engine.fetch_one(
             "SELECT s.address FROM push_subscriptions p JOIN sessions x ON x.device_id = p.device_id"
             " JOIN session_addresses s ON s.session_id = x.id"
-        )
+        ))
         assert row is not None and row["address"] == "bob@gmail.com"

@@ -122,3 +122,42 @@ async def test_seal_open_stream_and_reply_with_envelopes_in_s3(
     assert store.calls > 0
     assert store.on_loop == [], f"blob store calls on the event loop: {sorted(set(store.on_loop))}"
     assert not list((data / "staging").iterdir()), "no staging file left behind"
+
+
+async def test_every_offered_file_streams_off_the_loop_from_s3(
+    tmp_path: Path, s3_blob_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An attached message (its original bytes, several read windows) and a uuencoded file come out of
+    the bucket whole, and no read of the bucket runs on the event loop (docs/display.md's offered files)."""
+    import binascii
+
+    data = tmp_path / "data"
+    monkeypatch.setattr(s3_module, "S3BlobStore", LoopWatchingStore)
+    inner = email.message.EmailMessage()
+    inner["From"] = "Carol <carol@example.net>"
+    inner["To"] = "alice@example.org"
+    inner["Subject"] = "The plans"
+    inner.set_content("Plans attached.")
+    inner.add_attachment(os.urandom(3 * 1024 * 1024 + 5), maintype="application", subtype="octet-stream",
+                         filename="plans.bin")
+    table = os.urandom(450)
+    lines = [binascii.b2a_uu(table[i:i + 45]).decode().rstrip("\n") for i in range(0, len(table), 45)]
+    outer = email.message.EmailMessage()
+    outer["From"] = "Alice Example <alice@example.org>"
+    outer["To"] = "bob@gmail.com"
+    outer["Subject"] = "Forwarded plans"
+    outer["Date"] = "Fri, 27 Nov 2026 09:00:00 +0000"
+    outer.set_content("See below.\n\nbegin 644 table.bin\n" + "\n".join(lines) + "\n`\nend\n")
+    outer.add_attachment(inner)
+    async with running_app(data, blob_url=s3_blob_url) as app:
+        store = watched_store(app)
+        sealed = await app.seal(outer.as_bytes())
+        await app.sign_in("bob@gmail.com")
+        view = (await app.http.get(f"/api/messages/{sealed.message_id}")).json()
+        offered = {a["filename"]: a for a in view["attachments"]}
+        assert {"table.bin", "The plans.eml"} <= set(offered), offered
+        got = {name: (await app.http.get(f"/api/messages/{sealed.message_id}/attachments/{a['index']}")).content
+               for name, a in offered.items()}
+        assert got["table.bin"] == table
+        assert got["The plans.eml"] == inner.as_bytes()
+    assert store.on_loop == [], f"blob store calls on the event loop: {sorted(set(store.on_loop))}"

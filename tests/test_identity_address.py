@@ -6,7 +6,7 @@ import pytest
 
 from mailseal.errors import InvalidAddress
 from mailseal.identity import device_name_from_user_agent, normalise_address
-from mailseal.identity.passcode import REFERENCE_ALPHABET, clean_code, new_code, new_reference
+from mailseal.identity.passcode import LONG_CODE, REFERENCE_ALPHABET, clean_code, new_code, new_reference
 
 
 @pytest.mark.parametrize(
@@ -118,6 +118,8 @@ def test_codes_and_references_have_their_shapes() -> None:
     codes = {new_code() for _ in range(200)}
     assert all(len(c) == 8 and c.isdigit() for c in codes)
     assert len(codes) > 190
+    long_codes = {new_code(LONG_CODE) for _ in range(200)}
+    assert all(len(c) == 16 and c.isdigit() for c in long_codes) and len(long_codes) == 200
     references = {new_reference() for _ in range(200)}
     assert all(len(r) == 4 and set(r) <= set(REFERENCE_ALPHABET) for r in references)
     assert not set(REFERENCE_ALPHABET) & set("0O1IL")
@@ -125,12 +127,14 @@ def test_codes_and_references_have_their_shapes() -> None:
 
 @pytest.mark.parametrize(
     ("typed", "digits"),
-    [("12345678", "12345678"), ("1234 5678", "12345678"), ("1234-5678", "12345678"), (" 12345678 ", "12345678")],
+    [("12345678", "12345678"), ("1234 5678", "12345678"), ("1234-5678", "12345678"), (" 12345678 ", "12345678"),
+     ("1234 5678 9012 3456", "1234567890123456"), ("1234-5678-9012-3456", "1234567890123456")],
 )
 def test_clean_code_accepts_spacing(typed: str, digits: str) -> None:
     assert clean_code(typed) == digits
 
 
-@pytest.mark.parametrize("typed", ["", "1234567", "123456789", "1234567a", "١٢٣٤٥٦٧٨", "1" * 1000])
+@pytest.mark.parametrize("typed", ["", "1234567", "123456789", "123456789012", "12345678901234567",
+                                   "1234567a", "١٢٣٤٥٦٧٨", "1" * 1000])
 def test_clean_code_refuses(typed: str) -> None:
     assert clean_code(typed) is None

@@ -48,6 +48,7 @@ async def forget_inbox_row(stack: MailStack, address: str, message_id: str) -> N
         await conn.execute("DELETE FROM inbox WHERE address = ? AND message_id = ?", (address, message_id))
 
 
+@pytest.mark.engines
 @pytest.mark.parametrize("forward", [forward_as_attachment, forward_inline], ids=["attachment", "inline"])
 async def test_a_forwarded_wrapper_lands_in_the_owners_inbox(stack: MailStack, forward: object) -> None:
     message_id, wrapper = await relay_and_take_wrapper(stack, to=BOB)
@@ -82,6 +83,7 @@ async def test_a_mail_without_a_sealed_message_is_refused_at_data(stack: MailSta
     assert await smtp_alive(stack.inbound_port)
 
 
+@pytest.mark.engines
 async def test_a_message_for_someone_else_is_refused(stack: MailStack) -> None:
     message_id, wrapper = await relay_and_take_wrapper(stack, to=BOB)
     carol = await stack.forward.address_for(["carol@else.example"])
@@ -93,6 +95,7 @@ async def test_a_message_for_someone_else_is_refused(stack: MailStack) -> None:
     assert await inbox_via(stack, "carol@else.example", message_id) is None
 
 
+@pytest.mark.engines
 async def test_a_revoked_message_says_so(stack: MailStack) -> None:
     message_id, wrapper = await relay_and_take_wrapper(stack, to=BOB)
     address = await stack.forward.address_for([BOB])

@@ -42,6 +42,7 @@ async def test_one_forward_address_per_mail(stack: MailStack) -> None:
     assert [reply.code for reply in sent.rcpts] == [250, 250, 452]
 
 
+@pytest.mark.engines
 async def test_a_person_keeps_one_address_and_can_regenerate_it(stack: MailStack) -> None:
     forward = stack.forward
     address = await forward.address_for(["Bob@Partner.example"])

@@ -325,10 +325,18 @@ def test_passcode_mail() -> None:
     assert preheader is not None and "04815162" not in preheader.group(1)
 
 
+def test_a_long_passcode_is_shown_in_groups_of_four() -> None:
+    raw = passcode(code="0481516223420815")
+    html, text = html_of(raw), text_of(raw)
+    for body in (html, text):
+        assert "0481 5162 2342 0815" in body
+    assert "font-size:24px" in html, "16 digits fit a phone's screen"
+
+
 @pytest.mark.parametrize(
     "changes",
-    [{"code": "1234"}, {"code": "1234567a"}, {"code": "12345678\r\nBcc: x@y.z"}, {"reference": "k7qf"},
-     {"reference": "K7QF\nX"}, {"expires_minutes": 0}, {"recipient": "not an address"}],
+    [{"code": "1234"}, {"code": "1234567a"}, {"code": "1" * 17}, {"code": "12345678\r\nBcc: x@y.z"},
+     {"reference": "k7qf"}, {"reference": "K7QF\nX"}, {"expires_minutes": 0}, {"recipient": "not an address"}],
 )
 def test_passcode_inputs_are_checked(changes: dict[str, Any]) -> None:
     with pytest.raises(InputError):

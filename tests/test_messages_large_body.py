@@ -90,13 +90,16 @@ async def test_inline_photos_past_the_budget_are_offered_as_attachments(tmp_path
         assert download.status_code == 200 and download.content == photos[2]
 
 
-async def test_inline_photos_of_a_text_message_are_offered_as_attachments(tmp_path: Path) -> None:
-    raw, _ = photo_mail(count=2, size=1000, html=False)
+async def test_inline_photos_of_a_text_message_are_shown_after_it_and_offered(tmp_path: Path) -> None:
+    """As Apple Mail shows them (docs/display.md): the text, then the photos, each also offered to save."""
+    raw, photos = photo_mail(count=2, size=1000, html=False)
     async with running_app(tmp_path) as app:
         sealed = await app.seal(raw)
         await app.sign_in("bob@gmail.com")
         view = (await app.http.get(f"/api/messages/{sealed.message_id}")).json()
-        assert view["bodyUrl"] is None and view["text"].strip() == "Photos from the site visit."
+        body = (await app.http.get(view["bodyUrl"])).text
+        assert body.index("Photos from the site visit.") < body.index(base64.b64encode(photos[0]).decode())
+        assert body.count('src="data:image/jpeg;base64,') == 2
         assert [a["contentType"] for a in view["attachments"]] == ["image/jpeg", "image/jpeg"]
 
 

@@ -105,6 +105,7 @@ def test_discard_frees_the_bytes() -> None:
 HTML = "<p>Dear Bob, <b>the numbers</b> are <i>good</i>.</p><img src='https://tracker.example/p.gif'>"
 
 
+@pytest.mark.engines
 async def test_a_second_open_skips_the_sanitizer_but_not_the_decision(tmp_path: Path) -> None:
     calls = []
     async with running_app(tmp_path) as app:
@@ -121,11 +122,11 @@ async def test_a_second_open_skips_the_sanitizer_but_not_the_decision(tmp_path: 
         assert len(calls) == 1, "the body frame and the second open come from the sealed cache"
         assert SECRET_TEXT.encode() not in all_sealed_bytes(app.services.views)
         assert b"the numbers" not in all_sealed_bytes(app.services.views)
-        opens = [e for e in await app.services.instance.keys.audit(sealed.message_id) if e.action == "open"]
+        opens = [e for e in await app.run(app.services.instance.keys.audit(sealed.message_id)) if e.action == "open"]
         assert len(opens) == 3
 
         # Revoked: the cached rendering is still held, but the decision refuses before it is reached.
-        await app.services.instance.keys.revoke(sealed.message_id, actor="admin")
+        await app.run(app.services.instance.keys.revoke(sealed.message_id, actor="admin"))
         refused = await app.http.get(url)
         assert refused.status_code == 410 and refused.json()["code"] == "policy.revoked"
         assert (await app.http.get(url + "/body")).status_code == 410

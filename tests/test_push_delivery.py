@@ -18,6 +18,7 @@ from support.push_service import TEST_PUBLIC_URL, push_stack
 GUARD = 10.0
 
 
+@pytest.mark.engines
 async def test_one_push_per_device_with_only_id_and_kind(tmp_path: Path) -> None:
     async with push_stack(tmp_path) as stack:
         subs = {device: await stack.subscribe_device(device) for device in ("dev-a", "dev-b", "dev-c")}
@@ -74,6 +75,7 @@ async def test_payload_size_is_the_same_for_every_message(tmp_path: Path) -> Non
         assert all(len(r.payload or b"") == PAYLOAD_SIZE for r in records)
 
 
+@pytest.mark.engines
 @pytest.mark.parametrize("status", [404, 410])
 async def test_gone_subscription_is_deleted(tmp_path: Path, status: int) -> None:
     async with push_stack(tmp_path) as stack:
@@ -118,6 +120,7 @@ async def test_client_error_is_not_retried(tmp_path: Path) -> None:
         assert stack.push.stats.failed == 1
 
 
+@pytest.mark.engines
 async def test_repeated_failures_prune_the_subscription(tmp_path: Path) -> None:
     async with push_stack(tmp_path, max_attempts=1, max_failures=2) as stack:
         sub = await stack.subscribe_device("dev")
@@ -208,6 +211,7 @@ async def test_notify_refuses_bad_ids_and_kinds(tmp_path: Path, message_id: str,
             await stack.push.notify(["dev"], message_id, kind)  # type: ignore[arg-type]
 
 
+@pytest.mark.engines
 async def test_unsubscribe_and_forget_device(tmp_path: Path) -> None:
     async with push_stack(tmp_path) as stack:
         sub_a = await stack.subscribe_device("dev-a")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from mailseal.keys import Identity
 from mailseal.mail.extract import find_envelopes
 from mailseal.messages.open import open_envelope
@@ -48,6 +50,7 @@ async def test_no_rules_file_means_nothing_is_sealed(data_dir: Path) -> None:
     assert mail.message.endswith(plain_mail("[secure] numbers"))
 
 
+@pytest.mark.engines
 async def test_matching_mail_is_sealed_and_each_recipient_gets_a_wrapper(data_dir: Path) -> None:
     secret = "The merger closes on Friday."
     remember(secret)

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from mailseal import format as fmt
 from mailseal.keys import Identity
 from mailseal.mail.listeners import MailListeners
@@ -78,6 +80,7 @@ async def switch_to(app: MailsealClient, address: str) -> None:
     await app.sign_in(address)
 
 
+@pytest.mark.engines
 async def test_relay_seal_reply_and_the_sender_opens_it(data_dir: Path) -> None:
     (data_dir / "rules.toml").write_text(SEAL_SECURE, encoding="utf-8")
     async with running_app(data_dir, org_name="Contoso", mail_from="no-reply@example.org") as app:
@@ -85,7 +88,7 @@ async def test_relay_seal_reply_and_the_sender_opens_it(data_dir: Path) -> None:
         raw = plain_mail("[secure] Q3 numbers", SECRET + "\r\n", to=f"{BOB}, {CAROL}")
         sent = await smtp_send(listeners.relay.port, raw, recipients=[BOB, CAROL])
         assert sent.accepted, sent
-        (original,) = [record.message_id for record in await app.services.instance.keys.list_records()]
+        (original,) = [record.message_id for record in await app.run(app.services.instance.keys.list_records())]
         assert addressed_to(app, original) == [BOB, CAROL]
 
         await app.sign_in(BOB)
@@ -107,8 +110,8 @@ async def test_relay_seal_reply_and_the_sender_opens_it(data_dir: Path) -> None:
         assert ANSWER.split("\r\n")[1].encode() not in wrapper.as_bytes(), "the reply travels sealed only"
         assert [p.get_filename() for p in wrapper.iter_attachments()] == ["message.html"]
 
-        record = await app.services.instance.keys.record(reply_id)
-        original_record = await app.services.instance.keys.record(original)
+        record = await app.run(app.services.instance.keys.record(reply_id))
+        original_record = await app.run(app.services.instance.keys.record(original))
         assert (record.sender, record.recipients) == (BOB, (ALICE,))
         assert (record.template, record.rights, record.expires_at) == (
             original_record.template, original_record.rights, original_record.expires_at)
@@ -147,6 +150,7 @@ async def test_relay_seal_reply_and_the_sender_opens_it(data_dir: Path) -> None:
             "Carol sees only the messages of the thread she is a party to")
 
 
+@pytest.mark.engines
 async def test_reply_all_reaches_the_other_parties_only(data_dir: Path) -> None:
     async with running_app(data_dir) as app:
         sealed = await app.seal(simple_mail(to=f"{BOB}, {CAROL}"), recipients=(BOB, CAROL))
@@ -156,10 +160,14 @@ async def test_reply_all_reaches_the_other_parties_only(data_dir: Path) -> None:
         assert answered.json()["to"] == [ALICE, CAROL]
         reply_id = answered.json()["id"]
         assert addressed_to(app, reply_id) == [ALICE, CAROL]
-        record = await app.services.instance.keys.record(reply_id)
+        record = await app.run(app.services.instance.keys.record(reply_id))
         assert record.sender == BOB and record.recipients == (ALICE, CAROL)
-        async with open_envelope(app.services.instance.messages, reply_id, Identity(addresses=(CAROL,))) as opened:
-            inner = email.message_from_bytes(b"".join(opened.envelope.iter_plaintext()), policy=email.policy.default)
+
+        async def plaintext_for_carol() -> bytes:
+            async with open_envelope(app.services.instance.messages, reply_id, Identity(addresses=(CAROL,))) as opened:
+                return b"".join(opened.envelope.iter_plaintext())
+
+        inner = email.message_from_bytes(await app.run(plaintext_for_carol()), policy=email.policy.default)
         assert [a.addr_spec for a in inner["To"].addresses] == [ALICE, CAROL]
         assert inner["From"].addresses[0].addr_spec == BOB
         assert inner["In-Reply-To"] == "<original-1@example.org>"
@@ -182,6 +190,7 @@ async def test_the_client_cannot_choose_recipients(data_dir: Path) -> None:
             assert answered.json()["to"] == [ALICE]
 
 
+@pytest.mark.engines
 async def test_do_not_forward_refuses_forward_and_keeps_its_template(data_dir: Path) -> None:
     async with running_app(data_dir) as app:
         sealed = await app.seal(simple_mail(), recipients=(BOB, CAROL), template="do-not-forward")
@@ -194,10 +203,10 @@ async def test_do_not_forward_refuses_forward_and_keeps_its_template(data_dir: P
         assert len(app.outbox.list()) == before
         answered = await reply(app, sealed.message_id, "Noted", reply_all=True)
         assert answered.status_code == 201
-        record = await app.services.instance.keys.record(answered.json()["id"])
+        record = await app.run(app.services.instance.keys.record(answered.json()["id"]))
         assert record.template == "do-not-forward" and "forward" not in record.rights
         assert (await forward(app, answered.json()["id"], DAVE)).status_code == 403, "a DNF reply stays DNF"
-        audit = await app.services.instance.keys.audit(sealed.message_id)
+        audit = await app.run(app.services.instance.keys.audit(sealed.message_id))
         assert any(e.action == "refuse" and e.outcome == "policy.right-not-granted" for e in audit)
 
 
@@ -209,8 +218,9 @@ async def test_templates_without_reply_all_or_reply(data_dir: Path) -> None:
         deps = app.services.instance.messages
         ids = {}
         for name, rights in (("reply-only", ("view", "reply")), ("read-only", ("view",))):
-            sealed = await protect(deps, io.BytesIO(simple_mail()), sender=ALICE, recipients=(BOB, CAROL),
-                                   policy=fmt.Policy(template=name, rights=rights, expires_at=None), actor="test")
+            sealed = await app.run(protect(
+                deps, io.BytesIO(simple_mail()), sender=ALICE, recipients=(BOB, CAROL),
+                policy=fmt.Policy(template=name, rights=rights, expires_at=None), actor="test"))
             ids[name] = sealed.message_id
         await app.sign_in(BOB)
         refused = await reply(app, ids["reply-only"], "all?", reply_all=True)
@@ -222,11 +232,12 @@ async def test_templates_without_reply_all_or_reply(data_dir: Path) -> None:
         assert (await forward(app, ids["reply-only"], DAVE)).json()["code"] == "policy.right-not-granted"
 
 
+@pytest.mark.engines
 async def test_revoked_and_expired_cannot_be_answered(data_dir: Path) -> None:
     async with running_app(data_dir) as app:
         revoked = await app.seal(simple_mail(subject="Withdrawn"))
         expiring = await app.seal(simple_mail(subject="Short-lived"), expires_days=1)
-        await app.services.instance.keys.revoke(revoked.message_id, actor="admin")
+        await app.run(app.services.instance.keys.revoke(revoked.message_id, actor="admin"))
         await app.sign_in(BOB)
         before = len(app.outbox.list())
         for kind in ("reply", "all", "forward"):
@@ -265,6 +276,7 @@ async def test_not_a_party_and_unknown_messages(data_dir: Path) -> None:
                                     files=[("body", (None, "x"))])).status_code in (401, 403)
 
 
+@pytest.mark.engines
 async def test_forward_makes_the_new_address_a_party(data_dir: Path) -> None:
     async with running_app(data_dir) as app:
         raw = simple_mail(subject="Fwd: Plans", body="The plan is attached.",
@@ -280,7 +292,7 @@ async def test_forward_makes_the_new_address_a_party(data_dir: Path) -> None:
         forward_id = sent.json()["id"]
         assert sent.json()["to"] == [DAVE] and sent.json()["subject"] == "Fwd: Plans"
         assert addressed_to(app, forward_id) == [DAVE]
-        record = await app.services.instance.keys.record(forward_id)
+        record = await app.run(app.services.instance.keys.record(forward_id))
         assert (record.sender, record.recipients, record.template) == (BOB, (DAVE,), "encrypt-only")
 
         await switch_to(app, DAVE)

@@ -1,4 +1,5 @@
-"""The `mailseal` command: keys, protect, open, revoke, audit, serve, config, rules, admin."""
+"""The `mailseal` command: keys, protect, open, revoke, audit, serve, config, rules, migrate, admin, backup,
+restore."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from typing import Any, BinaryIO, cast
 
 from mailseal import __version__
 from mailseal import format as fmt
+from mailseal.backup.commands import COMMANDS as BACKUP_COMMANDS
+from mailseal.backup.commands import add_backup_commands, run_backup_command
 from mailseal.composition import open_instance
 from mailseal.config import Settings, load_settings_with_sources
 from mailseal.errors import (
@@ -94,9 +97,16 @@ def _parser() -> argparse.ArgumentParser:
     ri = rules.add_parser("init", help="write the example rules file to <data>/rules.toml")
     ri.add_argument("--force", action="store_true", help="replace an existing rules file")
 
+    m = sub.add_parser("migrate", help="copy this installation (SQLite + blob folder) to PostgreSQL + S3; "
+                                       "stop mailseal serve first")
+    m.add_argument("--to-database", required=True, help="postgresql://… (an empty database, or this one's copy)")
+    m.add_argument("--to-blobs", required=True, help="s3://bucket/prefix?endpoint=…&region=… (or file:///…)")
+    m.add_argument("--batch-rows", type=int, default=500, help="rows per transaction (default 500, at most 2000)")
+
     admin = sub.add_parser("admin", help="the admin API").add_subparsers(dest="admin_command", required=True)
     at = admin.add_parser("token", help="create an admin API token (printed once)")
     at.add_argument("--name", default="admin", help="a name for the audit trail")
+    add_backup_commands(sub)
     return parser
 
 
@@ -291,6 +301,39 @@ async def _admin_token(settings: Settings, name: str) -> int:
     return 0
 
 
+async def _migrate(settings: Settings, to_database: str, to_blobs: str, batch_rows: int) -> int:
+    from mailseal.config import redact_url
+    from mailseal.keys.stores import ring_file
+    from mailseal.storage.blobs import open_blob_store
+    from mailseal.storage.migrate import migrate
+
+    folder = DataFolder(settings.data_path)
+    source, target = settings.resolved_database_url, redact_url(to_database)
+    print(f"migrating {source} + {settings.resolved_blob_url}\n       to {target} + {to_blobs}", flush=True)
+    print("the SQLite database stays locked for writing until the copy ends", flush=True)
+    report = await migrate(
+        source_database=source, source_blobs=open_blob_store(settings.resolved_blob_url),
+        target_database=to_database, target_blobs=open_blob_store(to_blobs, staging=folder.root / "staging"),
+        progress=lambda line: print(line, flush=True), batch_rows=batch_rows,
+    )
+    print(f"\n{'table':<20} {'rows':>8} {'copied':>8} {'there':>8}")
+    for table in report.tables:
+        print(f"{table.name:<20} {table.rows:>8} {table.copied:>8} {table.rows - table.copied:>8}")
+    blobs = report.blobs
+    print(f"envelopes: {blobs.total} ({blobs.bytes / 1048576:.1f} MiB): {blobs.copied} copied, {blobs.skipped} "
+          f"there already, {blobs.verified} verified by SHA-256")
+    if report.destroyed_keys:
+        print(f"keys destroyed in the target since an earlier run: {report.destroyed_keys}")
+    print(f"every row count and row verified; done in {report.seconds:.1f} s")
+    ring = ring_file(folder.keys, cast(KeyStoreKind, settings.key_store))
+    print(f"\nThe key ring stays where it is: a {settings.key_store} key ring, {ring} (and the server secret "
+          f"{folder.secret}).")
+    print(f"Keep {folder.keys} and point the new installation at it (MAILSEAL_DATA={folder.root}, the same "
+          "key_store settings), then set:")
+    print(f"  MAILSEAL_DATABASE_URL={target}\n  MAILSEAL_BLOB_URL={to_blobs}")
+    return EXIT_OK
+
+
 def _serve(settings: Settings) -> int:
     from mailseal.server import run
 
@@ -322,8 +365,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _rules_test(settings, args)
         if args.command == "rules":
             return _rules_init(settings, args.force)
+        if args.command == "migrate":
+            return asyncio.run(_migrate(settings, args.to_database, args.to_blobs, args.batch_rows))
         if args.command == "admin":
             return asyncio.run(_admin_token(settings, args.name))
+        if args.command in BACKUP_COMMANDS:
+            return asyncio.run(run_backup_command(settings, args))
         if args.command == "config":
             print(json.dumps(settings.redacted(), indent=2, default=str))
             return 0

@@ -45,6 +45,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     mail_from: str = "no-reply@localhost"
     smtp_url: str = ""
 
+    smtp_listeners: bool = True  # false: this server runs no relay and no inbound listener (another does)
     relay_host: str = "127.0.0.1"
     relay_port: int = 2526
     relay_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")

@@ -8,6 +8,8 @@ plaintext, a passcode or a key.
     ├── InputError (400)               malformed or oversized input
     │   ├── TooLarge (413)
     │   ├── NoEnvelope                 an upload or a mail carries no sealed message
+    │   │   ├── ForeignMail (422)      protected by someone else: Microsoft 365, S/MIME, OpenPGP
+    │   │   └── NotEmail (415)         an Outlook .msg, a .zip, random bytes: not an e-mail message
     │   ├── MalformedMail
     │   └── CannotWrite                an output file of the CLI cannot be written
     ├── DamagedEnvelope (400)          any authentication failure: one opaque error
@@ -28,10 +30,12 @@ plaintext, a passcode or a key.
     ├── JobFailed (500)                heavy work stopped in its worker
     │   ├── JobTimedOut (503)          it ran past the time limit
     │   └── JobTooLarge (413)          it needed more memory than a worker may take
-    └── ConfigError                    a setting is wrong (CLI only)
-        ├── SettingError               names the setting, its source and what is allowed
-        ├── WrongPassphrase            the passphrase-protected key ring does not open
-        └── KeyStoreError              the key store (a PKCS#11 token) cannot be used
+    ├── ConfigError                    a setting is wrong (CLI only)
+    │   ├── SettingError               names the setting, its source and what is allowed
+    │   ├── WrongPassphrase            the passphrase-protected key ring does not open
+    │   ├── KeyStoreError              the key store (a PKCS#11 token) cannot be used
+    │   └── MigrationRefused           `mailseal migrate` will not copy (a busy source, a foreign target)
+    └── MigrationIncomplete            `mailseal migrate` copied, but a count or a hash did not match
 """
 
 from __future__ import annotations
@@ -221,6 +225,20 @@ class SettingError(ConfigError):
         return SettingError(self.setting, self.problem, source=source)
 
 
+class MigrationRefused(ConfigError):
+    """`mailseal migrate` will not start: the source is being written, or the target holds other data."""
+
+    code = "migrate.refused"
+    title = "The migration cannot start"
+
+
+class MigrationIncomplete(MailsealError):
+    """`mailseal migrate` ran, but a row count, a row or a blob's SHA-256 differs between source and target."""
+
+    code = "migrate.incomplete"
+    title = "The migration did not verify"
+
+
 class RulesError(ConfigError):
     """The mail flow rules file is not valid; the detail names the file, the line and the reason."""
 
@@ -248,16 +266,12 @@ class ClientRateLimited(RateLimited):
         self.retry_after = retry_after
 
 
-class AddressLocked(TooManyTries):
-    """Too many failed passcodes for one address: until `retry_after` (seconds, for Retry-After) only the
-    device that asked for a code may try it. The owner asks for a new code on their device and signs in."""
+class LongCodeNeeded(AuthError):
+    """Too many guesses failed at this address lately, so its 8-digit codes are not checked; the codes
+    mailed for it now have 16 digits. Whoever reads the mailbox asks for a new code and signs in with it."""
 
-    code = "auth.address-locked"
-    title = "Too many failed codes for this address; ask for a new code on this device"
-
-    def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
+    code = "auth.long-code-needed"
+    title = "This address needs a 16-digit code for now; ask for a new code"
 
 
 class PushSubscriptionInvalid(InputError):
@@ -308,3 +322,55 @@ class KeyStoreError(ConfigError):
 
     code = "keys.store"
     title = "The key store cannot be used"
+
+
+class ForeignMail(NoEnvelope):
+    """Mail that someone else protected (docs/display.md): Mailseal holds no key for it. `detail` is one
+    of our own sentences (never mail content); `open_url`, for Microsoft 365, is the portal link the mail
+    carries, only when it is an https link to Microsoft's own hosts."""
+
+    code = "envelope.foreign"
+    status = 422
+    title = "This message was protected by another system"
+
+    def __init__(self, detail: str | None = None, *, open_url: str = "") -> None:
+        super().__init__(detail)
+        self.open_url = open_url
+
+
+class ForeignMicrosoft(ForeignMail):
+    code = "envelope.foreign-microsoft"
+    title = "This message was protected with Microsoft 365"
+
+
+class ForeignSmime(ForeignMail):
+    code = "envelope.foreign-smime"
+    title = "This message is encrypted with S/MIME"
+
+
+class ForeignPgp(ForeignMail):
+    code = "envelope.foreign-pgp"
+    title = "This message is encrypted with OpenPGP"
+
+
+class NotEmail(NoEnvelope):
+    """A file that is no e-mail message at all; `detail` says what it is, in one of our own sentences."""
+
+    code = "input.not-email"
+    status = 415
+    title = "This file is not an e-mail message"
+
+
+class BackupRefused(MailsealError):
+    """A backup or restore that cannot be done safely here: a non-empty target, a remote store, no decision
+    about revocations made since the backup."""
+
+    code = "backup.refused"
+    title = "The backup or restore was refused"
+
+
+class BackupDamaged(MailsealError):
+    """A backup whose files do not match its manifest (changed, missing, or added): nothing was restored."""
+
+    code = "backup.damaged"
+    title = "The backup does not match its manifest"

@@ -43,11 +43,11 @@ def check_before_serving(settings: Settings) -> None:
     from mailseal.keys import check_key_ring
 
     check_key_ring(settings, settings.data_path / "keys")
-    for setting, host, port in (
-        ("port", settings.host, settings.port),
-        ("relay_port", settings.relay_host, settings.relay_port),
-        ("inbound_port", settings.inbound_host, settings.inbound_port),
-    ):
+    listens = [("port", settings.host, settings.port)]
+    if settings.smtp_listeners:
+        listens += [("relay_port", settings.relay_host, settings.relay_port),
+                    ("inbound_port", settings.inbound_host, settings.inbound_port)]
+    for setting, host, port in listens:
         problem = _cannot_listen(host, port)
         if problem is not None:
             raise SettingError(setting, f"cannot listen on {host}:{port} ({problem}); allowed: a free port")

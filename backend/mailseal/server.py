@@ -1,5 +1,8 @@
 """`mailseal serve`: one process with the web app, the SMTP listeners and the background workers.
 
+Several servers may share one PostgreSQL database and one object store; `smtp_listeners = false` runs
+one without the relay and the inbound listener (the web app and the workers only).
+
 `build_app(settings)` gives the Litestar app whose startup takes its services from the composition root
 (`mailseal.composition.build_services`); tests use the same function with a real server on loopback
 or Litestar's test client.
@@ -60,6 +63,9 @@ def build_app(settings: Settings, *, pwa_dir: Path | None = None, require_listen
         app.state.services = services
         await services.start()
         background.append(asyncio.create_task(_sweep_expired(services)))
+        if not settings.smtp_listeners:  # another server of the same installation takes the mail
+            log.info("SMTP listeners off (smtp_listeners = false)")
+            return
         listeners.append(mail_listeners(settings, services))
         app.state.mail_listeners = listeners[0]
         await listeners[0].start(required=require_listeners)

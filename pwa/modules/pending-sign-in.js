@@ -1,9 +1,12 @@
-// The sign-in in progress (address, reference, when the code runs out), kept in storage so that a phone
-// which closes the app while the person reads the mail reopens it at the code step. No code is stored.
+// The sign-in in progress (address, reference, when the code runs out, how many digits it has), kept in
+// storage so that a phone which closes the app while the person reads the mail reopens it at the code
+// step. No code is stored.
+
+import { codeLength } from './code.js';
 
 const KEY = 'mailseal.pending-sign-in';
 
-/** @returns {{email: string, reference: string, expiresAt: number, mode: string} | null} */
+/** @returns {{email: string, reference: string, expiresAt: number, codeLength: number, mode: string} | null} */
 export function loadPending(storage, now = Date.now()) {
   let value = null;
   try {
@@ -21,12 +24,17 @@ export function loadPending(storage, now = Date.now()) {
     storage?.removeItem(KEY);
     return null;
   }
-  return { email: value.email, reference: value.reference, expiresAt: value.expiresAt, mode: value.mode === 'add' ? 'add' : 'sign-in' };
+  return {
+    email: value.email, reference: value.reference, expiresAt: value.expiresAt, codeLength: codeLength(value.codeLength),
+    mode: value.mode === 'add' ? 'add' : 'sign-in',
+  };
 }
 
-export function savePending(storage, { email, reference, expiresInMinutes, mode }, now = Date.now()) {
+export function savePending(storage, { email, reference, expiresInMinutes, codeLength: length, mode }, now = Date.now()) {
   const minutes = Number.isFinite(expiresInMinutes) && expiresInMinutes > 0 ? expiresInMinutes : 10;
-  const pending = { email, reference: String(reference ?? ''), expiresAt: now + minutes * 60 * 1000, mode };
+  const pending = {
+    email, reference: String(reference ?? ''), expiresAt: now + minutes * 60 * 1000, codeLength: codeLength(length), mode,
+  };
   storage?.setItem(KEY, JSON.stringify(pending));
   return pending;
 }

@@ -1,6 +1,8 @@
 // RFC 9457 problem details -> one ApiError with a stable code, and the words people see for each code.
 // Pure: no DOM, importable in Node.
 
+import { microsoftPortalUrl } from './foreign-mail.js';
+
 /** Codes the client makes up itself, for failures that never reached the server. */
 export const CLIENT_CODES = Object.freeze({
   network: 'network',
@@ -23,8 +25,8 @@ const STATUS_CODES = {
 const CODE_PATTERN = /^[a-z0-9][a-z0-9.-]{0,59}$/;
 
 export class ApiError extends Error {
-  /** @param {{status?: number, code: string, title?: string, detail?: string, triesLeft?: number|null, retryAfter?: number|null}} p */
-  constructor({ status = 0, code, title = '', detail = '', triesLeft = null, retryAfter = null }) {
+  /** @param {{status?: number, code: string, title?: string, detail?: string, triesLeft?: number|null, retryAfter?: number|null, openUrl?: string|null}} p */
+  constructor({ status = 0, code, title = '', detail = '', triesLeft = null, retryAfter = null, openUrl = null }) {
     super(title || code);
     this.name = 'ApiError';
     this.status = status;
@@ -33,6 +35,7 @@ export class ApiError extends Error {
     this.detail = detail;
     this.triesLeft = triesLeft;
     this.retryAfter = retryAfter;
+    this.openUrl = openUrl;  // mail protected with Microsoft 365: its portal link (checked, see foreign-mail.js)
   }
 }
 
@@ -66,12 +69,12 @@ export function problemToError(status, body, retryAfterHeader = null) {
     detail: text(problem.detail),
     triesLeft: whole(problem.triesLeft),
     retryAfter: whole(problem.retryAfter) ?? whole(retryAfterHeader),
+    openUrl: microsoftPortalUrl(problem.openUrl),
   });
 }
 
-/** The code family: 'auth.address-locked' is handled like 'auth.too-many-tries', 'rate-limited.client' like 'rate-limited'. */
+/** The code family: 'rate-limited.client' is handled like 'rate-limited'. */
 const ALIASES = {
-  'auth.address-locked': 'auth.too-many-tries',
   'rate-limited.client': 'rate-limited',
   internal: 'server',
   'http.error': 'server',
@@ -89,7 +92,7 @@ const FRIENDLY = {
   },
   'auth.invalid-code': {
     heading: 'That code is not right',
-    text: 'Check the 8 digits in the newest mail from Mailseal and try again.',
+    text: 'Check the digits in the newest mail from Mailseal and try again.',
   },
   'auth.code-expired': {
     heading: 'That code has expired',
@@ -99,6 +102,11 @@ const FRIENDLY = {
   'auth.too-many-tries': {
     heading: 'Too many wrong codes',
     text: 'To keep your account safe, this code no longer works. Ask for a new code.',
+    action: 'new-code',
+  },
+  'auth.long-code-needed': {
+    heading: 'This address needs a longer code',
+    text: 'Someone has tried many wrong codes for this address, so for now its codes have 16 digits. Ask for a new code and use the newest mail.',
     action: 'new-code',
   },
   'auth.failed': {
@@ -173,6 +181,26 @@ const FRIENDLY = {
   'input.malformed-mail': {
     heading: 'This mail could not be read',
     text: 'Try the message.html attachment of the mail instead of the whole mail.',
+    action: 'pick-file',
+  },
+  'envelope.foreign-microsoft': {
+    heading: 'Protected with Microsoft 365',
+    text: 'This message was encrypted with Microsoft 365 Message Encryption, not Mailseal. It opens in Outlook or at Microsoft, with the account it was sent to.',
+    action: 'inbox',
+  },
+  'envelope.foreign-smime': {
+    heading: 'Encrypted with S/MIME',
+    text: 'This message is encrypted for a certificate Mailseal does not hold. Only the mail app with your certificate can open it.',
+    action: 'inbox',
+  },
+  'envelope.foreign-pgp': {
+    heading: 'Encrypted with OpenPGP',
+    text: 'This message is encrypted for an OpenPGP key Mailseal does not hold. Only the app with your key can open it.',
+    action: 'inbox',
+  },
+  'input.not-email': {
+    heading: 'This file is not an e-mail message',
+    text: 'Share the message.html attachment of the mail from Mailseal, or the mail itself.',
     action: 'pick-file',
   },
   'input.invalid': {

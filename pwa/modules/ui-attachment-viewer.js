@@ -66,8 +66,19 @@ async function share(ctx, item, url, button) {
   }
 }
 
+/** The file with this index: the message's own, or one of an attached message's (to any depth). */
+function findAttachment(holder, index, depth = 0) {
+  const own = (Array.isArray(holder?.attachments) ? holder.attachments : []).find((a) => Number(a.index) === index);
+  if (own || depth > 8) return own ?? null;
+  for (const nested of Array.isArray(holder?.nested) ? holder.nested : []) {
+    const found = findAttachment(nested, index, depth + 1);
+    if (found) return found;
+  }
+  return null;
+}
+
 function renderViewer(ctx, message, index) {
-  const item = (Array.isArray(message.attachments) ? message.attachments : []).find((a) => Number(a.index) === index);
+  const item = findAttachment(message, index);
   if (!item) return renderErrorScreen(ctx, { code: 'not-found' });
   const rights = describeRights(message.rights);
   const url = ctx.api.attachmentUrl(message.id, item.index);

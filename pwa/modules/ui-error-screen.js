@@ -1,6 +1,7 @@
 // A whole screen that says what went wrong in plain words and offers the one useful next step.
 
 import { h, screenHeading } from './dom.js';
+import { isForeignCode } from './foreign-mail.js';
 import { friendly } from './problems.js';
 import { paths } from './router.js';
 
@@ -17,6 +18,13 @@ const ACTIONS = {
  * @param {{retry?: () => void, extra?: string}} options `extra`: one more sentence for this situation
  */
 export function renderErrorScreen(ctx, error, { retry, extra } = {}) {
+  if (isForeignCode(error?.code)) {  // rare: its screen loads on first use, to keep the first paint small
+    const holder = h('section', { class: 'screen', 'aria-busy': 'true', 'data-testid': 'foreign-mail-loading' });
+    import('./ui-foreign-mail.js').then(({ renderForeignMailScreen }) => {
+      holder.replaceWith(renderForeignMailScreen(ctx, error));
+    });
+    return holder;
+  }
   const words = friendly(error);
   const buttons = [];
   if (words.action === 'retry' && retry) {

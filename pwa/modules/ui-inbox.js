@@ -4,6 +4,7 @@
 import { groupByThread } from './conversation.js';
 import { busy, h, icon, screenHeading, skeleton } from './dom.js';
 import { peopleOf } from './people.js';
+import { isForeignCode } from './foreign-mail.js';
 import { friendly } from './problems.js';
 import { paths } from './router.js';
 import { renderCopyButton } from './ui-copy-button.js';
@@ -118,6 +119,12 @@ export function renderInbox(ctx) {
       ctx.navigate(paths.message(id));
     } catch (error) {
       if (ctx.signal.aborted || error?.code === 'auth.required') return;
+      if (isForeignCode(error?.code)) {  // mail another system protected: its own screen, with the way to open it
+        const { renderForeignMailScreen } = await import('./ui-foreign-mail.js');  // rare: loaded on first use
+        list.replaceChildren(renderForeignMailScreen(ctx, error));
+        ctx.focusHeading(list);
+        return;
+      }
       const words = friendly(error);
       alert.replaceChildren(h('strong', {}, `${words.heading}.`), ` ${words.text}`, words.note ? ` ${words.note}` : '');
       alert.dataset.code = words.code;

@@ -8,6 +8,8 @@ import { describeRights } from './rights.js';
 import { paths } from './router.js';
 import { renderAttachments } from './ui-attachments.js';
 import { renderMessageBody } from './ui-message-body.js';
+import { renderNestedMessages } from './ui-nested-message.js';
+import { renderPartNotes } from './ui-part-note.js';
 
 /** A round initial, coloured from the address so one person keeps one colour. */
 export function avatar(name, address) {
@@ -110,6 +112,8 @@ export function renderMessagePart(ctx, message, { people = peopleOf([message], c
           blocked === 1 ? '1 remote image was blocked' : `${blocked} remote images were blocked`,
           ' to protect your privacy (they could tell the sender when you read this).')
       : null,
+    renderPartNotes(message.notes, message),
+    renderNestedMessages(ctx, message, message, { rights }),
     renderAttachments(message, { canSave: rights.canSave, locale: ctx.locale }),
     renderActions(message));
   return { element, rename, rights };

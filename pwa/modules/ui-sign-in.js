@@ -1,13 +1,14 @@
-// Sign in (and "add another address"): address -> reference shown big -> 8-digit code -> done.
+// Sign in (and "add another address"): address -> reference shown big -> code (8 digits, or the 16 the
+// server announced for an address under attack) -> done.
 
-import { CODE_LENGTH, CODE_PATTERN, codeFromPaste, isCompleteCode, sanitizeCode } from './code.js';
+import { codeFromPaste, codePattern, isCompleteCode, sanitizeCode } from './code.js';
 import { busy, h, screenHeading } from './dom.js';
 import { describeExpiry, formatTime, templateLabel } from './format.js';
 import { clearPending, loadPending, savePending } from './pending-sign-in.js';
 import { friendly } from './problems.js';
 import { parseRoute, paths } from './router.js';
 
-const DEAD_CODE = new Set(['auth.code-expired', 'auth.too-many-tries', 'auth.address-locked']);
+const DEAD_CODE = new Set(['auth.code-expired', 'auth.too-many-tries', 'auth.long-code-needed']);
 
 function showError(box, error) {
   const words = friendly(error);
@@ -31,7 +32,9 @@ export function renderSignIn(ctx, { mode }) {
     const done = busy(button, 'Sending…');
     try {
       const answer = await ctx.api.requestCode(email, { signal: ctx.signal });
-      return savePending(ctx.storage, { email, reference: answer?.reference, expiresInMinutes: answer?.expiresInMinutes, mode });
+      return savePending(ctx.storage, {
+        email, reference: answer?.reference, expiresInMinutes: answer?.expiresInMinutes, codeLength: answer?.codeLength, mode,
+      });
     } finally {
       done();
     }
@@ -90,11 +93,12 @@ export function renderSignIn(ctx, { mode }) {
   }
 
   function codeStep(pending) {
+    const length = pending.codeLength;
     const error = h('div', { id: 'code-error', class: 'field-error', role: 'alert', 'data-testid': 'code-error', hidden: true });
     const code = h('input', {
-      id: 'code', name: 'code', type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: CODE_PATTERN,
+      id: 'code', name: 'code', type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: codePattern(length),
       required: true, enterkeyhint: 'go', class: 'field code-input', 'aria-describedby': 'code-help code-error',
-      autocorrect: 'off', spellcheck: 'false',
+      autocorrect: 'off', spellcheck: 'false', 'data-code-length': String(length),
     });
     const verify = h('button', { type: 'submit', class: 'button primary wide', 'data-testid': 'verify' }, adding ? 'Add address' : 'Sign in');
     const resend = h('button', { type: 'button', class: 'button secondary wide', 'data-testid': 'resend' }, 'Send a new code');
@@ -103,9 +107,10 @@ export function renderSignIn(ctx, { mode }) {
     const until = h('span', {}, formatTime(pending.expiresAt, ctx.locale));
     const form = h(
       'form', { id: 'code-form', class: 'stack', 'aria-labelledby': 'sign-in-title', novalidate: true },
-      h('label', { for: 'code', class: 'label' }, `Code from the mail (${CODE_LENGTH} digits)`),
+      h('label', { for: 'code', class: 'label', 'data-testid': 'code-label' }, `Code from the mail (${length} digits)`),
       code,
-      h('p', { id: 'code-help', class: 'help' }, 'The code works until ', until, '. You can paste it.'),
+      h('p', { id: 'code-help', class: 'help' }, 'The code works until ', until, '. You can paste it.',
+        length > 8 ? ' This address gets 16-digit codes for now, because someone tried many wrong ones.' : ''),
       error,
       verify,
     );
@@ -114,20 +119,20 @@ export function renderSignIn(ctx, { mode }) {
     function setCode(value) {
       code.value = value;
       hideError(error);
-      if (isCompleteCode(value) && !sending) form.requestSubmit();
+      if (isCompleteCode(value, length) && !sending) form.requestSubmit();
     }
-    code.addEventListener('input', () => setCode(sanitizeCode(code.value)));
+    code.addEventListener('input', () => setCode(sanitizeCode(code.value, length)));
     code.addEventListener('paste', (event) => {
       const text = event.clipboardData?.getData('text');
       if (typeof text !== 'string') return;
       event.preventDefault();
-      setCode(codeFromPaste(text));
+      setCode(codeFromPaste(text, length));
     });
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       if (sending) return;
-      if (!isCompleteCode(code.value)) {
-        showError(error, { code: 'auth.invalid-code', title: '', detail: `Enter all ${CODE_LENGTH} digits.` });
+      if (!isCompleteCode(code.value, length)) {
+        showError(error, { code: 'auth.invalid-code', title: '', detail: `Enter all ${length} digits.` });
         code.focus();
         return;
       }
@@ -181,7 +186,7 @@ export function renderSignIn(ctx, { mode }) {
       h('div', { class: 'reference-box' },
         h('p', { class: 'reference-label' }, 'Sign-in reference'),
         reference,
-        h('p', { class: 'help' }, 'The mail shows the same reference. If it does not match, do not use that code.')),
+        h('p', { class: 'help' }, 'The mail shows the same reference. If several mails came, or none with it, the code in the newest mail from Mailseal works.')),
       form,
       h('div', { class: 'stack' }, resend, change),
     );

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { ApiError, cleanCode, friendly, problemToError } from '../modules/problems.js';
 
 const SERVER_CODES = [
-  'auth.invalid-code', 'auth.code-expired', 'auth.too-many-tries', 'auth.address-locked', 'rate-limited',
+  'auth.invalid-code', 'auth.code-expired', 'auth.too-many-tries', 'auth.long-code-needed', 'rate-limited',
   'rate-limited.client', 'auth.required', 'policy.not-recipient', 'policy.expired', 'policy.revoked',
   'envelope.damaged', 'envelope.unknown-key', 'input.no-envelope', 'input.too-large', 'not-found',
   'csrf.failed', 'internal', 'input.invalid-address',
@@ -58,7 +58,7 @@ test('policy refusals offer the right next step', () => {
   assert.equal(friendly({ code: 'policy.revoked' }).action, 'inbox');
   assert.match(friendly({ code: 'policy.expired' }).text, /ask the sender to send it again/);
   assert.equal(friendly({ code: 'auth.code-expired' }).action, 'new-code');
-  assert.equal(friendly({ code: 'auth.address-locked' }).action, 'new-code');
+  assert.equal(friendly({ code: 'auth.long-code-needed' }).action, 'new-code');
   assert.equal(friendly({ code: 'network' }).action, 'retry');
 });
 
@@ -70,7 +70,7 @@ test('wrong code: tries left are said in words', () => {
 
 test('waiting time is said in seconds or minutes', () => {
   assert.equal(friendly(new ApiError({ code: 'rate-limited', retryAfter: 45 })).note, 'Try again in 45 seconds.');
-  assert.equal(friendly(new ApiError({ code: 'auth.address-locked', retryAfter: 600 })).note, 'Try again in 10 minutes.');
+  assert.equal(friendly(new ApiError({ code: 'rate-limited.client', retryAfter: 600 })).note, 'Try again in 10 minutes.');
 });
 
 test("the server's detail is added when it says more than the title", () => {

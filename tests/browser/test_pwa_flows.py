@@ -3,10 +3,16 @@ download, offline, installability."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from mailseal.composition import open_instance
+from mailseal.config import load_settings
+from mailseal.errors import InvalidCode
+from mailseal.identity import IdentityService
 from support.browser import outbox_code, seal, sign_in
 from support.live_server import LiveServer
 from support.mailseal_app import simple_mail
@@ -53,6 +59,46 @@ def test_link_before_sign_in_returns_to_the_message(context: Any, server: LiveSe
     page.fill("#code", outbox_code(server.data, "dora@gmail.com"))
     page.wait_for_selector(f"[data-testid=message][data-id='{message_id}']")
     assert page.inner_text("[data-testid=message-subject]") == "After sign-in"
+
+
+async def _guard(server: LiveServer, address: str) -> None:
+    """Twenty wrong guesses at `address` from twenty other clients, on the live server's own database."""
+    instance = await open_instance(load_settings(server.env), create_keys=False)
+    try:
+        async def no_mail(*_: object) -> None:
+            return None
+
+        identity = IdentityService(instance.store, secret=instance.secret, send_passcode=no_mail)
+        for i in range(20):
+            try:
+                await identity.verify_code(address, "12345678", client=f"203.0.113.{i}", session_id=None,
+                                           device_name="x")
+            except InvalidCode:
+                pass
+    finally:
+        await instance.close()
+
+
+def test_sign_in_with_a_long_code(context: Any, server: LiveServer) -> None:
+    """An address under attack gets 16-digit codes: the screen says so, eight digits do not submit,
+    and the sixteen from the mail do."""
+    with ThreadPoolExecutor(1) as other_thread:  # Playwright's own loop runs in this one
+        other_thread.submit(asyncio.run, _guard(server, "erin@gmail.com")).result()
+    page = context.new_page()
+    page.goto("/sign-in")
+    page.fill("#email", "erin@gmail.com")
+    page.click("[data-testid=send-code]")
+    page.wait_for_selector("[data-testid=reference]")
+    assert page.inner_text("[data-testid=code-label]") == "Code from the mail (16 digits)"
+    assert page.get_attribute("#code", "pattern") == "[0-9]{16}"
+    code = outbox_code(server.data, "erin@gmail.com")
+    assert len(code) == 16
+    page.fill("#code", code[:8])
+    page.wait_for_timeout(300)
+    assert page.is_visible("[data-testid=verify]") and not page.is_visible("[data-testid=code-error]")
+    assert page.input_value("#code") == code[:8], "eight digits are not a whole code here: nothing was sent"
+    page.fill("#code", " ".join(code[i:i + 4] for i in range(0, 16, 4)))
+    page.wait_for_selector("[data-testid=inbox]")
 
 
 def test_open_with_the_file_picker(context: Any, server: LiveServer, tmp_path: Path) -> None:

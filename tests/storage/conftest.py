@@ -3,6 +3,7 @@
 `engine` is parametrised (`sqlite`, `postgresql`); `store` is the Store over it, freshly created (a new
 SQLite file, or a new database in the session's throwaway PostgreSQL cluster). Without PostgreSQL's
 binaries the `postgresql` runs skip with a reason, unless `MAILSEAL_REQUIRE_POSTGRES=1` (`.ci/run`).
+The cluster fixtures (`postgres_cluster`, `postgres_url`) come from `tests/conftest.py`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,6 @@ from pathlib import Path
 import pytest
 
 from mailseal.storage import Store, open_store, sqlite_url
-from support.postgres import postgres_cluster, postgres_url
-
-__all__ = ["postgres_cluster", "postgres_url"]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -8,17 +8,18 @@ from mailseal.storage import Store
 
 
 async def test_passcodes_pending_live_used_and_forgotten(store: Store) -> None:
-    for number, expires_at in enumerate((100, 700, 800)):
-        await store.codes.add(address_key="alice-key", version=1, reference=f"REF{number}", mac=bytes([number]) * 32,
-                              requester="client-key", created_at=50, expires_at=expires_at)
-    await store.codes.add(address_key="bob-key", version=1, reference="BOB", mac=b"\xff" * 32, requester="",
+    for number, (version, expires_at) in enumerate(((1, 100), (2, 700), (1, 800))):
+        await store.codes.add(address_key="alice-key", version=version, reference=f"REF{number}",
+                              mac=bytes([number]) * 32, created_at=50, expires_at=expires_at)
+    await store.codes.add(address_key="bob-key", version=1, reference="BOB", mac=b"\xff" * 32,
                           created_at=50, expires_at=900)
     pending = await store.codes.pending("alice-key")
-    assert [(c.reference, c.mac, c.requester, c.expires_at) for c in pending] == [
-        ("REF0", b"\x00" * 32, "client-key", 100), ("REF1", b"\x01" * 32, "client-key", 700),
-        ("REF2", b"\x02" * 32, "client-key", 800),
+    assert [(c.version, c.reference, c.mac, c.expires_at) for c in pending] == [
+        (1, "REF0", b"\x00" * 32, 100), (2, "REF1", b"\x01" * 32, 700), (1, "REF2", b"\x02" * 32, 800),
     ]
-    assert await store.codes.live_count("alice-key", now=100) == 2
+    assert await store.codes.live_count("alice-key", now=99, version=1) == 2
+    assert await store.codes.live_count("alice-key", now=100, version=1) == 1
+    assert await store.codes.live_count("alice-key", now=100, version=2) == 1
     await store.codes.use(pending[1].id)
     assert [c.reference for c in await store.codes.pending("alice-key")] == ["REF0", "REF2"]
     await store.codes.forget_expired(before=800)

@@ -81,3 +81,12 @@ async def test_a_rewrap_in_a_transaction_that_fails_changes_nothing(store: Store
         pass
     found = await store.seals.get("m" * 26)
     assert found is not None and (found.record.key_id, found.wrapped_key) == ("k1", b"old")
+
+
+async def test_revoked_lists_every_revocation_oldest_first_and_not_expiries(store: Store) -> None:
+    for name in "abcd":
+        await store.seals.add(new_seal(name * 26), key_id="k1", wrapped_key=b"k")
+    await store.seals.mark_revoked("c" * 26, at=300)
+    await store.seals.mark_revoked("a" * 26, at=400)
+    await store.seals.destroy_key("d" * 26, at=350)  # an expiry: its expires_at restores it
+    assert await store.seals.revoked() == [("c" * 26, 300), ("a" * 26, 400)]

@@ -34,9 +34,9 @@ def _newest_code(folder: Path, address: str) -> str | None:
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         if address in str(message.get("To", "")):
             body = message.get_body(preferencelist=("plain",))
-            found = re.search(r"\b(\d{8})\b", body.get_content() if body else "")
+            found = re.search(r"\b(\d{4} \d{4} \d{4} \d{4}|\d{8})\b", body.get_content() if body else "")
             if found:
-                return found.group(1)
+                return found.group(1).replace(" ", "")
     return None
 
 

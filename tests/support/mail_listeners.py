@@ -26,6 +26,7 @@ from mailseal.mail.listeners import MailListeners
 from mailseal.mail.outbox import MaildirOutbox, OutgoingMail
 from mailseal.messages.forward_addresses import ForwardAddresses
 from mailseal.server import mail_listeners
+from support.engines import storage_settings
 from support.secrets import remember
 
 HOST = "127.0.0.1"
@@ -124,6 +125,7 @@ def stack_settings(data: Path, **overrides: Any) -> Settings:
         "relay_port": 0,
         "inbound_port": 0,
     }
+    values.update(storage_settings(overrides))
     values.update(overrides)
     return Settings(**values)
 

@@ -194,8 +194,10 @@ def reap_orphans(root: Path) -> list[Path]:
     return reaped
 
 
-def start_cluster(bin: Path) -> PostgresCluster:
-    """initdb and start a cluster in a new temporary folder (short path: a socket path has ~100 bytes)."""
+def start_cluster(bin: Path, *, fsync: bool = False) -> PostgresCluster:
+    """initdb and start a cluster in a new temporary folder (short path: a socket path has ~100 bytes).
+
+    `fsync=False` for the tests' speed; the benchmarks start theirs with `fsync=True`, as a server runs."""
     began = time.monotonic()
     os_user = server_os_user()
     root = Path("/tmp") if Path("/tmp").is_dir() else Path(tempfile.gettempdir())
@@ -208,7 +210,8 @@ def start_cluster(bin: Path) -> PostgresCluster:
     try:
         _run_as(os_user, [str(bin / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8",
                           "--no-locale", "--no-sync", "--no-instructions"])
-        options = f"-c listen_addresses='' -c unix_socket_directories='{folder}' -c port={PORT} -c fsync=off"
+        options = (f"-c listen_addresses='' -c unix_socket_directories='{folder}' -c port={PORT}"
+                   f" -c fsync={'on' if fsync else 'off'}")
         _run_as(os_user, [str(bin / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"), "-w",
                           "-t", "60", "-o", options, "start"])
     except BaseException as error:

@@ -545,7 +545,7 @@ async def push_stack(
 ) -> AsyncIterator[PushStack]:
     """Everything the push tests need, with short retry delays; `config` overrides PushConfig fields."""
     from mailseal.push import PushConfig, PushService, load_or_create_vapid
-    from support.store import sqlite_store
+    from support.store import engine_store
 
     settings: dict[str, Any] = {
         "contact": TEST_CONTACT,
@@ -559,7 +559,7 @@ async def push_stack(
         "total_timeout": 5.0,
     }
     settings.update(config)
-    db = await sqlite_store(tmp_path / "push.sqlite3")
+    db = await engine_store(tmp_path / "push.sqlite3")
     vapid = load_or_create_vapid(tmp_path / "keys")
     dns = FakeDns({url_host: ["127.0.0.1"]})
     backend = CountingBackend()

@@ -37,13 +37,15 @@ class Problem(msgspec.Struct, omit_defaults=True):
     code: str
     detail: str = ""
     retry_after: int | None = msgspec.field(default=None, name="retryAfter")
+    # Mail another system protected: where it opens (Microsoft's portal link the mail carries).
+    open_url: str | None = msgspec.field(default=None, name="openUrl")
 
 
 def problem_response(
-    status: int, code: str, title: str, detail: str = "", retry_after: int | None = None
+    status: int, code: str, title: str, detail: str = "", retry_after: int | None = None, open_url: str | None = None
 ) -> Response[bytes]:
     body = Problem(type=PROBLEM_TYPE + code, title=title, status=status, code=code, detail=detail,
-                   retry_after=retry_after)
+                   retry_after=retry_after, open_url=open_url)
     headers = {"Cache-Control": "no-store"}
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
@@ -54,7 +56,8 @@ def problem_response(
 def mailseal_error_handler(_: Request[Any, Any, Any], exc: MailsealError) -> Response[bytes]:
     retry: int | None = getattr(exc, "retry_after", None)
     detail = exc.detail if exc.detail != exc.title else ""
-    return problem_response(exc.status, exc.code, exc.title, detail, retry_after=retry)
+    open_url: str | None = getattr(exc, "open_url", None) or None
+    return problem_response(exc.status, exc.code, exc.title, detail, retry_after=retry, open_url=open_url)
 
 
 def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:

@@ -22,25 +22,20 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True):
 
     # Tries at one code by one client. Counted per (code, client), so nobody can spend the owner's.
     tries_per_code: int = 5
-    # Codes pending (not expired, not used) at once for one address; beyond this nothing is sent.
+    # Codes of one shape pending (not expired, not used) at once for one address: beyond this nothing is
+    # sent, silently (see `IdentityService`), so a request that mails nothing always leaves this many
+    # fresh codes in the mailbox. It also caps the mails: this many per address per code lifetime.
     pending_per_address: int = 3
-    # Passcode mails per address: beyond this nothing is sent, silently (see `IdentityService`).
-    sends_per_address: int = 3
-    send_window_seconds: int = 15 * 60
     # Code requests per client (IP address): beyond this `ClientRateLimited` with Retry-After.
     requests_per_client: int = 10
     request_window_seconds: int = 15 * 60
     # Failed guesses at one address by one client: beyond this that client waits (`ClientRateLimited`).
     failures_per_address_client: int = 10
     address_client_failure_window_seconds: int = 24 * 60 * 60
-    # Failed guesses at one address by all clients together: beyond this the address is *guarded*.
+    # Failed guesses at one address by all clients together: beyond this the address is *guarded*: codes
+    # mailed for it are long (16 digits), and 8-digit codes are not checked at all.
     failures_per_address: int = 20
     failure_window_seconds: int = 24 * 60 * 60
-    # While guarded, a code may be tried only by the client that asked for it, this often, and codes
-    # are mailed at most this often: the owner asking on their own device still signs in.
-    guarded_tries_per_code: int = 1
-    guarded_sends_per_address: int = 1
-    guarded_send_window_seconds: int = 30 * 60
     # Failed verifications per client (all addresses): beyond this `ClientRateLimited` with Retry-After.
     failures_per_client: int = 50
     client_failure_window_seconds: int = 60 * 60
@@ -53,11 +48,9 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def longest_window(self) -> int:
         return max(
-            self.send_window_seconds,
             self.request_window_seconds,
             self.address_client_failure_window_seconds,
             self.failure_window_seconds,
-            self.guarded_send_window_seconds,
             self.client_failure_window_seconds,
         )
 

@@ -18,9 +18,11 @@ class PasscodeSender(Protocol):
 @dataclass(frozen=True)
 class CodeRequested:
     """The answer to a code request, and `send`: queue the mail (or do nothing, when the address's limit
-    held it back). Call `send` after answering, so both cases answer after the same work."""
+    held it back). Call `send` after answering, so both cases answer after the same work. `code_length`
+    is the digits of the codes mailed for the address now (8, or 16 while it is guarded)."""
 
     reference: str
+    code_length: int
     send: Callable[[], Awaitable[None]] = field(repr=False)
 
 

@@ -1,8 +1,10 @@
-"""One-time passcodes: 8 digits and a 4-character reference from a CSPRNG, and their HMACs.
+"""One-time passcodes: digits and a 4-character reference from a CSPRNG, and their HMACs.
 
-Only `passcode_mac` is ever stored. The reference is shown on screen and in the mail so that the person
-can tell which mail belongs to which attempt; it is bound into the MAC, so a code only works with its
-own reference.
+A code has one of two shapes, named by its version: 8 digits (version 1), or 16 digits (version 2),
+mailed while an address is guarded because too many guesses failed there: nobody guesses 16 digits, so
+anyone may try such a code. Only `passcode_mac` is ever stored. The reference is shown on screen and in
+the mail so that the person can tell which mail belongs to which attempt; it is bound into the MAC, so a
+code only works with its own reference.
 """
 
 from __future__ import annotations
@@ -11,11 +13,16 @@ import hashlib
 import hmac
 import secrets
 
-CODE_DIGITS = 8
+SHORT_CODE = 1
+LONG_CODE = 2
+# The version of a stored code names its shape (and MAC: the same HMAC over a code of that many digits).
+DIGITS_OF_VERSION = {SHORT_CODE: 8, LONG_CODE: 16}
+VERSION_OF_DIGITS = {digits: version for version, digits in DIGITS_OF_VERSION.items()}
+CODE_DIGITS = DIGITS_OF_VERSION[SHORT_CODE]
+LONG_CODE_DIGITS = DIGITS_OF_VERSION[LONG_CODE]
 REFERENCE_LENGTH = 4
 # No 0/O, 1/I/L: a reference is read off one screen and compared with another.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-MAC_VERSION = 1
 
 # Named, versioned labels for the keys derived from the server secret (one key per purpose).
 LABEL_PASSCODE = b"mailseal.org/identity/v1/passcode"
@@ -30,8 +37,9 @@ def derive_key(secret: bytes, label: bytes) -> bytes:
     return hmac.new(secret, label, hashlib.sha256).digest()
 
 
-def new_code() -> str:
-    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+def new_code(version: int = SHORT_CODE) -> str:
+    digits = DIGITS_OF_VERSION[version]
+    return f"{secrets.randbelow(10**digits):0{digits}d}"
 
 
 def new_reference() -> str:
@@ -39,7 +47,7 @@ def new_reference() -> str:
 
 
 def passcode_mac(key: bytes, address: str, reference: str, code: str) -> bytes:
-    """HMAC-SHA256(k_passcode, address|reference|code); reference and code have fixed shapes."""
+    """HMAC-SHA256(k_passcode, address|reference|code): the reference has a fixed shape, the code (last) is digits."""
     message = f"{address}|{reference}|{code}".encode()
     return hmac.new(key, message, hashlib.sha256).digest()
 
@@ -51,10 +59,15 @@ def keyed_name(key: bytes, *parts: str) -> str:
 
 
 def clean_code(text: str) -> str | None:
-    """The 8 digits a person typed, allowing spaces and hyphens; None if it cannot be a code."""
-    if len(text) > 4 * CODE_DIGITS:
+    """The 8 or 16 digits a person typed, allowing spaces and hyphens; None if it cannot be a code."""
+    if len(text) > 4 * LONG_CODE_DIGITS:
         return None
     digits = "".join(ch for ch in text if ch not in " -\t")
-    if len(digits) != CODE_DIGITS or not (digits.isascii() and digits.isdigit()):
+    if len(digits) not in VERSION_OF_DIGITS or not (digits.isascii() and digits.isdigit()):
         return None
     return digits
+
+
+def version_of(digits: str) -> int:
+    """The version (shape) of a code that `clean_code` accepted."""
+    return VERSION_OF_DIGITS[len(digits)]

@@ -1,23 +1,25 @@
 """Sign-in by one-time passcode, and the sessions and devices it creates (OWASP ASVS 5.0, 6.5, 6.6, 7).
 
 There are no accounts: any address may ask for a code, and every address gets the same answer (a
-reference) whether or not it has ever been seen, so nothing can be enumerated. Several codes may be
-pending for one address, each with its own reference; asking for a new one never cancels another's.
-Nobody else can lock an address's owner out. Limits:
+reference, and the length of the codes mailed for it now) whether or not it has ever been seen, so
+nothing can be enumerated. Several codes may be pending for one address, each with its own reference;
+asking for a new one never cancels another's. Nobody else can keep an address's owner out: whenever a
+request mails nothing, fresh codes that anyone may use are already in the mailbox. Limits:
 
 - per client (IP address): `requests_per_client` code requests per window, then `ClientRateLimited`
   with a Retry-After. The client already knows it is asking too often, so saying so reveals nothing.
-- per address: `sends_per_address` mails per window and `pending_per_address` live codes, then
-  *silently* nothing is sent while the answer stays the same. Refusing loudly would let anyone probe
-  an address's state; sending would let anyone flood a mailbox.
+- per address: `pending_per_address` live codes of one shape, then *silently* nothing is sent while the
+  answer stays the same. Refusing loudly would let anyone probe an address's state; sending would let
+  anyone flood a mailbox. Those live codes are the newest mails in the mailbox, and work for anyone.
 - per (code, client): `tries_per_code` guesses; the next one is `TooManyTries` even with the right
   code. Counted per client, so an attacker's wrong guesses never spend the owner's tries.
 - per (address, client): `failures_per_address_client` failed guesses, then that client waits
   (`ClientRateLimited`); per client, `failures_per_client` over all addresses.
 - per address: after `failures_per_address` failed guesses by all clients the address is *guarded*:
-  a code may then be tried only by the client that asked for it (`guarded_tries_per_code` times) and
-  codes are mailed more rarely; any other client gets `AddressLocked`. The owner asking for a fresh
-  code on their own device still signs in; an attacker with many clients gets no more guesses.
+  its 8-digit codes are checked for nobody (`LongCodeNeeded`) and the codes mailed for it have 16 digits,
+  which nobody guesses, so any client may try them with the ordinary tries above. An attacker with
+  many clients thus gets at most `failures_per_address` * `pending_per_address` checks of 8-digit codes
+  per window, and the owner, with the newest mail, signs in on any device, guarded or not.
 
 Every check and its counter update happen in one write transaction that no other identity transaction
 runs beside (`store.limits.serialize()`), so two concurrent verifications of one code cannot both win,
@@ -35,11 +37,11 @@ from collections.abc import Callable, Sequence
 import msgspec
 
 from mailseal.errors import (
-    AddressLocked,
     ClientRateLimited,
     CodeExpired,
     ConfigError,
     InvalidCode,
+    LongCodeNeeded,
     MailsealError,
     NotFound,
     NotSignedIn,
@@ -51,17 +53,20 @@ from mailseal.identity.address import normalise_address
 from mailseal.identity.limits import Limits
 from mailseal.identity.models import CodeRequested, Device, PasscodeSender, Session, SessionGrant
 from mailseal.identity.passcode import (
+    DIGITS_OF_VERSION,
     LABEL_ADDRESS,
     LABEL_PASSCODE,
     LABEL_RATE,
-    MAC_VERSION,
+    LONG_CODE,
     MIN_SECRET_LENGTH,
+    SHORT_CODE,
     clean_code,
     derive_key,
     keyed_name,
     new_code,
     new_reference,
     passcode_mac,
+    version_of,
 )
 from mailseal.identity.sessions import SessionRow
 from mailseal.identity.user_agent import clean_device_name
@@ -77,13 +82,10 @@ MAX_CLIENT_LENGTH = 256
 
 # Rate-limit buckets; each is HMAC(k_rate, kind, value).
 REQUESTS_BY_CLIENT = "requests/client"
-SENDS_BY_ADDRESS = "sends/address"
 FAILURES_BY_ADDRESS = "failures/address"
 FAILURES_BY_CLIENT = "failures/client"
 FAILURES_BY_ADDRESS_CLIENT = "failures/address+client"
 TRIES_BY_CODE_CLIENT = "tries/code+client"
-# Not a rate bucket: the name a code keeps of the client that asked for it.
-REQUESTER = "requester"
 
 
 class IdentityService:
@@ -125,14 +127,13 @@ class IdentityService:
 
         The answer is the same, and ready after the same work, whether or not a mail will go out: the
         mail is composed and queued only by `send`, after the answer (otherwise its time would tell).
+        It says how long the codes mailed for the address are now (16 digits while it is guarded), so
+        that the app takes the code from whichever of the newest mails the person has.
         """
         address = normalise_address(email)
         now = self._now()
         limits = self._limits
         reference = new_reference()
-        code = new_code()
-        mac = passcode_mac(self._passcode_key, address, reference, code)
-        send = False
         async with self._store.transaction() as tx:
             await tx.limits.serialize()
             await self._forget_old(tx, now)
@@ -143,28 +144,25 @@ class IdentityService:
             if wait:
                 raise ClientRateLimited(retry_after=wait)
             await tx.limits.record(by_client, at=now)
-            if await self._guard_wait(tx, address, now):
-                sends, window = limits.guarded_sends_per_address, limits.guarded_send_window_seconds
-            else:
-                sends, window = limits.sends_per_address, limits.send_window_seconds
-            by_address = self._bucket(SENDS_BY_ADDRESS, address)
+            version = LONG_CODE if await self._guard_wait(tx, address, now) else SHORT_CODE
+            code = new_code(version)
+            mac = passcode_mac(self._passcode_key, address, reference, code)
             address_name = self._address_name(address)
-            send = not await rate.wait_seconds(tx.limits, by_address, sends, window, now) and (
-                await tx.codes.live_count(address_name, now=now) < limits.pending_per_address
-            )
+            # Beyond the limit, the mailbox already holds that many codes of this shape, none expired.
+            send = await tx.codes.live_count(address_name, now=now, version=version) < limits.pending_per_address
             if send:
-                await tx.limits.record(by_address, at=now)
                 await tx.codes.add(
                     address_key=address_name,
-                    version=MAC_VERSION,
+                    version=version,
                     reference=reference,
                     mac=mac,
-                    requester=self._bucket(REQUESTER, client),
                     created_at=now,
                     expires_at=now + self._code_ttl_minutes * 60,
                 )
         return CodeRequested(
-            reference=reference, send=functools.partial(self._mail_code, address if send else None, code, reference)
+            reference=reference,
+            code_length=DIGITS_OF_VERSION[version],
+            send=functools.partial(self._mail_code, address if send else None, code, reference),
         )
 
     async def request_code(self, email: str, *, client: str) -> str:
@@ -204,21 +202,19 @@ class IdentityService:
             if pending and not live:
                 # Not counted as a failure: an expired code can never succeed, so guessing gains nothing.
                 raise CodeExpired()
-            tries = limits.tries_per_code
-            guarded = await self._guard_wait(tx, address, now)
-            if guarded:
-                requester = self._bucket(REQUESTER, client)
-                live = [row for row in live if hmac.compare_digest(row.requester, requester)]
-                if not live:
-                    raise AddressLocked(retry_after=guarded)
-                tries = limits.guarded_tries_per_code
+            version = version_of(digits) if digits is not None else None
+            if version == SHORT_CODE and await self._guard_wait(tx, address, now):
+                # Checked for nobody, so not a guess: nothing is counted. A new code will be long.
+                raise LongCodeNeeded()
+            # A code can only match codes of its own shape; malformed input matches none.
+            candidates = [row for row in live if row.version == version]
             usable = [
-                row for row in live
+                row for row in candidates
                 if not await rate.wait_seconds(
-                    tx.limits, self._tries_bucket(row, client), tries, self._ttl_seconds, now
+                    tx.limits, self._tries_bucket(row, client), limits.tries_per_code, self._ttl_seconds, now
                 )
             ]
-            if not live:
+            if not candidates:
                 failure = InvalidCode()
             elif not usable:
                 failure = TooManyTries()
@@ -227,7 +223,7 @@ class IdentityService:
                 for row in usable:
                     await tx.limits.record(self._tries_bucket(row, client), at=now)
                     candidate = passcode_mac(self._passcode_key, address, row.reference, digits or "")
-                    if hmac.compare_digest(candidate, row.mac) and digits is not None:
+                    if hmac.compare_digest(candidate, row.mac):
                         matched = row
                 if matched is not None:
                     await tx.codes.use(matched.id)

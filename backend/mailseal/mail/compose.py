@@ -51,7 +51,7 @@ _URL_UNSAFE = re.compile(r"[\s\"'<>\\`\x00-\x1f\x7f-\x9f]")
 # Headers we store raw (the From line) are written as they are; the rest are folded by the policy.
 _POLICY = email.policy.SMTP.clone(refold_source="none")
 _SPACE = re.compile(r"\s+")
-_CODE = re.compile(r"[0-9]{6,12}")
+_CODE = re.compile(r"[0-9]{6,16}")
 _REFERENCE = re.compile(r"[A-Z0-9]{2,16}")
 
 
@@ -121,7 +121,7 @@ def compose_passcode_mail(
 ) -> bytes:
     """The one-time passcode mail: the code, the sign-in reference it belongs to, how long it lasts."""
     if not _CODE.fullmatch(code):
-        raise InputError("A passcode is 6 to 12 digits")
+        raise InputError("A passcode is 6 to 16 digits")
     if not _REFERENCE.fullmatch(reference):
         raise InputError("A sign-in reference is 2 to 16 capital letters or digits")
     if not 1 <= expires_minutes <= 24 * 60:

@@ -6,7 +6,8 @@ HTML-escaped by a mail client. We walk the MIME tree (each part decoded first, s
 soft break never reaches the armor), and decode each armor block with a tolerant base64 reader.
 
 Bounded: input size, bytes decoded in all, nesting depth and number of parts. Malformed mail never
-raises anything but `MalformedMail`, `TooLarge` or `NoEnvelope`.
+raises anything but `MalformedMail`, `TooLarge` or `NoEnvelope` (`ForeignMail` when another system
+protected it, `NotEmail` when it is no mail at all, see `foreign`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import quopri
 import re
 
 from mailseal.errors import MalformedMail, NoEnvelope, TooLarge
+from mailseal.mail.foreign import refuse_foreign_or_not_email
 
 MiB = 1024 * 1024
 ENVELOPE_MAGIC = b"mailseal/v1\n"
@@ -50,7 +52,10 @@ def find_envelopes(
     scan = _Scan(max_depth=max_depth, max_parts=max_parts, budget=4 * max_bytes)
     try:
         scan.blob(data, depth=0, is_mail=None)
-    except (NoEnvelope, MalformedMail, TooLarge):
+    except MalformedMail:
+        refuse_foreign_or_not_email(data)
+        raise
+    except (NoEnvelope, TooLarge):
         raise
     except RecursionError as exc:
         raise TooLarge("The mail is nested too deeply") from exc
@@ -60,6 +65,7 @@ def find_envelopes(
         return scan.found
     if scan.damaged:
         raise MalformedMail("The protected message in this file is damaged")
+    refuse_foreign_or_not_email(data)  # say what it is, when we can tell (docs/display.md)
     raise NoEnvelope()
 
 

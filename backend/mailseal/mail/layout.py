@@ -138,11 +138,18 @@ def wrapper_html(frame: Frame, content: WrapperContent) -> str:
     return _page(frame, title=content.heading, preheader=content.heading, rows=rows)
 
 
+def _readable_code(code: str) -> str:
+    """A long code in groups of four digits, as people read and type it; an 8-digit code as it is."""
+    if len(code) <= 8:
+        return code
+    return " ".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
 def passcode_text(frame: Frame, content: PasscodeContent) -> str:
     lines = [
         "Your Mailseal code:",
         "",
-        f"    {content.code}",
+        f"    {_readable_code(content.code)}",
         "",
         f"This code belongs to sign-in {content.reference}. Check that the screen shows the same reference.",
         f"It is valid for {content.expires_minutes} minutes and works once.",
@@ -157,12 +164,13 @@ def passcode_text(frame: Frame, content: PasscodeContent) -> str:
 
 def passcode_html(frame: Frame, content: PasscodeContent) -> str:
     e = _escape
+    size, line, spacing = (36, 44, 6) if len(content.code) <= 8 else (24, 32, 3)
     rows = [
         _heading_row("Your Mailseal code"),
         '<tr><td align="center" style="padding:8px 24px 16px 24px;">'
         f'<div style="display:inline-block;padding:12px 20px;border-radius:8px;background-color:#f3f4f6;'
-        f"font-family:{MONO};font-size:36px;line-height:44px;letter-spacing:6px;font-weight:bold;"
-        f'color:#111827;">{e(content.code)}</div></td></tr>',
+        f"font-family:{MONO};font-size:{size}px;line-height:{line}px;letter-spacing:{spacing}px;font-weight:bold;"
+        f'color:#111827;">{e(_readable_code(content.code))}</div></td></tr>',
         _text_row(
             f"This code belongs to sign-in <strong>{e(content.reference)}</strong>. "
             "Check that the screen shows the same reference."

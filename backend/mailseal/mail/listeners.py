@@ -21,7 +21,9 @@ from aiosmtpd.smtp import SMTP, AuthenticatorType
 
 from mailseal import log_context, metrics
 from mailseal.errors import ConfigError
+from mailseal.mail import smtp_status
 from mailseal.mail import smtp_status as status
+from mailseal.mail.foreign import SNIFF_BYTES, not_email
 from mailseal.mail.smtp_limits import (
     COMMANDS_WITHOUT_MAIL,
     COUNTED_WHEN_REFUSED,
@@ -62,6 +64,9 @@ class _Gate(asyncio.Protocol):
             connection.connection_made(transport)
 
 
+LINE_TOO_LONG: Final = "500 Line too long"
+
+
 class _Connection(SMTP):
     """aiosmtpd's protocol within the listener's `SessionLimits`, telling its listener when it ends, and
     allowing AUTH without TLS on loopback."""
@@ -74,6 +79,7 @@ class _Connection(SMTP):
         self._deadline: asyncio.TimerHandle | None = None
         self._expired = False
         self._in_data = False
+        self._data_head = bytearray()
         self._last_reply = ""
         self._commands_without_mail = 0
         for command in COMMANDS_WITHOUT_MAIL | COUNTED_WHEN_REFUSED:
@@ -100,6 +106,10 @@ class _Connection(SMTP):
         super().connection_lost(error)
 
     async def push(self, status: AnyStr) -> None:
+        if self._in_data and isinstance(status, str) and status.startswith(LINE_TOO_LONG):
+            refusal = not_email(bytes(self._data_head))  # an Outlook .msg or a .zip sent as a mail
+            if refusal is not None:
+                status = smtp_status.status_for(refusal)
         self._last_reply = status if isinstance(status, str) else status.decode("ascii", "replace")
         metrics.smtp_reply(self._listener.name, self._last_reply)
         await super().push(status)
@@ -109,6 +119,32 @@ class _Connection(SMTP):
         if self.transport is not None:
             metrics.smtp_reply(self._listener.name, reply)
             _close_with(self.transport, reply)
+
+    def _record_data_head(self) -> Callable[[], None]:
+        """Keep the first bytes of DATA (aiosmtpd drops a mail with a too long line before our handler
+        sees it), so that a binary file sent as a mail is named instead of "Line too long"."""
+        reader = self._reader
+        readuntil, read = reader.readuntil, reader.read
+        self._data_head = bytearray()
+
+        def keep(data: bytes) -> bytes:
+            if len(self._data_head) < SNIFF_BYTES:
+                self._data_head += data[: SNIFF_BYTES - len(self._data_head)]
+            return data
+
+        async def recording_readuntil(separator: bytes = b"\n") -> bytes:
+            return keep(await readuntil(separator))
+
+        async def recording_read(n: int = -1) -> bytes:
+            return keep(await read(n))
+
+        reader.readuntil = recording_readuntil  # type: ignore[method-assign, assignment]
+        reader.read = recording_read  # type: ignore[method-assign]
+
+        def restore() -> None:
+            reader.readuntil, reader.read = readuntil, read  # type: ignore[method-assign]
+
+        return restore
 
     def _deadline_passed(self) -> None:
         """The session has had its time: close it now, or right after the reply to a mail being received."""
@@ -150,10 +186,13 @@ class _Connection(SMTP):
         @functools.wraps(method)
         async def data(arg: str | None) -> None:
             self._in_data = True
+            restore = self._record_data_head()
             try:
                 await method(arg)
             finally:
+                restore()
                 self._in_data = False
+                self._data_head = bytearray()
             if status.is_success(self._last_reply):
                 self._commands_without_mail = 0
             if self._expired and self.transport is not None:

@@ -1,7 +1,8 @@
 """Every SMTP reply our listeners give, by name, and the one mapping from our errors to a reply.
 
 Replies carry an RFC 3463 enhanced status code and a short text for the person reading a bounce or
-the sending server's log. They never echo mail content, and an error's `detail` is never sent.
+the sending server's log. They never echo mail content, and an error's `detail` is never sent, except
+the fixed sentences of `ForeignMail` and `NotEmail` (chosen from `mail/foreign.py`, never from the mail).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Final
 from mailseal.errors import (
     DamagedEnvelope,
     Forbidden,
+    ForeignMail,
     InputError,
     InvalidAddress,
     MalformedMail,
@@ -18,6 +20,7 @@ from mailseal.errors import (
     MessageRevoked,
     NoEnvelope,
     NotARecipient,
+    NotEmail,
     NotFound,
     RulesError,
     TooLarge,
@@ -82,11 +85,22 @@ _BY_ERROR: Final[tuple[tuple[type[Exception], str], ...]] = (
 
 
 def status_for(error: BaseException) -> str:
-    """The reply for an error a flow raised; anything unforeseen is a temporary failure (never lost mail)."""
+    """The reply for an error a flow raised; anything unforeseen is a temporary failure (never lost mail).
+
+    Mail another system protected, and files that are no mail, get their own fixed sentence (never the
+    mail's content): the sender's server shows it to the person who forwarded it."""
+    if isinstance(error, ForeignMail):
+        return f"550 5.7.0 {_one_line(error.detail)}"
+    if isinstance(error, NotEmail):
+        return f"554 5.6.0 {_one_line(error.detail)}"
     for kind, status in _BY_ERROR:
         if isinstance(error, kind):
             return status
     return TEMPORARY_FAILURE
+
+
+def _one_line(sentence: str) -> str:
+    return " ".join(sentence.encode("ascii", "replace").decode("ascii").split())[:400]
 
 
 def is_success(status: str) -> bool:

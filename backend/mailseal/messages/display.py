@@ -1,4 +1,5 @@
-"""Read a message for display: the header fields, the sanitized body, the attachment list.
+"""Read a message for display: the header fields, the sanitized body, the attachment list, the notes and
+the attached messages (the rule: docs/display.md; the model: `display_model`).
 
 Only the parts needed are decrypted (by the envelope's index); the HTML body goes through the render
 room's allow-list sanitizer, and inline `cid:` images become `data:` URLs because the viewer frame is
@@ -8,29 +9,17 @@ sandboxed with an opaque origin that can carry no session.
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import AsyncIterator, Iterator
 
 import msgspec
 
 from mailseal import format as fmt
-from mailseal import render
 from mailseal.mail.addresses import display_name
+from mailseal.messages.display_model import AttachmentView, NestedMessageView, PartNote, display
 from mailseal.messages.open import OpenMessage
-from mailseal.messages.part_body import decode_all, decode_stream
 from mailseal.storage.blobs import BlobStore
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
-MAX_INLINE_IMAGE_BYTES = 2 * 1024 * 1024
-INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
-
-
-class AttachmentView(msgspec.Struct, frozen=True, rename="camel"):
-    index: int
-    filename: str
-    content_type: str
-    size: int
-    inline: bool
 
 
 class MessageView(msgspec.Struct, frozen=True, rename="camel"):
@@ -54,6 +43,9 @@ class MessageView(msgspec.Struct, frozen=True, rename="camel"):
     expires_at: int | None = None
     in_reply_to: str = ""
     message_id_header: str = ""
+    # What else the message holds (docs/display.md): one-line notes, and attached messages shown in place.
+    notes: tuple[PartNote, ...] = ()
+    nested: tuple[NestedMessageView, ...] = ()
 
 
 class RenderedMessage(msgspec.Struct, frozen=True):
@@ -62,45 +54,7 @@ class RenderedMessage(msgspec.Struct, frozen=True):
 
     view: MessageView
     html: str | None = None
-
-
-def part_bytes(opened: OpenMessage, part: fmt.Part) -> Iterator[bytes]:
-    """The decoded bytes of one leaf, streamed from the envelope (random access by chunk)."""
-    return decode_stream(opened.envelope.read_range(part.start, part.end), part.transfer_encoding)
-
-
-async def stream_part(store: BlobStore, opened: OpenMessage, part: fmt.Part) -> AsyncIterator[bytes]:
-    """`part_bytes` for async code: each piece read inline from a local store (yielding to the loop between
-    pieces), or in a worker thread from a remote one, whose reads are network round trips."""
-    pieces = part_bytes(opened, part)
-    if store.local:
-        for piece in pieces:
-            yield piece
-            await asyncio.sleep(0)
-        return
-    while (fetched := await asyncio.to_thread(_next_piece, pieces)) is not None:
-        yield fetched
-
-
-def _next_piece(pieces: Iterator[bytes]) -> bytes | None:
-    return next(pieces, None)
-
-
-def _is_inline_image(part: fmt.Part) -> bool:
-    return part.content_type.lower() in INLINE_IMAGE_TYPES and bool(part.content_id)
-
-
-def _is_attachment(part: fmt.Part) -> bool:
-    if part.disposition.lower() == "attachment":
-        return True
-    return not part.content_type.lower().startswith("text/") and not _is_inline_image(part)
-
-
-def _estimated_size(part: fmt.Part) -> int:
-    length = part.end - part.start
-    if part.transfer_encoding.lower() == "base64":
-        return length * 57 // 78
-    return length
+    documents: tuple[str, ...] = ()  # the attached messages' body documents, `body?nested=n`
 
 
 def too_large_to_show(part: fmt.Part) -> bool:
@@ -126,113 +80,49 @@ def body_parts(index: fmt.MessageIndex) -> tuple[fmt.Part | None, fmt.Part | Non
     return html, text
 
 
-def embedded_images(index: fmt.MessageIndex) -> frozenset[int]:
-    """The inline images (by part number) the HTML body shows as `data:` URLs: in order, while their
-    estimated sizes fit the budget. The others, like the inline images of a message shown as text, are
-    offered as attachments (a phone's mail app sends photos inline, often several MB each)."""
-    html, _ = body_parts(index)
-    if html is None or too_large_to_show(html):
-        return frozenset()
-    chosen = []
-    budget = MAX_INLINE_IMAGE_BYTES
-    for number, part in enumerate(index.parts):
-        if _is_inline_image(part) and _estimated_size(part) <= budget:
-            chosen.append(number)
-            budget -= _estimated_size(part)
-    return frozenset(chosen)
+async def stream_pieces(store: BlobStore, pieces: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """An offered file's bytes (`display_model.offered_file`: a part, an attached message, a uuencoded or
+    TNEF file) for async code: each piece read inline from a local store (yielding to the loop between
+    pieces), or in a worker thread from a remote one, whose reads are network round trips."""
+    if store.local:
+        for piece in pieces:
+            yield piece
+            await asyncio.sleep(0)
+        return
+    while (fetched := await asyncio.to_thread(_next_piece, pieces)) is not None:
+        yield fetched
 
 
-def attachment_list(index: fmt.MessageIndex, *, do_not_forward: bool) -> tuple[AttachmentView, ...]:
-    html, text = body_parts(index)
-    embedded = embedded_images(index)
-    views = []
-    for number, part in enumerate(index.parts):
-        name = part.filename or None
-        if part is html or part is text:
-            if not too_large_to_show(part):
-                continue
-            name = name or ("message.html" if part is html else "message.txt")
-        elif not _is_attachment(part) and not (_is_inline_image(part) and number not in embedded):
-            continue
-        content_type = render.safe_content_type(part.content_type)
-        views.append(
-            AttachmentView(
-                index=number,
-                filename=render.safe_filename(name),
-                content_type=content_type,
-                size=_estimated_size(part),
-                inline=do_not_forward or render.is_inline_viewable(content_type),
-            )
-        )
-    return tuple(views)
-
-
-def _decode_text(opened: OpenMessage, part: fmt.Part) -> str:
-    raw = decode_all(opened.envelope.read_range(part.start, part.end), part.transfer_encoding, limit=MAX_BODY_BYTES)
-    charset = part.charset or "utf-8"
-    try:
-        return raw.decode(charset, errors="replace")
-    except LookupError:
-        return raw.decode("utf-8", errors="replace")
-
-
-def _cid_resolver(opened: OpenMessage) -> dict[str, str]:
-    """The embedded inline images by Content-ID, as data: URLs."""
-    found: dict[str, str] = {}
-    parts = opened.envelope.index.parts
-    for number in sorted(embedded_images(opened.envelope.index)):
-        part = parts[number]
-        # The encoded length bounds the decoded one for every transfer encoding, so this never refuses an
-        # image `embedded_images` chose (a per-image cap could, and the image would be neither shown nor
-        # offered); the budget was kept there, by estimate.
-        encoded = opened.envelope.read_range(part.start, part.end)
-        data = decode_all(encoded, part.transfer_encoding, limit=part.end - part.start)
-        kind = part.content_type.lower()
-        found[part.content_id.strip("<> ").lower()] = f"data:{kind};base64,{base64.b64encode(data).decode()}"
-    return found
+def _next_piece(pieces: Iterator[bytes]) -> bytes | None:
+    return next(pieces, None)
 
 
 def render_message(opened: OpenMessage, *, thread_id: str) -> RenderedMessage:
     envelope = opened.envelope
     header, index = envelope.header, envelope.index
-    html_part, text_part = body_parts(index)
-    html_doc: str | None = None
-    text: str | None = None
-    blocked = 0
-    body_too_large = any(part is not None and too_large_to_show(part) for part in (html_part, text_part))
-    if html_part is not None and too_large_to_show(html_part):
-        html_part = None
-    if text_part is not None and too_large_to_show(text_part):
-        text_part = None
-    if html_part is not None:
-        cids = _cid_resolver(opened)
-        sanitized = render.sanitize_html(
-            _decode_text(opened, html_part), cid_url=lambda cid: cids.get(cid.strip("<> ").lower())
-        )
-        html_doc = render.wrap_for_viewer(sanitized.html)  # images are data: URLs: no origin to allow
-        blocked = sanitized.remote_images_blocked
-    if text_part is not None:
-        text = _decode_text(opened, text_part)
+    shown = display(opened)
     policy = header.policy
     view = MessageView(
         id=header.id,
         thread_id=thread_id,
-        subject=index.subject,
+        subject=shown.subject,
         from_=header.sender,
-        from_name=display_name(index.from_),
+        from_name=shown.from_name or display_name(index.from_),
         sender=header.sender,
         to=tuple(header.recipients),
         cc=tuple(a.strip() for a in index.cc.split(",") if a.strip()),
         date=index.date,
-        body_url=f"/api/messages/{header.id}/body" if html_doc is not None else None,
-        text=text,
-        body_too_large=body_too_large,
-        remote_images_blocked=blocked,
-        attachments=attachment_list(index, do_not_forward=policy.template == "do-not-forward"),
+        body_url=f"/api/messages/{header.id}/body" if shown.body.document is not None else None,
+        text=shown.body.text,
+        body_too_large=shown.body_too_large,
+        remote_images_blocked=shown.body.remote_images_blocked,
+        attachments=shown.attachments,
         template=policy.template,
         rights=tuple(policy.rights),
         expires_at=policy.expires_at,
         in_reply_to=index.in_reply_to,
         message_id_header=index.message_id_header,
+        notes=shown.notes,
+        nested=shown.nested,
     )
-    return RenderedMessage(view=view, html=html_doc)
+    return RenderedMessage(view=view, html=shown.body.document, documents=shown.documents)

@@ -26,6 +26,7 @@ import msgspec
 from mailseal import format as fmt
 from mailseal.config import Settings
 from mailseal.errors import InputError
+from mailseal.mail import SNIFF_BYTES, not_email
 from mailseal.mail.addresses import display_name, normalise_address, parse_address_list
 from mailseal.mail.branding import Branding
 from mailseal.mail.compose import compose_wrapper_mail
@@ -116,6 +117,9 @@ class OutgoingFlow:
         self._clock = clock
 
     async def submit(self, submission: Submission) -> OutgoingResult:
+        refusal = not_email(submission.data[:SNIFF_BYTES])  # an Outlook .msg or a .zip: refused in one line
+        if refusal is not None:
+            raise refusal
         rules = self.rules.current()
         decision = await asyncio.to_thread(
             decide,

@@ -13,7 +13,7 @@ from mailseal import format as fmt
 from mailseal import metrics
 from mailseal.errors import InputError, TooLarge
 from mailseal.keys.service import NewSeal, normalise_recipients
-from mailseal.mail import without_bcc_stream
+from mailseal.mail import SNIFF_BYTES, not_email, without_bcc_stream
 from mailseal.messages.deps import MessageDeps
 from mailseal.storage.blobs import off_loop
 
@@ -52,6 +52,10 @@ async def protect(
     size = _source_size(source)
     if size > deps.max_message_bytes:
         raise TooLarge(f"The message is larger than {deps.max_message_bytes // (1024 * 1024)} MiB")
+    refusal = not_email(source.read(SNIFF_BYTES))  # an Outlook .msg or a .zip would be sealed as garbage
+    source.seek(0)
+    if refusal is not None:
+        raise refusal
     parties = normalise_recipients(recipients)
     if not parties:
         raise InputError("A protected message needs at least one recipient")

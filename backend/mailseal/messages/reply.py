@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import mimetypes
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,8 +28,10 @@ from mailseal.keys import Identity, SealRecord
 from mailseal.keys.policy import decide
 from mailseal.mail.addresses import normalise_address
 from mailseal.mail.outbox import Transport
+from mailseal.messages.charsets import decode_text
 from mailseal.messages.deps import MessageDeps
-from mailseal.messages.display import attachment_list, body_parts, embedded_images, part_bytes, too_large_to_show
+from mailseal.messages.display import body_parts, too_large_to_show
+from mailseal.messages.display_model import layout_of, offer_bytes
 from mailseal.messages.open import OpenMessage, open_envelope
 from mailseal.messages.outgoing import OutgoingSettings, branding_for, send_wrappers
 from mailseal.messages.part_body import decode_all
@@ -221,27 +222,20 @@ def _forwarded_original(opened: OpenMessage, limit: int) -> ForwardedOriginal:
     envelope = opened.envelope
     index = envelope.index
     html_part, text_part = body_parts(index)
-    files = []
-    for view in attachment_list(index, do_not_forward=False):
-        part = index.parts[view.index]
-        files.append(NewFile(filename=view.filename, content_type=view.content_type,
-                             data=b"".join(part_bytes(opened, part))))
-    # The images the original shows inline: its cid: references do not carry over, so they go as files.
-    for number in sorted(embedded_images(index)):
-        part = index.parts[number]
-        content_type = render.safe_content_type(part.content_type)
-        fallback = "image" + (mimetypes.guess_extension(content_type) or "")
-        files.append(NewFile(filename=render.safe_filename(part.filename or None, fallback=fallback),
-                             content_type=content_type, data=b"".join(part_bytes(opened, part))))
+    # Every file the reader is offered (docs/display.md): an attached message travels whole, as .eml, and
+    # the images the original shows inline go as files too, since their cid: references do not carry over.
+    files = [
+        NewFile(filename=render.safe_filename(offer.filename),
+                content_type=render.safe_content_type(offer.content_type),
+                data=b"".join(offer_bytes(opened, offer)))
+        for offer in layout_of(opened).offers
+    ]
 
     def text_of(part: fmt.Part | None) -> str | None:
         if part is None or too_large_to_show(part):
-            return None  # too large to show: attachment_list above carries it as a file
+            return None  # too large to show: it is among the offered files above
         raw = decode_all(envelope.read_range(part.start, part.end), part.transfer_encoding, limit=limit)
-        try:
-            return raw.decode(part.charset or "utf-8", errors="replace")
-        except LookupError:
-            return raw.decode("utf-8", errors="replace")
+        return decode_text(raw, part.charset).text
 
     return ForwardedOriginal(
         from_=index.from_, date=index.date, subject=index.subject, to=index.to, cc=index.cc,

@@ -30,6 +30,8 @@ LARGEST_SHARE = 4
 
 _view_encoder = msgspec.msgpack.Encoder()
 _view_decoder = msgspec.msgpack.Decoder(MessageView)
+# The body documents: the message's own and those of the messages attached to it.
+_documents_decoder = msgspec.msgpack.Decoder(tuple[str | None, tuple[str, ...]])
 
 
 def _cache_key(key: ContentKey) -> AESGCM:
@@ -89,20 +91,23 @@ class SealedViewCache:
         try:
             plain = _open(aead, entry.view, _associated_data(message_id, header_fingerprint, b"view"))
             view = _view_decoder.decode(plain)
-            html = None
+            html: str | None = None
+            documents: tuple[str, ...] = ()
             if with_html and entry.html is not None:
-                html = _open(aead, entry.html, _associated_data(message_id, header_fingerprint, b"html")).decode()
+                sealed = _open(aead, entry.html, _associated_data(message_id, header_fingerprint, b"html"))
+                html, documents = _documents_decoder.decode(sealed)
         except InvalidTag:
             self.discard(key.message_id)
             metrics.view_cache_lookup(hit=False)
             return None
         self._entries.move_to_end(key.message_id)
         metrics.view_cache_lookup(hit=True)
-        return RenderedMessage(view=view, html=html)
+        return RenderedMessage(view=view, html=html, documents=documents)
 
     def put(self, key: ContentKey, header_fingerprint: bytes, rendered: RenderedMessage) -> None:
         view = _view_encoder.encode(rendered.view)
-        html = None if rendered.html is None else rendered.html.encode()
+        has_html = rendered.html is not None or rendered.documents
+        html = _view_encoder.encode((rendered.html, rendered.documents)) if has_html else None
         if self.max_bytes <= 0 or len(view) + len(html or b"") > self.max_bytes // LARGEST_SHARE:
             return
         aead = _cache_key(key)

@@ -50,6 +50,8 @@ DOWNLOAD_TYPES = frozenset(
         "application/vnd.oasis.opendocument.spreadsheet",
         "application/vnd.oasis.opendocument.presentation",
         "application/rtf",
+        # an attached message, offered as .eml: phones open it in their mail app; browsers only download it
+        "message/rfc822",
     }
 )
 

@@ -22,8 +22,12 @@ class CodeRequest(msgspec.Struct):
 
 
 class CodeSent(msgspec.Struct, rename="camel"):
+    """The same for every address. `code_length`: the digits of the codes mailed for it now (8, or 16
+    while too many guesses have failed there); the code in the newest mail works, whoever asked for it."""
+
     reference: str
     expires_in_minutes: int
+    code_length: int = 8
 
 
 class VerifyRequest(msgspec.Struct):
@@ -45,14 +49,15 @@ class AuthController(Controller):
                            services: ServicesDependency) -> Response[CodeSent]:
         requested = await services.identity.ask_for_code(data.email[:320], client=client_of(request))
         # The mail is queued after the answer has gone, whether or not one goes out: same time either way.
-        answer = CodeSent(reference=requested.reference, expires_in_minutes=services.settings.code_ttl_minutes)
+        answer = CodeSent(reference=requested.reference, expires_in_minutes=services.settings.code_ttl_minutes,
+                          code_length=requested.code_length)
         return Response(answer, status_code=202, background=BackgroundTask(requested.send))
 
     @post("/verify", status_code=200, summary="Verify the passcode; starts or extends the session")
     async def verify(self, data: JSONBody[VerifyRequest], request: Request[Any, Any, Any],
                      services: ServicesDependency) -> Response[MeView]:
         grant = await services.identity.verify_code(
-            data.email[:320], data.code[:32], client=client_of(request), session_id=raw_session_id(request),
+            data.email[:320], data.code[:64], client=client_of(request), session_id=raw_session_id(request),
             device_name=device_name_from_user_agent(request.headers.get("user-agent", "")),
         )
         view = await me_view(services, grant.session)

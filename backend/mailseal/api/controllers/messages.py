@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -14,6 +15,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Stream
 
+from mailseal import format as fmt
 from mailseal import render
 from mailseal.api.state import (
     Services,
@@ -25,7 +27,10 @@ from mailseal.api.state import (
 )
 from mailseal.errors import NotFound, TooLarge
 from mailseal.identity.models import Session
-from mailseal.messages.display import MessageView, RenderedMessage, attachment_list, stream_part
+from mailseal.messages.charsets import response_charset
+from mailseal.messages.display import MessageView, RenderedMessage, stream_pieces
+from mailseal.messages.display_layout import LeafBytes, Offer
+from mailseal.messages.display_model import offered_file
 from mailseal.messages.inbox import InboxItem, list_inbox
 from mailseal.messages.ingest import ingest_record, recognise_upload
 from mailseal.messages.open import open_envelope
@@ -66,6 +71,13 @@ async def load_view(services: Services, session: Session, message_id: str, *, wi
     )
 
 
+def declared_charset(envelope: fmt.OpenedEnvelope, offer: Offer) -> str | None:
+    """The charset a text leaf declares (the one it was found in is `offer.charset`)."""
+    if not isinstance(offer.source, LeafBytes):
+        return None
+    return envelope.index.parts[offer.source.number].charset or None
+
+
 class MessagesController(Controller):
     path = "/api/messages"
     dependencies = {"services": Provide(provide_services), "session": Provide(provide_session)}
@@ -95,13 +107,17 @@ class MessagesController(Controller):
 
     @get("/{message_id:str}/body", summary="The sanitized HTML body, for the viewer's sandboxed frame")
     async def body(
-        self, message_id: FromPath[str], services: ServicesDependency, session: SessionDependency
+        self, message_id: FromPath[str], services: ServicesDependency, session: SessionDependency,
+        nested: int | None = None,
     ) -> Response[bytes]:
         rendered = await load_view(services, session, message_id, with_html=True)
-        if rendered.html is None:
+        document = rendered.html
+        if nested is not None:  # an attached message's body (`bodyUrl` of a nested view)
+            document = rendered.documents[nested] if 0 <= nested < len(rendered.documents) else None
+        if document is None:
             raise NotFound("This message has no HTML body")
         return Response(
-            rendered.html.encode(),
+            document.encode(),
             media_type="text/html",  # Litestar adds the one charset, utf-8
             headers={"Content-Security-Policy": render.viewer_csp(for_header=True), "X-Frame-Options": "SAMEORIGIN"},
         )
@@ -120,29 +136,31 @@ class MessagesController(Controller):
         try:
             envelope = opened.envelope
             do_not_forward = envelope.header.policy.template == "do-not-forward"
-            listed = {a.index: a for a in attachment_list(envelope.index, do_not_forward=do_not_forward)}
-            if index not in listed:
+            found = await asyncio.to_thread(offered_file, opened, index)
+            if found is None:
                 raise NotFound("No such attachment")
-            view = listed[index]
-            part = envelope.index.parts[index]
+            offer, chunks = found
         except BaseException:
             await context.__aexit__(None, None, None)
             raise
 
         async def body() -> AsyncIterator[bytes]:
             try:
-                async for piece in stream_part(deps.blobs, opened, part):
+                async for piece in stream_pieces(deps.blobs, chunks):
                     yield piece
             finally:
                 await context.__aexit__(None, None, None)
 
-        inline = view.inline
+        media_type = render.safe_content_type(offer.content_type)
+        inline = do_not_forward or render.is_inline_viewable(media_type)
+        filename = render.safe_filename(offer.filename)
         return Stream(
             body(),
-            media_type=view.content_type,
-            encoding=render.safe_charset(part.charset),  # Litestar names it as the charset of a text/* type
+            media_type=media_type,
+            # Litestar names it as the charset of a text/* type
+            encoding=render.safe_charset(response_charset(offer.charset, declared_charset(opened.envelope, offer))),
             headers={
-                "Content-Disposition": render.content_disposition(view.filename, inline=inline),
+                "Content-Disposition": render.content_disposition(filename, inline=inline),
                 "Content-Security-Policy": "sandbox; default-src 'none'",
             },
         )

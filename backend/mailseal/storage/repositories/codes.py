@@ -8,13 +8,12 @@ from mailseal.storage.repositories.base import Repository
 
 
 class PendingCode(msgspec.Struct, frozen=True, kw_only=True):
-    """A passcode waiting to be used. `mac` names it (unique); `requester` is the HMAC of the client
-    that asked for it."""
+    """A passcode waiting to be used. `mac` names it (unique); `version` names its shape (how many digits)."""
 
     id: int
+    version: int
     reference: str
     mac: bytes
-    requester: str
     expires_at: int
 
 
@@ -22,28 +21,29 @@ class PasscodeRows(Repository):
     __slots__ = ()
 
     async def add(
-        self, *, address_key: str, version: int, reference: str, mac: bytes, requester: str, created_at: int,
-        expires_at: int,
+        self, *, address_key: str, version: int, reference: str, mac: bytes, created_at: int, expires_at: int,
     ) -> None:
         await self._execute(
-            "INSERT INTO passcodes (address_key, version, reference, mac, requester, created_at, expires_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (address_key, version, reference, mac, requester, created_at, expires_at),
+            "INSERT INTO passcodes (address_key, version, reference, mac, created_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (address_key, version, reference, mac, created_at, expires_at),
         )
 
     async def pending(self, address_key: str) -> list[PendingCode]:
         """Every code of the address still on record, expired ones included, oldest first."""
         rows = await self._fetch_all(
-            "SELECT id, reference, mac, requester, expires_at FROM passcodes WHERE address_key = ? ORDER BY id",
+            "SELECT id, version, reference, mac, expires_at FROM passcodes WHERE address_key = ? ORDER BY id",
             (address_key,),
         )
         return [
-            PendingCode(id=r[0], reference=r[1], mac=bytes(r[2]), requester=r[3], expires_at=r[4]) for r in rows
+            PendingCode(id=r[0], version=r[1], reference=r[2], mac=bytes(r[3]), expires_at=r[4]) for r in rows
         ]
 
-    async def live_count(self, address_key: str, *, now: int) -> int:
+    async def live_count(self, address_key: str, *, now: int, version: int) -> int:
+        """The codes of this shape (`version`) that have not expired and were not used."""
         row = await self._fetch_one(
-            "SELECT COUNT(*) FROM passcodes WHERE address_key = ? AND expires_at > ?", (address_key, now)
+            "SELECT COUNT(*) FROM passcodes WHERE address_key = ? AND expires_at > ? AND version = ?",
+            (address_key, now, version),
         )
         return int(row[0]) if row is not None else 0
 

@@ -153,6 +153,14 @@ class Seals(Repository):
             rows = await self._fetch_all(f"SELECT {_COLUMNS} FROM seals ORDER BY created_at DESC LIMIT ?", (limit,))
         return [_record(row) for row in rows]
 
+    async def revoked(self) -> list[tuple[str, int]]:
+        """Every revoked message as (id, revoked_at), oldest first: the list a restore re-applies, since a
+        backup taken before a revocation still holds that message's content key."""
+        rows = await self._fetch_all(
+            "SELECT message_id, revoked_at FROM seals WHERE revoked_at IS NOT NULL ORDER BY revoked_at, message_id"
+        )
+        return [(str(row[0]), int(row[1])) for row in rows]
+
     async def live_wrapped_keys(self) -> list[LiveWrappedKey]:
         """Every content key not yet destroyed, with the key id it is wrapped under (a move between key
         rings re-wraps them all, inside one transaction)."""

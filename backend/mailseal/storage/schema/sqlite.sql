@@ -60,10 +60,10 @@ CREATE INDEX inbox_by_address ON inbox (address, added_at DESC);
 -- No raw passcode, session id, or client address is stored: only HMACs and SHA-256 hashes.
 
 -- Pending passcodes (0008: several per address, each with its own row and reference).
--- address_key = HMAC(k_address, address), mac = HMAC(k_passcode, address|reference|code),
--- requester = HMAC(k_rate, client) of the client that asked for the code: while an address is guarded
--- (too many failed guesses), only that client may still try it. Tries are counted per (code, client)
--- in rate_events.
+-- address_key = HMAC(k_address, address), mac = HMAC(k_passcode, address|reference|code), version =
+-- the code's shape (1: 8 digits; 2: 16 digits, mailed while the address is guarded). requester is no
+-- longer written (it was the client that asked, when only that client could try a guarded code).
+-- Tries are counted per (code, client) in rate_events.
 CREATE TABLE passcodes (
     id          INTEGER PRIMARY KEY,
     address_key TEXT NOT NULL,
