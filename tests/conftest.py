@@ -70,7 +70,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests run after the others (sync Playwright keeps an event loop running in the main
     thread for the session, where pytest-asyncio could not start one); the log-hygiene test reads what
     every other test logged, so it runs last."""
-    last = [item for item in items if item.name == "test_no_secret_reached_a_log"]
+    last = [item for item in items if item.path.name == "test_log_hygiene.py"]
     browser = [item for item in items if "browser" in item.path.parts and item not in last]
     rest = [item for item in items if item not in last and item not in browser]
     items[:] = rest + browser + last

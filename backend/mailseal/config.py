@@ -35,6 +35,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     public_url: str = ""
     dev: bool = False
     log_level: str = "INFO"
+    log_format: str = "text"
     database_url: str = ""
     blob_url: str = ""
     trusted_proxies: tuple[str, ...] = ()
@@ -84,6 +85,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     push_services: tuple[str, ...] = ()
     push_allow_loopback: bool = False
 
+    # Watching it run: /metrics (admin token), optionally also on a listener of its own; /readyz.
+    metrics_listen: str = ""
+    ready_queue_age_seconds: int = 900
+
     @property
     def data_path(self) -> Path:
         return Path(self.data).expanduser().resolve()
@@ -130,6 +135,7 @@ Sources = dict[str, str]
 
 DEFAULT_SOURCE = "default"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("text", "json")
 SECRET_SETTINGS = frozenset({"smtp_url"})
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
@@ -265,6 +271,27 @@ def _log_level(settings: Settings) -> str | None:
     return f"{settings.log_level!r} is not a log level; allowed: {', '.join(LOG_LEVELS)} (any case)"
 
 
+def _log_format(settings: Settings) -> str | None:
+    if settings.log_format in LOG_FORMATS:
+        return None
+    return f"{settings.log_format!r} is not a log format; allowed: {', '.join(LOG_FORMATS)}"
+
+
+def _listen_address(name: str) -> Callable[[Settings], str | None]:
+    """Empty (off), or HOST:PORT with a port from 0 (any free port) to 65535 ([::1]:9464 for IPv6)."""
+
+    def check(settings: Settings) -> str | None:
+        value = getattr(settings, name)
+        if not value:
+            return None
+        host, _, port = value.rpartition(":")
+        if host and port.isdigit() and 0 <= int(port) <= 65535:
+            return None
+        return f"{value!r} is not HOST:PORT; allowed: empty (off) or an address such as 127.0.0.1:9464"
+
+    return check
+
+
 def _port(name: str) -> Callable[[Settings], str | None]:
     def check(settings: Settings) -> str | None:
         value = getattr(settings, name)
@@ -367,6 +394,9 @@ def _needed_for_pkcs11(name: str) -> Callable[[Settings], str | None]:
 
 CHECKS: dict[str, Callable[[Settings], str | None]] = {
     "log_level": _log_level,
+    "log_format": _log_format,
+    "metrics_listen": _listen_address("metrics_listen"),
+    "ready_queue_age_seconds": _at_least("ready_queue_age_seconds", 1),
     "port": _port("port"),
     "public_url": _public_url,
     "relay_port": _port("relay_port"),

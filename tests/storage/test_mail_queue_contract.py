@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from mailseal.storage import Store
+from mailseal.storage import QueueDepth, Store
 
 
 async def test_a_mail_is_claimed_once_until_its_lease_runs_out(store: Store) -> None:
@@ -51,3 +51,12 @@ async def test_settling_retry_failure_and_delivery(store: Store) -> None:
     await store.mail_queue.remove(queued)
     assert await store.mail_queue.pending() == []
     assert await store.mail_queue.next_due_at() is None
+
+
+async def test_depth_counts_waiting_mails_and_names_the_oldest(store: Store) -> None:
+    assert await store.mail_queue.depth() == QueueDepth(mails=0, oldest_queued_at=None)
+    later = await store.mail_queue.add(mail_from="", recipients=("b@x.example",), message=b"m", at=300)
+    await store.mail_queue.add(mail_from="", recipients=("c@x.example",), message=b"m", at=200)
+    assert await store.mail_queue.depth() == QueueDepth(mails=2, oldest_queued_at=200)
+    await store.mail_queue.remove(later)
+    assert await store.mail_queue.depth() == QueueDepth(mails=1, oldest_queued_at=200)

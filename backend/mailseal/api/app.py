@@ -24,6 +24,7 @@ from mailseal.api.controllers.messages import MessagesController
 from mailseal.api.controllers.replies import RepliesController
 from mailseal.api.controllers.share_target import ShareTargetController
 from mailseal.api.headers import security_headers_middleware
+from mailseal.api.observe import observe_middleware
 from mailseal.api.problems import http_error_handler, internal_error_handler, mailseal_error_handler
 from mailseal.config import Settings
 from mailseal.errors import MailsealError
@@ -77,7 +78,10 @@ def create_app(
     app = Litestar(
         route_handlers=handlers,  # type: ignore[arg-type]
         csrf_config=csrf,
-        middleware=[DefineMiddleware(security_headers_middleware, hsts=True)],
+        middleware=[
+            DefineMiddleware(observe_middleware, trusted_proxies=settings.trusted_proxies),
+            DefineMiddleware(security_headers_middleware, hsts=True),
+        ],
         exception_handlers={
             MailsealError: mailseal_error_handler,
             HTTPException: http_error_handler,
@@ -88,6 +92,9 @@ def create_app(
         openapi_config=OpenAPIConfig(
             title="Mailseal", version=__version__, path="/schema", render_plugins=[JsonRenderPlugin()]
         ),
+        # Logging is set up in one place (mailseal.logs); Litestar's default would replace the root's
+        # handlers with its own queue, and with them the JSON format and the tests' capture.
+        logging_config=None,
         on_startup=on_startup or [],
         on_shutdown=on_shutdown or [],
         debug=False,

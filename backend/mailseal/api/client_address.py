@@ -51,3 +51,8 @@ def client_address(request: Request[Any, Any, Any], trusted_proxies: tuple[str, 
         if not _trusted(address, networks):
             break
     return client
+
+
+def peer_is_trusted_proxy(peer: str | None, trusted_proxies: tuple[str, ...]) -> bool:
+    """Whether the direct peer is one of `trusted_proxies` (whose headers about the request may be believed)."""
+    return peer is not None and _trusted(_address(peer), _networks(trusted_proxies))

@@ -33,6 +33,7 @@ from typing import Any, Literal, TypeVar, cast
 
 import msgspec
 
+from mailseal import metrics
 from mailseal.config import Settings
 from mailseal.errors import JobFailed, JobTimedOut, JobTooLarge, MailsealError, ServerBusy
 from mailseal.jobs import worker as worker_side
@@ -193,9 +194,11 @@ class JobPool:
         name = name or function.__name__
         places = self.limits.workers + self.limits.waiting
         if self._admitted >= places or self._by_name.get(name, 0) >= max(1, math.floor(share * places)):
+            metrics.job_refused(name)
             raise ServerBusy(retry_after=self._retry_after())
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._admitted += 1
+        metrics.job_admitted()
         self._by_name[name] = self._by_name.get(name, 0) + 1
         queue.put_nowait(_Pending(Job(function, args), name, future))
         return await future
@@ -264,6 +267,7 @@ class JobPool:
                     current = await self._run_one(pending, current)
             finally:
                 self._admitted -= 1
+                metrics.job_finished()
                 self._by_name[pending.name] -= 1
                 # Nothing of a job outlives it here: a runner holding its last 30 MiB upload until the
                 # next job came was most of what the server kept after a burst of uploads.

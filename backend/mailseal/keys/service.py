@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 import msgspec
 
+from mailseal import metrics
 from mailseal.errors import MailsealError, MessageExpired, NotFound, UnknownKey
 from mailseal.keys.policy import Identity, decide
 from mailseal.keys.ring import KeyRing
@@ -107,6 +108,7 @@ class KeyService:
                 )
                 if isinstance(refusal, MessageExpired):
                     await self._destroy(tx, message_id, action="expire", actor="system", at=now)
+            metrics.refused(refusal.code)
             raise
         if loaded.wrapped_key is None:
             raise MessageExpired()
@@ -115,6 +117,7 @@ class KeyService:
         await self.store.audit.add(
             at=now, action=purpose, message_id=message_id, actor=identity.audit_name, detail=f"as={opened_as}"
         )
+        metrics.opened(purpose)
         return ContentKey(message_id=message_id, key=key, opened_as=opened_as)
 
     async def revoke(self, message_id: str, *, actor: str) -> SealRecord:

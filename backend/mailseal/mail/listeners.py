@@ -19,6 +19,7 @@ from typing import Any, AnyStr, Final, cast
 
 from aiosmtpd.smtp import SMTP, AuthenticatorType
 
+from mailseal import log_context, metrics
 from mailseal.errors import ConfigError
 from mailseal.mail import smtp_status
 from mailseal.mail import smtp_status as status
@@ -87,8 +88,12 @@ class _Connection(SMTP):
         self._smtp_methods["DATA"] = self._finishing(self._smtp_methods["DATA"])
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)  # again after STARTTLS, with the TLS transport
         if self._deadline is None:
+            # Before aiosmtpd starts the session's task, which copies this context: its log lines name the id.
+            log_context.start_work()
+        super().connection_made(transport)  # again after STARTTLS, with the TLS transport
+        if self._deadline is None:  # the first time: a new session, not the same one after STARTTLS
+            metrics.smtp_session(self._listener.name)
             self._deadline = self.loop.call_later(self._limits.session_seconds, self._deadline_passed)
         if self._listener.plain_auth_on_loopback and is_loopback(transport.get_extra_info("peername")):
             # Loopback traffic cannot be read off a network: AUTH may go without TLS there.
@@ -106,7 +111,14 @@ class _Connection(SMTP):
             if refusal is not None:
                 status = smtp_status.status_for(refusal)
         self._last_reply = status if isinstance(status, str) else status.decode("ascii", "replace")
+        metrics.smtp_reply(self._listener.name, self._last_reply)
         await super().push(status)
+
+    def _close_with(self, reply: str) -> None:
+        """The session's last reply, counted like every other, then the end of the connection."""
+        if self.transport is not None:
+            metrics.smtp_reply(self._listener.name, reply)
+            _close_with(self.transport, reply)
 
     def _record_data_head(self) -> Callable[[], None]:
         """Keep the first bytes of DATA (aiosmtpd drops a mail with a too long line before our handler
@@ -140,7 +152,7 @@ class _Connection(SMTP):
         if self._in_data or self.transport is None:
             return
         log.info("%s: session of %s closed at its deadline", self._listener.name, self.client)
-        _close_with(self.transport, status.SESSION_TOO_LONG)
+        self._close_with(status.SESSION_TOO_LONG)
 
     def _counted(self, command: str, method: Command) -> Command:
         """A command that moves no mail spends the budget (NOOP and its kind always; AUTH, MAIL and RCPT
@@ -165,7 +177,7 @@ class _Connection(SMTP):
             return False
         log.info("%s: session of %s closed after too many commands without a mail (the last: %s)",
                  self._listener.name, self.client, command)
-        _close_with(self.transport, status.TOO_MANY_COMMANDS_WITHOUT_MAIL)
+        self._close_with(status.TOO_MANY_COMMANDS_WITHOUT_MAIL)
         return True
 
     def _finishing(self, method: Command) -> Command:
@@ -184,7 +196,7 @@ class _Connection(SMTP):
             if status.is_success(self._last_reply):
                 self._commands_without_mail = 0
             if self._expired and self.transport is not None:
-                _close_with(self.transport, status.SESSION_TOO_LONG)
+                self._close_with(status.SESSION_TOO_LONG)
 
         return data
 
@@ -254,8 +266,9 @@ class SmtpListener:
         refusal = self._tally.refusal(client)
         if refusal is not None:
             self._log_refusal(client, refusal)
-            _close_with(transport, status.TOO_MANY_CONNECTIONS if refusal == "total"
-                        else status.TOO_MANY_CLIENT_CONNECTIONS)
+            reply = status.TOO_MANY_CONNECTIONS if refusal == "total" else status.TOO_MANY_CLIENT_CONNECTIONS
+            metrics.smtp_reply(self.name, reply)
+            _close_with(transport, reply)
             return None
         connection = _Connection(
             self,

@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import aiosmtplib
 import msgspec
 
+from mailseal import log_context
 from mailseal.errors import ConfigError
 from mailseal.mail.outbox import OutgoingMail
 from mailseal.storage import ClaimedMail, FailedMail, QueuedMail, Store
@@ -198,6 +199,7 @@ class SmtpQueue:
     async def _work(self) -> None:
         while True:
             self._wake.clear()
+            log_context.start_work()  # each run of the queue names its log lines (this task's own context)
             try:
                 await self.run_once()
                 delay = await self._delay_until_due()

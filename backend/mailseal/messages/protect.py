@@ -10,6 +10,7 @@ from typing import BinaryIO
 import msgspec
 
 from mailseal import format as fmt
+from mailseal import metrics
 from mailseal.errors import InputError, TooLarge
 from mailseal.keys.service import NewSeal, normalise_recipients
 from mailseal.mail import SNIFF_BYTES, not_email, without_bcc_stream
@@ -111,6 +112,7 @@ async def protect(
         except BaseException:
             await off_loop(deps.blobs, deps.blobs.delete, message_id)
             raise
+    metrics.sealed()
     await deps.notifier.message_arrived(parties, message_id, "reply" if in_reply_to else "message")
     return Sealed(message_id=message_id, header=header, envelope_size=envelope_size)
 

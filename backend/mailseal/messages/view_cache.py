@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from mailseal import metrics
 from mailseal.keys import ContentKey
 from mailseal.messages.display import MessageView, RenderedMessage
 
@@ -83,6 +84,7 @@ class SealedViewCache:
         when it does not open: then the entry is dropped)."""
         entry = self._entries.get(key.message_id)
         if entry is None:
+            metrics.view_cache_lookup(hit=False)
             return None
         aead = _cache_key(key)
         message_id = key.message_id
@@ -96,8 +98,10 @@ class SealedViewCache:
                 html, documents = _documents_decoder.decode(sealed)
         except InvalidTag:
             self.discard(key.message_id)
+            metrics.view_cache_lookup(hit=False)
             return None
         self._entries.move_to_end(key.message_id)
+        metrics.view_cache_lookup(hit=True)
         return RenderedMessage(view=view, html=html, documents=documents)
 
     def put(self, key: ContentKey, header_fingerprint: bytes, rendered: RenderedMessage) -> None:

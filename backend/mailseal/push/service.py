@@ -23,6 +23,7 @@ from typing import Any
 
 import httpcore
 
+from mailseal import metrics
 from mailseal.errors import InputError, PushEndpointRefused, PushSubscriptionTaken
 from mailseal.storage import Store, Subscription
 
@@ -247,6 +248,7 @@ class PushService:
         except Exception:
             log.exception("push: delivery to subscription %d failed unexpectedly", subscription_id)
             self.stats.failed += 1
+            metrics.push_answered("failed")
 
     async def _deliver_with_retries(self, subscription_id: int, payload: bytes, job: _Job) -> None:
         config = self._config
@@ -259,6 +261,7 @@ class PushService:
                 outcome, retry_after = await self._attempt(subscription, payload, job)
             if outcome is _Outcome.DELIVERED:
                 self.stats.delivered += 1
+                metrics.push_answered("sent")
                 now = int(self._clock())
                 if _success_worth_writing(subscription, now):
                     await self._store.push_subscriptions.record_success(subscription_id, now=now)
@@ -266,18 +269,23 @@ class PushService:
             if outcome in (_Outcome.GONE, _Outcome.INVALID):
                 if outcome is _Outcome.GONE:
                     self.stats.gone += 1
+                    metrics.push_answered("gone")
                 else:
                     self.stats.refused += 1
+                    metrics.push_answered("refused")
                 await self._store.push_subscriptions.delete_by_id(subscription_id)
                 return
             if outcome is _Outcome.RETRY and attempt < config.max_attempts:
                 self.stats.retried += 1
+                metrics.push_answered("retried")
                 await asyncio.sleep(self._backoff(attempt, retry_after))
                 continue
             if outcome is _Outcome.REFUSED:
                 self.stats.refused += 1
+                metrics.push_answered("refused")
             else:
                 self.stats.failed += 1
+                metrics.push_answered("failed")
             if await self._store.push_subscriptions.record_failure(subscription_id, max_failures=config.max_failures):
                 log.info("push: subscription %d pruned after repeated failures", subscription_id)
             return

@@ -10,7 +10,7 @@ from mailseal.storage.repositories.codes import PendingCode
 from mailseal.storage.repositories.devices import DeviceRow
 from mailseal.storage.repositories.envelopes import InboxRow, ThreadEntry, ThreadState
 from mailseal.storage.repositories.limits import RateEvents
-from mailseal.storage.repositories.mail_queue import ClaimedMail, FailedMail, QueuedMail
+from mailseal.storage.repositories.mail_queue import ClaimedMail, FailedMail, QueueDepth, QueuedMail
 from mailseal.storage.repositories.push_subscriptions import EndpointHolder, Subscription
 from mailseal.storage.repositories.seals import LiveWrappedKey, NewSeal, SealRecord, StoredSeal
 from mailseal.storage.repositories.sessions import SessionRow, SessionWithAddresses
@@ -27,6 +27,7 @@ __all__ = [
     "LiveWrappedKey",
     "NewSeal",
     "PendingCode",
+    "QueueDepth",
     "QueuedMail",
     "RateEvents",
     "SealRecord",

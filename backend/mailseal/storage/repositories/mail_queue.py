@@ -32,6 +32,13 @@ class ClaimedMail(msgspec.Struct, frozen=True):
     attempts: int
 
 
+class QueueDepth(msgspec.Struct, frozen=True):
+    """How many mails wait, and when the oldest of them was queued (None when none wait)."""
+
+    mails: int
+    oldest_queued_at: int | None
+
+
 class FailedMail(msgspec.Struct, frozen=True):
     """A mail, or some of its recipients, the queue gave up on."""
 
@@ -125,6 +132,10 @@ class MailQueueRows(Repository):
             " failed_at, attempts, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (mail.id, mail.mail_from, json.dumps(list(recipients)), message_id, mail.queued_at, at, attempts, reason),
         )
+
+    async def depth(self) -> QueueDepth:
+        row = await self._fetch_one("SELECT COUNT(*), MIN(queued_at) FROM mail_queue")
+        return QueueDepth(mails=row[0], oldest_queued_at=row[1]) if row is not None else QueueDepth(0, None)
 
     async def pending(self) -> list[QueuedMail]:
         rows = await self._fetch_all(
