@@ -20,6 +20,6 @@ def exposition() -> bytes:
     """Prometheus' text format of every metric; summed over processes in multiprocess mode."""
     if os.environ.get(MULTIPROC_VARIABLE):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return bytes(generate_latest(registry))
     return bytes(generate_latest(REGISTRY))
