@@ -12,6 +12,7 @@ import email.policy
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -38,6 +39,12 @@ def _mail(subject: str, sender: str) -> email.message.EmailMessage:
 def forwarded_mail() -> bytes:
     report = _mail("Site visit report", "Carol Builder <carol@contractor.example>")
     report.set_content("Hi Alice,\n\nThe foundations are done; the steel arrives on Monday.\n\nCarol")
+    report.add_alternative("<p>Hi Alice,</p><p>The foundations are <b>done</b>; the steel arrives on Monday.</p>"
+                           "<table style='border-collapse:collapse'><tr><th style='border:1px solid #999;padding:4px'>"
+                           "Stage</th><th style='border:1px solid #999;padding:4px'>Status</th></tr>"
+                           "<tr><td style='border:1px solid #999;padding:4px'>Foundations</td>"
+                           "<td style='border:1px solid #999;padding:4px'>done</td></tr></table><p>Carol</p>",
+                           subtype="html")
     report.add_attachment(b"%PDF-1.4" * 300, maintype="application", subtype="pdf", filename="site-visit.pdf")
     top = _mail("Fwd: Site visit report", "Alice Example <alice@example.org>")
     top.set_content("Bob, see Carol's report below. The schedule holds.\n\nAlice")
@@ -51,6 +58,22 @@ def tnef_mail() -> bytes:
     blob = (corpora_path() / "tnef" / "umlaut.tnef").read_bytes()
     message.add_attachment(blob, maintype="application", subtype="ms-tnef", filename="winmail.dat")
     return message.as_bytes()
+
+
+def nested_shot(page: Any, message_id: str, path: Path, font_size: str = "") -> None:
+    """The message with an attached message, scrolled to the attached one once its frame is fitted."""
+    page.goto(f"/m/{message_id}")
+    page.wait_for_selector("[data-testid=nested-message] [data-testid=message-frame-box].fitted")
+    if font_size:
+        page.evaluate(f"document.documentElement.style.fontSize = '{font_size}'")
+        page.wait_for_timeout(300)
+    # Its top just under the sticky app bar (it is often taller than the screen).
+    page.evaluate("""() => {
+      const top = document.querySelector('[data-testid=nested-message]').getBoundingClientRect().top;
+      scrollTo(0, top + scrollY - document.querySelector('.app-bar').offsetHeight - 8);
+    }""")
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(path))
 
 
 def main() -> None:
@@ -73,11 +96,7 @@ def main() -> None:
             page.fill("#code", outbox_code(server.data, "bob@gmail.com"))
             page.wait_for_selector("[data-testid=inbox-item]")
 
-            page.goto(f"/m/{ids[0]}")
-            page.wait_for_selector("[data-testid=nested-message]")
-            page.locator("[data-testid=nested-message]").scroll_into_view_if_needed()
-            page.wait_for_timeout(400)
-            page.screenshot(path=str(OUT / "nested-message-light.png"))
+            nested_shot(page, ids[0], OUT / "nested-message-light.png")
 
             page.goto(f"/m/{ids[1]}")
             page.wait_for_selector("[data-testid=attachments]")
@@ -93,6 +112,15 @@ def main() -> None:
             page.wait_for_selector("[data-testid=foreign-mail]")
             page.wait_for_timeout(400)
             page.screenshot(path=str(OUT / "microsoft-mail-light.png"))
+            state = context.storage_state()
+            context.close()
+            # The attached message on a small phone, and at 200 % text (the phone tests' root font size).
+            small = browser.new_context(viewport={"width": 360, "height": 640}, device_scale_factor=2, is_mobile=True,
+                                        has_touch=True, base_url=server.url, color_scheme="light", storage_state=state)
+            page = small.new_page()
+            (OUT / "360x640").mkdir(exist_ok=True)
+            nested_shot(page, ids[0], OUT / "360x640" / "nested-message-light.png")
+            nested_shot(page, ids[0], OUT / "nested-message-200-light.png", font_size="200%")
             browser.close()
 
 

@@ -25,8 +25,13 @@ function measure(frame) {
   const root = doc?.documentElement;
   const body = doc?.body;
   if (!root || !body) return null;
+  const width = Math.max(root.scrollWidth, body.scrollWidth);
+  // Overflow counts the body's left margin and padding but not its right ones: add them, or wide mail
+  // touches the right edge.
+  const style = width > root.clientWidth ? doc.defaultView?.getComputedStyle(body) : null;
+  const right = style ? (parseFloat(style.marginRight) || 0) + (parseFloat(style.paddingRight) || 0) : 0;
   return {
-    width: Math.max(root.scrollWidth, body.scrollWidth),
+    width: width + right,
     // The root's own box is the content's height even when the frame is taller; scrollHeight adds floats.
     height: Math.max(root.getBoundingClientRect().height, body.scrollHeight),
   };

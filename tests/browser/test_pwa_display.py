@@ -50,6 +50,43 @@ def test_an_attached_message_is_shown_in_place(context: Any, server: LiveServer,
     assert dialogs == []
 
 
+# For each label of the attached message's From/To/Date list and each file row: is the value (the Open
+# action) beside its label (the file's name), or below it?
+SIDE_BY_SIDE = """() => {
+  const box = (el) => el.getBoundingClientRect();
+  const labels = [...document.querySelectorAll('[data-testid=nested-message] .message-meta dt')]
+    .map((dt) => box(dt.nextElementSibling).left >= box(dt).right);
+  const files = [...document.querySelectorAll('[data-testid=attachment]')]
+    .map((row) => box(row.querySelector('.attachment-action')).left
+      >= box(row.querySelector('.attachment-name')).right);
+  return {labels, files};
+}"""
+
+
+def test_an_attached_message_stacks_its_labels_and_files_at_200_percent_text(
+        browser: Any, server: LiveServer, tmp_path: Path) -> None:
+    """At 360 px and 200 % text a label beside an address leaves a few letters a line ("bob@g / mail.co / m");
+    there the label goes above its value and Open below the file's name, and at 100 % they stay side by side."""
+    message_id, _ = seal(server, forward_of_an_html_mail(), tmp_path, to="ivan@gmail.com")
+    context = browser.new_context(viewport={"width": 360, "height": 640}, device_scale_factor=1, is_mobile=True,
+                                  has_touch=True, base_url=server.url)
+    try:
+        page = context.new_page()
+        sign_in(page, server, "ivan@gmail.com")
+        page.goto(f"/m/{message_id}")
+        page.wait_for_selector("[data-testid=nested-message] [data-testid=attachment]")
+        normal = page.evaluate(SIDE_BY_SIDE)
+        assert len(normal["labels"]) == 2 and len(normal["files"]) == 2
+        assert all(normal["labels"]) and all(normal["files"]), normal
+        page.evaluate("document.documentElement.style.fontSize = '200%'")
+        page.wait_for_timeout(150)
+        large = page.evaluate(SIDE_BY_SIDE)
+        assert not any(large["labels"]) and not any(large["files"]), large
+        assert page.evaluate("document.documentElement.scrollWidth - innerWidth") <= 0.5
+    finally:
+        context.close()
+
+
 def test_a_microsoft_365_mail_gets_its_own_screen(context: Any, server: LiveServer, tmp_path: Path) -> None:
     page = context.new_page()
     sign_in(page, server, "hana@gmail.com")

@@ -93,6 +93,8 @@ def test_sign_in_with_a_long_code(context: Any, server: LiveServer) -> None:
     assert page.get_attribute("#code", "pattern") == "[0-9]{16}"
     code = outbox_code(server.data, "erin@gmail.com")
     assert len(code) == 16
+    page.fill("#code", code[:15])
+    assert page.eval_on_selector("#code", "i => i.scrollWidth <= i.clientWidth"), "every digit typed is in view"
     page.fill("#code", code[:8])
     page.wait_for_timeout(300)
     assert page.is_visible("[data-testid=verify]") and not page.is_visible("[data-testid=code-error]")

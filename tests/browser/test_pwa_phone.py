@@ -103,6 +103,13 @@ def test_the_newsletter_fits_the_width_and_its_frame_is_as_tall_as_the_mail(
         assert fitted["contentWidth"] <= fitted["boxWidth"] + 1, fitted
         assert fitted["contentHeight"] <= fitted["frameHeight"] + 1, f"nothing scrolls inside the frame: {fitted}"
         assert abs(fitted["shownHeight"] - fitted["scaledHeight"]) <= 2, fitted
+        # The mail keeps its margin on both sides (scrollWidth alone leaves out the right one).
+        margins = page.evaluate("""() => {
+            const frame = document.querySelector('[data-testid=message-frame-box] iframe');
+            const table = frame.contentDocument.querySelector('table').getBoundingClientRect();
+            return {left: table.left, right: frame.clientWidth - table.right};
+        }""")
+        assert margins["left"] > 0 and abs(margins["right"] - margins["left"]) <= 1, margins
         natural = page.eval_on_selector("iframe[data-testid=message-body]", "f => f.clientWidth")
         assert abs(fitted["scale"] - min(1, fitted["boxWidth"] / natural)) < 0.01, "scaled to the width, never up"
         if width < 620:
