@@ -12,7 +12,7 @@ from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Stream
 
 from mailseal import format as fmt
@@ -108,7 +108,7 @@ class MessagesController(Controller):
     @get("/{message_id:str}/body", summary="The sanitized HTML body, for the viewer's sandboxed frame")
     async def body(
         self, message_id: FromPath[str], services: ServicesDependency, session: SessionDependency,
-        nested: int | None = None,
+        nested: FromQuery[int | None] = None,
     ) -> Response[bytes]:
         rendered = await load_view(services, session, message_id, with_html=True)
         document = rendered.html
