@@ -14,12 +14,14 @@ from typing import Any
 from support.live_server import LiveServer
 
 
-def outbox_code(data: Path, address: str, *, wait: float = 10.0) -> str:
-    """The code in the newest passcode mail to `address`. The server answers before it queues the mail
-    (so that the answer's timing tells nothing), so the mail may land a moment after the screen changes."""
+def outbox_code(data: Path, address: str, *, wait: float = 10.0, after: frozenset[str] = frozenset()) -> str:
+    """The code in the newest passcode mail to `address`, leaving out the mails named in `after` (those in
+    the outbox before the request). The server answers before it queues the mail (so that the answer's
+    timing tells nothing), so the mail may land a moment after the screen changes; without `after`, an
+    earlier, used code to the same address could be read instead of the one just asked for."""
     deadline = time.monotonic() + wait
     while True:
-        code = _newest_code(data / "outbox" / "new", address)
+        code = _newest_code(data / "outbox" / "new", address, after)
         if code is not None:
             return code
         if time.monotonic() > deadline:
@@ -27,10 +29,18 @@ def outbox_code(data: Path, address: str, *, wait: float = 10.0) -> str:
         time.sleep(0.05)
 
 
-def _newest_code(folder: Path, address: str) -> str | None:
+def outbox_names(data: Path) -> frozenset[str]:
+    """The mails in the outbox now: pass them as `after` to wait for a new one."""
+    folder = data / "outbox" / "new"
+    return frozenset(path.name for path in folder.iterdir()) if folder.is_dir() else frozenset()
+
+
+def _newest_code(folder: Path, address: str, after: frozenset[str] = frozenset()) -> str | None:
     if not folder.is_dir():
         return None
-    for path in sorted(folder.iterdir(), reverse=True):
+    for path in sorted(folder.iterdir(), key=lambda p: p.stat().st_mtime_ns, reverse=True):
+        if path.name in after:
+            continue
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         if address in str(message.get("To", "")):
             body = message.get_body(preferencelist=("plain",))
@@ -43,9 +53,10 @@ def _newest_code(folder: Path, address: str) -> str | None:
 def sign_in(page: Any, server: LiveServer, address: str) -> None:
     page.goto("/sign-in")
     page.fill("#email", address)
+    before = outbox_names(server.data)
     page.click("[data-testid=send-code]")
     page.wait_for_selector("[data-testid=reference]")
-    page.fill("#code", outbox_code(server.data, address))
+    page.fill("#code", outbox_code(server.data, address, after=before))
     page.wait_for_selector("[data-testid=inbox]")
 
 
