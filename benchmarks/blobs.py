@@ -13,10 +13,8 @@ reaches, so the second line puts seal to S3 beside the upload alone of an envelo
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import mailseal.format as fmt
@@ -30,21 +28,10 @@ from mailseal.templates import policy_for
 LINES = (("blobs.seal_to_s3", "MiB/s"), ("blobs.seal_to_s3_vs_upload", "MiB/s"))
 
 
-@contextmanager
-def _s3_endpoint() -> Iterator[str]:
-    from tests.support.s3 import CREDENTIALS, moto_server
+def _s3_endpoint() -> AbstractContextManager[str]:
+    from tests.support.s3 import moto_with_credentials
 
-    saved = {name: os.environ.get(name) for name in CREDENTIALS}
-    os.environ.update(CREDENTIALS)
-    try:
-        with moto_server() as endpoint:
-            yield endpoint
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    return moto_with_credentials()
 
 
 async def _seal_runs(work: Path, source: Path, blob_url: str, repeats: int, limit: int) -> dict[str, list[float]]:

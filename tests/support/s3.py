@@ -86,10 +86,9 @@ def blob_url(endpoint: str, bucket: str, prefix: str = "envelopes") -> str:
     return f"s3://{bucket}/{prefix}?endpoint={endpoint}&region={REGION}"
 
 
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """moto's S3 for the whole session, with test credentials in the environment."""
-    require_moto()
+@contextmanager
+def moto_with_credentials() -> Iterator[str]:
+    """moto's S3 server, with the test credentials in the environment while it runs (tests and bench)."""
     saved = {name: os.environ.get(name) for name in CREDENTIALS}
     os.environ.update(CREDENTIALS)
     try:
@@ -101,6 +100,14 @@ def s3_endpoint() -> Iterator[str]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 for the whole session, with test credentials in the environment."""
+    require_moto()
+    with moto_with_credentials() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
