@@ -81,12 +81,15 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("message_id", nargs="?")
     a.add_argument("--json", action="store_true")
 
-    s = sub.add_parser("serve", help="run the web app and the SMTP listeners")
+    s = sub.add_parser("serve", help="run the web app, the SMTP listeners and the queues (or one role of them)")
     s.add_argument("--host")
     s.add_argument("--port", type=int)
     s.add_argument("--dev", action="store_true", default=None, help="development mode (/dev/outbox)")
     s.add_argument("--relay-port", type=int)
     s.add_argument("--inbound-port", type=int)
+    s.add_argument("--role", choices=("all", "web", "smtp", "worker"),
+                   help="what this process runs: all (default), web, smtp or worker")
+    s.add_argument("--workers", type=int, dest="web_workers", help="HTTP worker processes (role web)")
 
     sub.add_parser("config", help="print the effective settings (secrets hidden)")
 
@@ -349,7 +352,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides: dict[str, Any] = {"data": args.data}
         if args.command == "serve":
             overrides.update(host=args.host, port=args.port, dev=args.dev,
-                             relay_port=args.relay_port, inbound_port=args.inbound_port)
+                             relay_port=args.relay_port, inbound_port=args.inbound_port, role=args.role,
+                             web_workers=args.web_workers)
         settings, sources = load_settings_with_sources(**overrides)
         if args.command != "serve" and (warning := keep_data_private(settings.data_path)):
             print(f"mailseal: warning: {warning}", file=sys.stderr)

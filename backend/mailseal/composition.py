@@ -85,9 +85,10 @@ class Services:
     summaries: SummaryCache = field(default_factory=SummaryCache)
     views: SealedViewCache = field(default_factory=lambda: SealedViewCache(0))
 
-    async def start(self) -> None:
-        """Start the background workers: the outbound transport and push delivery."""
-        await self.outbox.start()
+    async def start(self, *, mail_queue: bool = True) -> None:
+        """Start push delivery and, with `mail_queue`, the outbound queue's sender (the worker part's)."""
+        if mail_queue:
+            await self.outbox.start()
         await self.push.start()
 
     async def close(self) -> None:
@@ -97,6 +98,9 @@ class Services:
         await self.jobs.close()
         await self.instance.close()
 
+
+QUEUE_POLL_SECONDS = 30.0
+WORKER_QUEUE_POLL_SECONDS = 1.0
 
 # The modules whose functions run in the job pool, imported once by its forkserver.
 JOB_MODULES = ("mailseal.messages.ingest", "mailseal.messages.read")
@@ -168,7 +172,9 @@ def _build_services(settings: Settings, core: _Core, *, pwa_dir: Path, manifest:
     if core.created_keys:
         log.info("created the organisation key ring at %s", core.ring.location)
     store = core.store
-    outbox = with_dkim(make_transport(settings, store, outbox_path=core.folder.outbox), settings)
+    # A worker role's queue hears of new mail only from the database (it was queued by another process).
+    poll = WORKER_QUEUE_POLL_SECONDS if settings.role == "worker" else QUEUE_POLL_SECONDS
+    outbox = with_dkim(make_transport(settings, store, outbox_path=core.folder.outbox, poll=poll), settings)
     identity = IdentityService(
         store,
         secret=core.secret,

@@ -47,6 +47,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     mail_languages: tuple[str, ...] = ("en",)  # the wrapper's and message.html's; two: bilingual
     smtp_url: str = ""
 
+    # Which parts of Mailseal this process runs (roles.py): all, web, smtp or worker.
+    role: str = "all"
+    web_workers: int = 1  # HTTP worker processes of the web role
     smtp_listeners: bool = True  # false: this server runs no relay and no inbound listener (another does)
     relay_host: str = "127.0.0.1"
     relay_port: int = 2526
@@ -58,6 +61,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     relay_tls_cert_file: str = ""
     relay_tls_key_file: str = ""
     smtp_client_connections: int = 10
+    mail_queue_lease_seconds: int = 900
     dkim_selector: str = ""
     dkim_domain: str = ""
     dkim_key_file: str = ""
@@ -377,6 +381,24 @@ def _together(*names: str) -> Callable[[Settings], str | None]:
 
 
 KEY_STORES = ("file", "passphrase", "pkcs11")
+ROLES = ("all", "web", "smtp", "worker")
+
+
+def _role(settings: Settings) -> str | None:
+    if settings.role not in ROLES:
+        return f"{settings.role!r} is not a role; allowed: {', '.join(ROLES)}"
+    if settings.role == "smtp" and not settings.smtp_listeners:
+        return "'smtp' runs the SMTP listeners, which smtp_listeners = false turns off; remove one of the two"
+    return None
+
+
+def _web_workers(settings: Settings) -> str | None:
+    if not 1 <= settings.web_workers <= 64:
+        return f"{settings.web_workers} is out of range; allowed: 1 to 64"
+    if settings.web_workers > 1 and settings.role != "web":
+        return (f"{settings.web_workers} HTTP workers need role = web (--role web): the relay and inbound ports and "
+                "the queue worker belong to one process each; run them as the smtp and worker roles")
+    return None
 
 
 def _key_store(settings: Settings) -> str | None:
@@ -418,6 +440,9 @@ CHECKS: dict[str, Callable[[Settings], str | None]] = {
     "inbound_port": _port("inbound_port"),
     "smtp_url": _smtp_url,
     "smtp_client_connections": _at_least("smtp_client_connections", 1),
+    "mail_queue_lease_seconds": _at_least("mail_queue_lease_seconds", 2, 86400),
+    "role": _role,
+    "web_workers": _web_workers,
     "relay_tls_cert_file": _together("relay_tls_cert_file", "relay_tls_key_file"),
     "dkim_selector": _together("dkim_selector", "dkim_domain", "dkim_key_file"),
     "max_upload_bytes": _at_least("max_upload_bytes", 1),

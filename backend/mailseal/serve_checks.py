@@ -12,9 +12,10 @@ from pathlib import Path
 
 from mailseal.config import Settings
 from mailseal.errors import ConfigError, SettingError
+from mailseal.roles import Parts, parts_of
 
 
-def check_before_serving(settings: Settings) -> None:
+def check_before_serving(settings: Settings, parts: Parts | None = None) -> None:
     """Files that must load, the key ring that must open, and ports that must be free; raises the first problem."""
     from mailseal.mail.dkim import DkimSigner
     from mailseal.mail.listeners import tls_context_from_files
@@ -43,8 +44,9 @@ def check_before_serving(settings: Settings) -> None:
     from mailseal.keys import check_key_ring
 
     check_key_ring(settings, settings.data_path / "keys")
-    listens = [("port", settings.host, settings.port)]
-    if settings.smtp_listeners:
+    parts = parts or parts_of(settings)
+    listens = [("port", settings.host, settings.port)] if parts.web else []
+    if parts.smtp:
         listens += [("relay_port", settings.relay_host, settings.relay_port),
                     ("inbound_port", settings.inbound_host, settings.inbound_port)]
     for setting, host, port in listens:

@@ -64,9 +64,17 @@ class FileKeyRing:
         """Load the ring, creating it with one key on first start. Returns (ring, created)."""
         if path.exists():
             return cls.load(path), False
-        ring = cls(path, [])
-        ring.rotate()
-        return ring, True
+        # Written aside, then linked into place: of several processes starting at once (the roles of one
+        # installation), the first ring wins and the others load it rather than replace it.
+        draft = cls(path.with_name(f"{path.name}.{os.getpid()}.new"), [])
+        draft.rotate()
+        try:
+            os.link(draft.path, path)
+        except FileExistsError:
+            return cls.load(path), False
+        finally:
+            draft.path.unlink()
+        return cls(path, draft.keys()), True
 
     @property
     def location(self) -> str:

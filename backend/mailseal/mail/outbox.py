@@ -149,8 +149,10 @@ class MaildirOutbox:
             (self.path / folder).mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
-def make_transport(settings: Settings, store: Store, *, outbox_path: Path | None = None) -> Transport:
-    """SMTP when `smtp_url` is set, else the Maildir outbox (`outbox_path`, default `<data>/outbox`).
+def make_transport(settings: Settings, store: Store, *, outbox_path: Path | None = None,
+                   poll: float = 30.0) -> Transport:
+    """SMTP when `smtp_url` is set (its sender looks for due mail at least every `poll` seconds), else the
+    Maildir outbox (`outbox_path`, default `<data>/outbox`).
 
     The caller runs `start()` at startup and `stop()` at shutdown.
     """
@@ -158,7 +160,8 @@ def make_transport(settings: Settings, store: Store, *, outbox_path: Path | None
         from mailseal.mail.smtp_queue import SmtpQueue
 
         domain = settings.mail_from.rpartition("@")[2]
-        return SmtpQueue(store, settings.smtp_url, local_hostname=domain if "." in domain else None)
+        return SmtpQueue(store, settings.smtp_url, local_hostname=domain if "." in domain else None,
+                         lease=settings.mail_queue_lease_seconds, poll=poll)
     return MaildirOutbox(outbox_path or settings.data_path / "outbox")
 
 
