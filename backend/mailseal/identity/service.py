@@ -45,6 +45,7 @@ from mailseal.errors import (
     MailsealError,
     NotFound,
     NotSignedIn,
+    PasscodeNotAllowed,
     TooManyTries,
 )
 from mailseal.identity import limits as rate
@@ -102,6 +103,7 @@ class IdentityService:
         session_idle_minutes: int = 720,
         session_absolute_hours: int = 336,
         limits: Limits = Limits(),  # noqa: B008 - frozen, so one shared default is safe
+        passcode_off_domains: Sequence[str] = (),
     ) -> None:
         if len(secret) < MIN_SECRET_LENGTH:
             raise ConfigError(f"the identity secret must be at least {MIN_SECRET_LENGTH} bytes")
@@ -116,6 +118,7 @@ class IdentityService:
         self._idle_seconds = session_idle_minutes * 60
         self._absolute_seconds = session_absolute_hours * 3600
         self._limits = limits
+        self._passcode_off_domains = frozenset(passcode_off_domains)
         self._passcode_key = derive_key(secret, LABEL_PASSCODE)
         self._address_key = derive_key(secret, LABEL_ADDRESS)
         self._rate_key = derive_key(secret, LABEL_RATE)
@@ -131,6 +134,7 @@ class IdentityService:
         that the app takes the code from whichever of the newest mails the person has.
         """
         address = normalise_address(email)
+        self._require_passcode_allowed(address)
         now = self._now()
         limits = self._limits
         reference = new_reference()
@@ -180,6 +184,7 @@ class IdentityService:
         and a laptop at once), and only someone who reads the mailbox could use them.
         """
         address = normalise_address(email)
+        self._require_passcode_allowed(address)
         digits = clean_code(code)
         now = self._now()
         limits = self._limits
@@ -227,7 +232,9 @@ class IdentityService:
                         matched = row
                 if matched is not None:
                     await tx.codes.use(matched.id)
-                    grant = await self._sign_in(tx, address, session_id, device_name, now)
+                    grant = await self.add_verified_address(
+                        address, session_id=session_id, device_name=device_name, within=tx
+                    )
                 else:
                     failure = InvalidCode()
             if failure is not None:
@@ -240,6 +247,30 @@ class IdentityService:
             raise failure
         assert grant is not None
         return grant
+
+    def passcode_allowed(self, address: str) -> bool:
+        """Whether the organisation lets this address sign in by passcode (`passcode_off_domains`)."""
+        domain = address.rpartition("@")[2].lower()
+        return not ({"*", domain} & self._passcode_off_domains)
+
+    def _require_passcode_allowed(self, address: str) -> None:
+        # A rule about a domain, the same for every address in it: saying so reveals nothing about one.
+        if not self.passcode_allowed(address):
+            raise PasscodeNotAllowed()
+
+    # Verified addresses
+
+    async def add_verified_address(
+        self, address: str, *, session_id: str | None, device_name: str, within: Transaction | None = None
+    ) -> SessionGrant:
+        """The one way an address joins a person's session, whatever proved it (a passcode, an identity
+        provider, a passkey): into the live session of `session_id`, rotating its id, or a new session
+        on a new device. The caller must have verified `address` just now; `within` joins its transaction."""
+        address = normalise_address(address)
+        if within is not None:
+            return await self._sign_in(within, address, session_id, device_name, self._now())
+        async with self._store.transaction() as tx:
+            return await self._sign_in(tx, address, session_id, device_name, self._now())
 
     # Sessions
 
