@@ -23,8 +23,8 @@ from mailseal.identity.oidc.metadata import ProviderDirectory
 from support.mailseal_app import MailsealClient, running_app, simple_mail
 from support.oidc_provider import MICROSOFT_PERSONAL_TENANT, Account, LocalProvider, local_provider
 
-REFUSED = "/?signin-refused=oidc.refused"
-UNVERIFIED = "/?signin-refused=oidc.unverified-email"
+REFUSED = "/sign-in?signin-refused=oidc.refused"
+UNVERIFIED = "/sign-in?signin-refused=oidc.unverified-email"
 
 
 async def authorize(url: str) -> str:

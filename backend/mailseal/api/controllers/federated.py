@@ -88,7 +88,7 @@ class FederatedSignInController(Controller):
             )
         except FederatedSignInRefused as refused:
             public = PUBLIC_REFUSALS.get(refused.reason, FederatedSignInRefused.code)
-            redirect = Redirect(f"/?signin-refused={quote(public)}", status_code=303)
+            redirect = Redirect(f"/sign-in?signin-refused={quote(public)}", status_code=303)
         else:
             redirect = Redirect(finished.return_to, status_code=303)
             redirect.set_cookie(session_cookie(finished.grant.session_id,
