@@ -119,6 +119,9 @@ async def test_microsoft_like_sign_in_with_a_domain_verified_address(app_ms: Mai
     response = await sign_in(app_ms, "microsoft")
     assert response.headers["location"] == "/"
     assert await addresses(app_ms) == ["carol@contoso.com"]
+    audit = await app_ms.run(app_ms.services.instance.store.audit.entries())
+    assert [(e.action, e.actor, e.detail.split(";")[0]) for e in audit if e.action == "sign-in"] == [
+        ("sign-in", "carol@contoso.com", "oidc microsoft")]
 
 
 async def test_microsoft_personal_account_with_xms_edov(tmp_path: Path) -> None:

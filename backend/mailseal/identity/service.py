@@ -232,8 +232,8 @@ class IdentityService:
                         matched = row
                 if matched is not None:
                     await tx.codes.use(matched.id)
-                    grant = await self.add_verified_address(
-                        address, session_id=session_id, device_name=device_name, within=tx
+                    grant = await self.add_verified_addresses(
+                        tx, (address,), session_id=session_id, device_name=device_name, method="code", now=now
                     )
                 else:
                     failure = InvalidCode()
@@ -257,20 +257,6 @@ class IdentityService:
         # A rule about a domain, the same for every address in it: saying so reveals nothing about one.
         if not self.passcode_allowed(address):
             raise PasscodeNotAllowed()
-
-    # Verified addresses
-
-    async def add_verified_address(
-        self, address: str, *, session_id: str | None, device_name: str, within: Transaction | None = None
-    ) -> SessionGrant:
-        """The one way an address joins a person's session, whatever proved it (a passcode, an identity
-        provider, a passkey): into the live session of `session_id`, rotating its id, or a new session
-        on a new device. The caller must have verified `address` just now; `within` joins its transaction."""
-        address = normalise_address(address)
-        if within is not None:
-            return await self._sign_in(within, address, session_id, device_name, self._now())
-        async with self._store.transaction() as tx:
-            return await self._sign_in(tx, address, session_id, device_name, self._now())
 
     # Sessions
 
@@ -351,9 +337,15 @@ class IdentityService:
 
     # Inside
 
-    async def _sign_in(
-        self, tx: Transaction, address: str, session_id: str | None, device_name: str, now: int
+    async def add_verified_addresses(
+        self, tx: Transaction, addresses: Sequence[str], *, session_id: str | None, device_name: str, method: str,
+        now: int,
     ) -> SessionGrant:
+        """The one way addresses join a session, whatever proved them (`method`: a code, a passkey bound to
+        addresses a code proved, an identity provider): start a session or add them to this one (its id
+        rotated), and audit the sign-in. Call it only in the transaction that checked the proof."""
+        if not addresses:
+            raise ValueError("a sign-in needs at least one verified address")
         current: SessionRow | None = None
         if session_id and sessions.plausible_session_id(session_id):
             current = await tx.sessions.find(sessions.hash_session_id(session_id))
@@ -373,7 +365,10 @@ class IdentityService:
                 id_hash=new_hash, device_id=device_id, now=now, expires_at=now + self._absolute_seconds
             )
             log.info("signed in: new device %s", row.device_id)
-        await tx.sessions.add_address(row, address, now=now)
+        for address in addresses:
+            await tx.sessions.add_address(row, address, now=now)
+        await tx.audit.add(at=now, action="sign-in", message_id=None, actor=", ".join(addresses),
+                           detail=f"{method}; device {row.device_id}")
         session = sessions.session_of(row, await tx.sessions.addresses(row.pk))
         assert session is not None
         return SessionGrant(session_id=new_id, session=session)

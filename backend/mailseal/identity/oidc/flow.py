@@ -4,7 +4,7 @@
 hands the browser a binding value for a short-lived cookie, so a callback counts only in the browser
 that started it (no login CSRF). `finish` takes the flow (deleting it), redeems the code with the PKCE
 verifier, checks the ID token (`id_token`), and adds the verified address to the person's session
-through `IdentityService.add_verified_address`, exactly as a passcode does. The provider's tokens are
+through `IdentityService.add_verified_addresses`, exactly as a passcode does. The provider's tokens are
 used for this one check and never stored.
 """
 
@@ -159,7 +159,10 @@ class FederatedSignIn:
         address = await verified_address_of(
             id_token, provider=provider, endpoints=endpoints, directory=self._directory, nonce=flow.nonce, now=now,
         )
-        grant = await self._identity.add_verified_address(address, session_id=session_id, device_name=device_name)
+        async with self._store.transaction() as tx:
+            grant = await self._identity.add_verified_addresses(
+                tx, (address,), session_id=session_id, device_name=device_name, method=f"oidc {provider.id}", now=now,
+            )
         log.info("signed in through %s", provider.id)
         return SignInFinished(grant=grant, return_to=flow.return_to, provider=provider.id)
 

@@ -173,7 +173,7 @@ CREATE TABLE admin_tokens (
 -- 0007: threads are read by thread id, oldest first.
 CREATE INDEX envelopes_by_thread ON envelopes (thread_id, stored_at);
 
--- 0009: Federated sign-ins under way (OpenID Connect), for at most ten minutes, deleted when used.
+-- 0010: Federated sign-ins under way (OpenID Connect), for at most ten minutes, deleted when used.
 -- state_hash and binding_hash are SHA-256 of the state and of the browser's sign-in cookie; no provider
 -- token is ever stored.
 CREATE TABLE sign_in_flows (
@@ -187,4 +187,4 @@ CREATE TABLE sign_in_flows (
 );
 CREATE INDEX sign_in_flows_by_expiry ON sign_in_flows (expires_at);
 
-INSERT INTO schema_version (version) VALUES (9);
+INSERT INTO schema_version (version) VALUES (10);

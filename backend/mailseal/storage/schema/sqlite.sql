@@ -187,7 +187,7 @@ CREATE TABLE admin_tokens (
     last_used_at INTEGER
 );
 
--- 0009: Federated sign-ins under way (OpenID Connect), for at most ten minutes, deleted when used.
+-- 0010: Federated sign-ins under way (OpenID Connect), for at most ten minutes, deleted when used.
 -- state_hash and binding_hash are SHA-256 of the state and of the browser's sign-in cookie; no provider
 -- token is ever stored.
 CREATE TABLE sign_in_flows (
