@@ -66,10 +66,11 @@ export async function mountProviders(slot, { returnTo = '/', signal, search = gl
     });
     return button;
   });
-  slot.replaceChildren(
-    providers.length ? h('p', { class: 'help divider' }, t('signin-providers.or')) : null,
-    error, ...buttons,
+  slot.replaceChildren(...[
+    error,
+    providers.length ? h('p', { class: 'help sign-in-or' }, t('signin-providers.or')) : null,
+    ...buttons,
     providers.length ? h('p', { class: 'help' }, t('signin-providers.help')) : null,
-  );
+  ].filter(Boolean));
   slot.hidden = false;
 }

@@ -71,3 +71,20 @@ def test_an_unverified_address_comes_back_with_the_reason(
     finally:
         provider.account.email_verified = True
         context.close()
+
+
+@pytest.mark.parametrize("scheme", ["dark"])
+def test_the_choices_in_the_dark_at_360(browser: Any, oidc_server: LiveServer, scheme: str) -> None:
+    """The buttons fit a small phone in the dark: nothing wider than the screen."""
+    context = browser.new_context(**{**PHONE, "viewport": {"width": 360, "height": 640}}, color_scheme=scheme,
+                                  base_url=oidc_server.url)
+    try:
+        page = context.new_page()
+        page.goto("/sign-in")
+        page.wait_for_selector("[data-testid=sign-in-with-google]")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+        assert "null" not in page.inner_text("[data-testid=sign-in]")
+        if SHOTS:
+            page.screenshot(path=str(SHOTS / f"sign-in-providers-{scheme}-360x640.png"), full_page=True)
+    finally:
+        context.close()
