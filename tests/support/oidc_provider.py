@@ -24,6 +24,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from support.secrets import remember
+
 MICROSOFT_PERSONAL_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
 WORK_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 
@@ -121,8 +123,11 @@ class LocalProvider:
                 return 400, {"error": "invalid_grant", "error_description": "PKCE verifier missing"}
             if b64url(hashlib.sha256(verifier.encode()).digest()) != grant["challenge"]:
                 return 400, {"error": "invalid_grant", "error_description": "PKCE verifier wrong"}
-        return 200, {"access_token": secrets.token_urlsafe(16), "token_type": "Bearer",
-                     "id_token": self.id_token(grant["nonce"])}
+        answer = {"access_token": secrets.token_urlsafe(16), "token_type": "Bearer",
+                  "id_token": self.id_token(grant["nonce"])}
+        # The log-hygiene test looks for these in every log line of the run: none may reach a log.
+        remember(answer["access_token"], answer["id_token"], self.client_secret, verifier or "", form["code"])
+        return 200, answer
 
     def id_token(self, nonce: str) -> str:
         now = int(time.time())
