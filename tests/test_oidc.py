@@ -132,6 +132,17 @@ async def test_microsoft_personal_account_with_xms_edov(tmp_path: Path) -> None:
             assert await addresses(app) == ["dave@outlook.com"]
 
 
+async def test_an_organisations_own_provider(tmp_path: Path, google: LocalProvider) -> None:
+    """Any issuer the settings name: discovery at <issuer>/.well-known/…, `email_verified` required."""
+    own = {"oidc_issuer": google.base_url, "oidc_client_id": google.client_id,
+           "oidc_client_secret": google.client_secret, "oidc_name": "Contoso ID", "oidc_allow_loopback": True}
+    async with running_app(tmp_path, **own) as app:
+        methods = (await app.http.get("/api/auth/methods")).json()
+        assert methods["providers"] == [{"id": "oidc", "name": "Contoso ID"}]
+        await sign_in(app, "oidc")
+        assert await addresses(app) == ["bob@gmail.com"]
+
+
 async def test_a_provider_address_joins_a_code_verified_session(app_g: MailsealClient, google: LocalProvider) -> None:
     """The same function as the passcode: the address is added to this device's session, its id rotated."""
     await app_g.sign_in("alice@example.net")
