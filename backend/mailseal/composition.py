@@ -21,6 +21,7 @@ from mailseal.config import Settings
 from mailseal.errors import MailsealError
 from mailseal.identity import IdentityService
 from mailseal.identity.models import PasscodeSender
+from mailseal.identity.oidc import FederatedSignIn, providers_from_settings
 from mailseal.instance import DataFolder, load_or_create_secret
 from mailseal.jobs import JobLimits, JobPool
 from mailseal.keys import KeyRing, KeyService, open_key_ring
@@ -73,6 +74,7 @@ class Services:
     settings: Settings
     instance: Instance
     identity: IdentityService
+    federated: FederatedSignIn
     outbox: Transport
     push: PushService
     forward: ForwardAddresses
@@ -95,6 +97,7 @@ class Services:
         """Stop the workers, then close the store."""
         await self.push.stop()
         await self.outbox.stop()
+        await self.federated.close()
         await self.jobs.close()
         await self.instance.close()
 
@@ -182,6 +185,11 @@ def _build_services(settings: Settings, core: _Core, *, pwa_dir: Path, manifest:
         code_ttl_minutes=settings.code_ttl_minutes,
         session_idle_minutes=settings.session_idle_minutes,
         session_absolute_hours=settings.session_absolute_hours,
+        passcode_off_domains=settings.passcode_off_domains,
+    )
+    federated = FederatedSignIn(
+        store, identity, providers_from_settings(settings), base_url=settings.base_url,
+        allow_loopback=settings.oidc_allow_loopback,
     )
     push = PushService(store, load_or_create_vapid(core.folder.keys), PushConfig.from_settings(settings))
     rules = RulesFile(core.folder.rules)
@@ -189,6 +197,7 @@ def _build_services(settings: Settings, core: _Core, *, pwa_dir: Path, manifest:
         settings=settings,
         instance=_instance(settings, core, PushNotifier(push, identity.devices_for_addresses)),
         identity=identity,
+        federated=federated,
         outbox=outbox,
         push=push,
         forward=ForwardAddresses(store, settings.inbound_domain),

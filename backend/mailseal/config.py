@@ -79,6 +79,22 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     session_absolute_hours: int = 14 * 24
     code_ttl_minutes: int = 10
 
+    # Sign-in methods (README: Configuration, Threat model). The passcode works for every address except
+    # those at `passcode_off_domains`; each identity provider is off until its client id is set.
+    passcode_off_domains: tuple[str, ...] = ()
+    oidc_google_client_id: str = ""
+    oidc_google_client_secret: str = ""
+    oidc_google_issuer: str = "https://accounts.google.com"
+    oidc_microsoft_client_id: str = ""
+    oidc_microsoft_client_secret: str = ""
+    oidc_microsoft_tenant: str = "common"  # personal and work accounts; consumers, organizations or a tenant id
+    oidc_microsoft_authority: str = "https://login.microsoftonline.com"
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_name: str = ""
+    oidc_allow_loopback: bool = False  # tests only: a provider on http://127.0.0.1
+
     # Heavy work (parsing uploads, rendering messages) runs in a pool of worker processes (jobs/).
     jobs_workers: int = 0  # 0: one per CPU
     jobs_waiting: int = 16
@@ -125,6 +141,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             out["smtp_url"] = redact_url(self.smtp_url)
         if self.database_url:
             out["database_url"] = redact_url(self.database_url)
+        for name in HIDDEN_SETTINGS:
+            if out[name]:
+                out[name] = "***"
         return out
 
 
@@ -143,6 +162,8 @@ DEFAULT_SOURCE = "default"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("text", "json")
 SECRET_SETTINGS = frozenset({"smtp_url"})
+# Shown as *** by `mailseal config` and never echoed in an error about them.
+HIDDEN_SETTINGS = ("oidc_google_client_secret", "oidc_microsoft_client_secret", "oidc_client_secret")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
 _TOML_KEY = re.compile(r"""\s*\[*\s*["']?([A-Za-z0-9_-]+)""")
@@ -153,6 +174,8 @@ def _fields() -> dict[str, msgspec.structs.FieldInfo]:
 
 
 def _shown(name: str, value: Any) -> str:
+    if name in HIDDEN_SETTINGS:
+        return "(hidden)"
     if name in SECRET_SETTINGS and isinstance(value, str):
         value = redact_url(value)
     return repr(value)
@@ -380,6 +403,40 @@ def _together(*names: str) -> Callable[[Settings], str | None]:
     return check
 
 
+def _provider_url(name: str) -> Callable[[Settings], str | None]:
+    """An identity provider's address: https, or http on loopback when `oidc_allow_loopback` (tests)."""
+
+    def check(settings: Settings) -> str | None:
+        value = getattr(settings, name)
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme == "https" and parts.hostname and not parts.query and not parts.fragment:
+            return None
+        if settings.oidc_allow_loopback and parts.scheme == "http" and is_loopback_host(parts.hostname or ""):
+            return None
+        return f"{value!r} is not allowed: an https:// URL without query or fragment, such as https://login.example.org"
+
+    return check
+
+
+def _domains(name: str) -> Callable[[Settings], str | None]:
+    def check(settings: Settings) -> str | None:
+        for domain in getattr(settings, name):
+            if domain != "*" and not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", domain):
+                return f"{domain!r} is not a domain; allowed: lower-case domains such as example.org, or * for all"
+        return None
+
+    return check
+
+
+def _microsoft_tenant(settings: Settings) -> str | None:
+    if re.fullmatch(r"[A-Za-z0-9.-]{1,100}", settings.oidc_microsoft_tenant):
+        return None
+    return (f"{settings.oidc_microsoft_tenant!r} is not a tenant; allowed: common, consumers, organizations, a "
+            "tenant id or a domain")
+
+
 KEY_STORES = ("file", "passphrase", "pkcs11")
 ROLES = ("all", "web", "smtp", "worker")
 
@@ -452,6 +509,14 @@ CHECKS: dict[str, Callable[[Settings], str | None]] = {
     "session_absolute_hours": _at_least("session_absolute_hours", 1),
     "code_ttl_minutes": _at_least("code_ttl_minutes", 1, 10),
     "key_store": _key_store,
+    "passcode_off_domains": _domains("passcode_off_domains"),
+    "oidc_google_issuer": _provider_url("oidc_google_issuer"),
+    "oidc_microsoft_authority": _provider_url("oidc_microsoft_authority"),
+    "oidc_microsoft_tenant": _microsoft_tenant,
+    "oidc_issuer": _provider_url("oidc_issuer"),
+    "oidc_client_id": _together("oidc_client_id", "oidc_issuer", "oidc_client_secret", "oidc_name"),
+    "oidc_google_client_id": _together("oidc_google_client_id", "oidc_google_client_secret"),
+    "oidc_microsoft_client_id": _together("oidc_microsoft_client_id", "oidc_microsoft_client_secret"),
     "pkcs11_module": _needed_for_pkcs11("pkcs11_module"),
     "pkcs11_token_label": _needed_for_pkcs11("pkcs11_token_label"),
     "pkcs11_pin_file": _needed_for_pkcs11("pkcs11_pin_file"),

@@ -19,7 +19,9 @@ plaintext, a passcode or a key.
     │   ├── NotSignedIn
     │   ├── InvalidCode / CodeExpired / TooManyTries (429)
     ├── RateLimited (429)
+    │   └── FederatedSignInRefused     an identity provider's answer did not prove a verified address
     ├── Forbidden (403)
+    │   ├── PasscodeNotAllowed         the organisation turned the passcode off for the address's domain
     │   └── PolicyRefused              the policy decision said no
     │       ├── NotARecipient (403)
     │       ├── MessageExpired (410)
@@ -374,3 +376,19 @@ class BackupDamaged(MailsealError):
 
     code = "backup.damaged"
     title = "The backup does not match its manifest"
+
+
+class PasscodeNotAllowed(Forbidden):
+    code = "auth.passcode-off"
+    title = "Sign-in by passcode is turned off for this address's domain; use one of the other ways shown"
+
+
+class FederatedSignInRefused(AuthError):
+    """Any failure of a federated sign-in. `code` says which check failed (the detail names no token)."""
+
+    code = "oidc.refused"
+    title = "The sign-in with that account did not work; try again, or use a passcode"
+
+    def __init__(self, reason: str, detail: str | None = None) -> None:
+        self.reason = reason
+        super().__init__(detail)

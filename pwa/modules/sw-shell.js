@@ -61,6 +61,7 @@ export const SHELL_ASSETS = Object.freeze([
   '/modules/ui-settings.js',
   '/modules/ui-shared-file.js',
   '/modules/ui-sign-in.js',
+  '/modules/ui-sign-in-providers.js',
   '/modules/ui-thread.js',
   '/modules/ui-toast.js',
   '/modules/frame-fit.js',

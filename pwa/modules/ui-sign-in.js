@@ -66,12 +66,18 @@ export function renderSignIn(ctx, { mode }) {
         if (!ctx.signal.aborted) showError(error, failure);
       }
     });
-    root.replaceChildren(
+    // Identity providers the organisation allows, in their own module, loaded after this paint.
+    const providers = h('div', { class: 'stack', 'data-testid': 'sign-in-providers', hidden: true });
+    import('./ui-sign-in-providers.js').then((m) => m.mountProviders(providers, {
+      returnTo: adding ? paths.settings() : ctx.route.params.next ?? '/', signal: ctx.signal,
+    })).catch(() => null); // offline: the passcode is always there
+    root.replaceChildren(...[ // replaceChildren would write a null as the text "null"
       screenHeading(adding ? 'Add another address' : 'Sign in to Mailseal', 1, { id: 'sign-in-title' }),
       adding ? null : h('p', { class: 'lead' }, 'Read and reply to protected e-mail sent to you.'),
       adding ? null : invitation(),
       form,
-    );
+      providers,
+    ].filter(Boolean));
   }
 
   /** From a wrapper link: who sent what is waiting (the sender, template and expiry the mail shows). */

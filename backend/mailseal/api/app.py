@@ -17,6 +17,7 @@ from mailseal import __version__
 from mailseal.api.controllers.app_shell import AppShellController, AssetController
 from mailseal.api.controllers.auth import AuthController
 from mailseal.api.controllers.dev_outbox import DevOutboxController
+from mailseal.api.controllers.federated import FederatedSignInController
 from mailseal.api.controllers.health import HealthController
 from mailseal.api.controllers.invitations import InvitationsController
 from mailseal.api.controllers.me import MeController
@@ -58,6 +59,7 @@ def create_app(
         MeController,
         MessagesController,
         InvitationsController,
+        FederatedSignInController,
         RepliesController,
         ShareTargetController,
         HealthController,

@@ -45,6 +45,7 @@ from mailseal.errors import (
     MailsealError,
     NotFound,
     NotSignedIn,
+    PasscodeNotAllowed,
     TooManyTries,
 )
 from mailseal.identity import limits as rate
@@ -103,6 +104,7 @@ class IdentityService:
         session_idle_minutes: int = 720,
         session_absolute_hours: int = 336,
         limits: Limits = Limits(),  # noqa: B008 - frozen, so one shared default is safe
+        passcode_off_domains: Sequence[str] = (),
     ) -> None:
         if len(secret) < MIN_SECRET_LENGTH:
             raise ConfigError(f"the identity secret must be at least {MIN_SECRET_LENGTH} bytes")
@@ -117,6 +119,7 @@ class IdentityService:
         self._idle_seconds = session_idle_minutes * 60
         self._absolute_seconds = session_absolute_hours * 3600
         self._limits = limits
+        self._passcode_off_domains = frozenset(passcode_off_domains)
         self._passcode_key = derive_key(secret, LABEL_PASSCODE)
         self._address_key = derive_key(secret, LABEL_ADDRESS)
         self._rate_key = derive_key(secret, LABEL_RATE)
@@ -133,6 +136,7 @@ class IdentityService:
         `language`, the one the person asked in.
         """
         address = normalise_address(email)
+        self._require_passcode_allowed(address)
         now = self._now()
         limits = self._limits
         reference = new_reference()
@@ -182,6 +186,7 @@ class IdentityService:
         and a laptop at once), and only someone who reads the mailbox could use them.
         """
         address = normalise_address(email)
+        self._require_passcode_allowed(address)
         digits = clean_code(code)
         now = self._now()
         limits = self._limits
@@ -229,7 +234,9 @@ class IdentityService:
                         matched = row
                 if matched is not None:
                     await tx.codes.use(matched.id)
-                    grant = await self._sign_in(tx, address, session_id, device_name, now)
+                    grant = await self.add_verified_addresses(
+                        tx, (address,), session_id=session_id, device_name=device_name, method="code", now=now
+                    )
                 else:
                     failure = InvalidCode()
             if failure is not None:
@@ -242,6 +249,16 @@ class IdentityService:
             raise failure
         assert grant is not None
         return grant
+
+    def passcode_allowed(self, address: str) -> bool:
+        """Whether the organisation lets this address sign in by passcode (`passcode_off_domains`)."""
+        domain = address.rpartition("@")[2].lower()
+        return not ({"*", domain} & self._passcode_off_domains)
+
+    def _require_passcode_allowed(self, address: str) -> None:
+        # A rule about a domain, the same for every address in it: saying so reveals nothing about one.
+        if not self.passcode_allowed(address):
+            raise PasscodeNotAllowed()
 
     # Sessions
 
@@ -322,9 +339,15 @@ class IdentityService:
 
     # Inside
 
-    async def _sign_in(
-        self, tx: Transaction, address: str, session_id: str | None, device_name: str, now: int
+    async def add_verified_addresses(
+        self, tx: Transaction, addresses: Sequence[str], *, session_id: str | None, device_name: str, method: str,
+        now: int,
     ) -> SessionGrant:
+        """The one way addresses join a session, whatever proved them (`method`: a code, a passkey bound to
+        addresses a code proved, an identity provider): start a session or add them to this one (its id
+        rotated), and audit the sign-in. Call it only in the transaction that checked the proof."""
+        if not addresses:
+            raise ValueError("a sign-in needs at least one verified address")
         current: SessionRow | None = None
         if session_id and sessions.plausible_session_id(session_id):
             current = await tx.sessions.find(sessions.hash_session_id(session_id))
@@ -344,7 +367,10 @@ class IdentityService:
                 id_hash=new_hash, device_id=device_id, now=now, expires_at=now + self._absolute_seconds
             )
             log.info("signed in: new device %s", row.device_id)
-        await tx.sessions.add_address(row, address, now=now)
+        for address in addresses:
+            await tx.sessions.add_address(row, address, now=now)
+        await tx.audit.add(at=now, action="sign-in", message_id=None, actor=", ".join(addresses),
+                           detail=f"{method}; device {row.device_id}")
         session = sessions.session_of(row, await tx.sessions.addresses(row.pk))
         assert session is not None
         return SessionGrant(session_id=new_id, session=session)

@@ -14,6 +14,7 @@ from mailseal.storage.repositories.mail_queue import ClaimedMail, FailedMail, Qu
 from mailseal.storage.repositories.push_subscriptions import EndpointHolder, Subscription
 from mailseal.storage.repositories.seals import LiveWrappedKey, NewSeal, SealRecord, StoredSeal
 from mailseal.storage.repositories.sessions import SessionRow, SessionWithAddresses
+from mailseal.storage.repositories.sign_in_flows import SignInFlow
 from mailseal.storage.store import Store, Transaction, open_store, sqlite_url
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "SealRecord",
     "SessionRow",
     "SessionWithAddresses",
+    "SignInFlow",
     "Store",
     "StoredSeal",
     "Subscription",

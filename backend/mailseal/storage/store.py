@@ -30,6 +30,7 @@ from mailseal.storage.repositories.mail_queue import MailQueueRows
 from mailseal.storage.repositories.push_subscriptions import PushSubscriptions
 from mailseal.storage.repositories.seals import Seals
 from mailseal.storage.repositories.sessions import SessionRows
+from mailseal.storage.repositories.sign_in_flows import SignInFlowRows
 
 
 class Repositories:
@@ -82,6 +83,10 @@ class Repositories:
     @cached_property
     def devices(self) -> DeviceRows:
         return DeviceRows(self._engine, self._conn)
+
+    @cached_property
+    def sign_in_flows(self) -> SignInFlowRows:
+        return SignInFlowRows(self._engine, self._conn)
 
     @cached_property
     def push_subscriptions(self) -> PushSubscriptions:

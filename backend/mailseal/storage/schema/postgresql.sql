@@ -173,4 +173,18 @@ CREATE TABLE admin_tokens (
 -- 0007: threads are read by thread id, oldest first.
 CREATE INDEX envelopes_by_thread ON envelopes (thread_id, stored_at);
 
-INSERT INTO schema_version (version) VALUES (8);
+-- 0010: Federated sign-ins under way (OpenID Connect), for at most ten minutes, deleted when used.
+-- state_hash and binding_hash are SHA-256 of the state and of the browser's sign-in cookie; no provider
+-- token is ever stored.
+CREATE TABLE sign_in_flows (
+    state_hash    TEXT COLLATE "C" PRIMARY KEY,
+    binding_hash  TEXT COLLATE "C" NOT NULL,
+    provider      TEXT COLLATE "C" NOT NULL,
+    nonce         TEXT COLLATE "C" NOT NULL,
+    code_verifier TEXT COLLATE "C" NOT NULL,
+    return_to     TEXT COLLATE "C" NOT NULL,
+    expires_at    BIGINT NOT NULL
+);
+CREATE INDEX sign_in_flows_by_expiry ON sign_in_flows (expires_at);
+
+INSERT INTO schema_version (version) VALUES (10);

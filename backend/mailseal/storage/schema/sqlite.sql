@@ -186,3 +186,17 @@ CREATE TABLE admin_tokens (
     created_at   INTEGER NOT NULL,
     last_used_at INTEGER
 );
+
+-- 0010: Federated sign-ins under way (OpenID Connect), for at most ten minutes, deleted when used.
+-- state_hash and binding_hash are SHA-256 of the state and of the browser's sign-in cookie; no provider
+-- token is ever stored.
+CREATE TABLE sign_in_flows (
+    state_hash    TEXT PRIMARY KEY,
+    binding_hash  TEXT NOT NULL,
+    provider      TEXT NOT NULL,
+    nonce         TEXT NOT NULL,
+    code_verifier TEXT NOT NULL,
+    return_to     TEXT NOT NULL,
+    expires_at    INTEGER NOT NULL
+);
+CREATE INDEX sign_in_flows_by_expiry ON sign_in_flows (expires_at);
