@@ -72,6 +72,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     session_idle_minutes: int = 12 * 60
     session_absolute_hours: int = 14 * 24
     code_ttl_minutes: int = 10
+    passkeys: bool = True  # sign-in with passkeys (WebAuthn) for people who signed in by code before
 
     # Heavy work (parsing uploads, rendering messages) runs in a pool of worker processes (jobs/).
     jobs_workers: int = 0  # 0: one per CPU

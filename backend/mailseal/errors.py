@@ -18,8 +18,10 @@ plaintext, a passcode or a key.
     ├── AuthError (401)
     │   ├── NotSignedIn
     │   ├── InvalidCode / CodeExpired / TooManyTries (429)
+    │   └── PasskeyRefused             a passkey sign-in or registration that did not verify
     ├── RateLimited (429)
     ├── Forbidden (403)
+    │   ├── PasskeysOff                passkeys are turned off, or cannot work at this public_url
     │   └── PolicyRefused              the policy decision said no
     │       ├── NotARecipient (403)
     │       ├── MessageExpired (410)
@@ -374,3 +376,20 @@ class BackupDamaged(MailsealError):
 
     code = "backup.damaged"
     title = "The backup does not match its manifest"
+
+
+class PasskeyRefused(AuthError):
+    """A passkey that did not verify: unknown or removed, another site's, without user verification, a
+    spent or stale challenge, a counter that went back. One error for all, so nothing about the passkey
+    leaks; the reason goes to the log and, for a known passkey, to the audit trail."""
+
+    code = "auth.passkey-refused"
+    title = "This passkey was not accepted; sign in with a code"
+
+
+class PasskeysOff(Forbidden):
+    """Passkeys are turned off (the `passkeys` setting), or `public_url` is an IP address, which WebAuthn
+    cannot use as a relying party id."""
+
+    code = "auth.passkeys-off"
+    title = "Passkeys are not available here"

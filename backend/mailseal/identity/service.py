@@ -227,7 +227,9 @@ class IdentityService:
                         matched = row
                 if matched is not None:
                     await tx.codes.use(matched.id)
-                    grant = await self._sign_in(tx, address, session_id, device_name, now)
+                    grant = await self.add_verified_addresses(
+                        tx, (address,), session_id=session_id, device_name=device_name, method="code", now=now
+                    )
                 else:
                     failure = InvalidCode()
             if failure is not None:
@@ -320,9 +322,15 @@ class IdentityService:
 
     # Inside
 
-    async def _sign_in(
-        self, tx: Transaction, address: str, session_id: str | None, device_name: str, now: int
+    async def add_verified_addresses(
+        self, tx: Transaction, addresses: Sequence[str], *, session_id: str | None, device_name: str, method: str,
+        now: int,
     ) -> SessionGrant:
+        """The one way addresses join a session, whatever proved them (`method`: a code, a passkey bound to
+        addresses a code proved, an identity provider): start a session or add them to this one (its id
+        rotated), and audit the sign-in. Call it only in the transaction that checked the proof."""
+        if not addresses:
+            raise ValueError("a sign-in needs at least one verified address")
         current: SessionRow | None = None
         if session_id and sessions.plausible_session_id(session_id):
             current = await tx.sessions.find(sessions.hash_session_id(session_id))
@@ -342,7 +350,10 @@ class IdentityService:
                 id_hash=new_hash, device_id=device_id, now=now, expires_at=now + self._absolute_seconds
             )
             log.info("signed in: new device %s", row.device_id)
-        await tx.sessions.add_address(row, address, now=now)
+        for address in addresses:
+            await tx.sessions.add_address(row, address, now=now)
+        await tx.audit.add(at=now, action="sign-in", message_id=None, actor=", ".join(addresses),
+                           detail=f"{method}; device {row.device_id}")
         session = sessions.session_of(row, await tx.sessions.addresses(row.pk))
         assert session is not None
         return SessionGrant(session_id=new_id, session=session)
