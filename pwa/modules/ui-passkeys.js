@@ -55,6 +55,8 @@ export function renderPasskeys(ctx) {
     try {
       const answer = await ctx.api.call('GET', '/api/passkeys', { signal: ctx.signal });
       const passkeys = Array.isArray(answer?.passkeys) ? answer.passkeys : [];
+      // One passkey per device is enough (the server excludes it from a new registration anyway).
+      if (passkeys.some((p) => p.thisDevice)) add.hidden = true;
       body.replaceChildren(passkeys.length
         ? h('ul', { class: 'rows', 'data-testid': 'passkey-list' }, passkeys.map((p) => renderPasskey(ctx, p, load)))
         : h('p', { class: 'help', 'data-testid': 'passkeys-none' }, t('passkey.settings-none')));
