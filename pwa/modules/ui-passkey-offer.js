@@ -12,7 +12,7 @@ export function renderPasskeyOffer(ctx) {
   if (!passkeysAvailable()) return null;
   const add = h('button', { type: 'button', class: 'button primary', 'data-testid': 'passkey-offer-add', disabled: true }, t('passkey.offer-add'));
   const later = h('button', { type: 'button', class: 'button link', 'data-testid': 'passkey-offer-later' }, t('passkey.offer-later'));
-  const status = h('p', { class: 'help', role: 'status', 'data-testid': 'passkey-offer-status' });
+  const status = h('p', { class: 'help', role: 'status', 'data-testid': 'passkey-offer-status', hidden: true });
   const card = h('aside', { class: 'card nudge', 'data-testid': 'passkey-offer', 'aria-labelledby': 'passkey-offer-heading', hidden: true },
     h('h2', { id: 'passkey-offer-heading' }, t('passkey.offer-title')),
     h('p', {}, t('passkey.offer-text')),
@@ -34,6 +34,7 @@ export function renderPasskeyOffer(ctx) {
     } catch {
       if (ctx.signal.aborted) return;
       status.textContent = t('passkey.add-failed');
+      status.hidden = false;
       done();
       options = null;
       add.disabled = true;
