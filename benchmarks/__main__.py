@@ -17,7 +17,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import asgi, blobs, crypto, engines, hostile, http, memory, phone, push, server_memory, smtp, workers
+from benchmarks import (
+    asgi,
+    blobs,
+    crypto,
+    engines,
+    hostile,
+    http,
+    memory,
+    passkey,
+    phone,
+    push,
+    server_memory,
+    smtp,
+    workers,
+)
 from benchmarks.results import Report, Result, skipped, warn
 from benchmarks.server import SignedIn, running_server, sign_in
 from benchmarks.workload import KiB, MiB, write_attachment_message
@@ -142,6 +156,7 @@ def run(plan: Plan, *, compare_asgi: bool) -> int:
         ok &= guarded(report, push.LINES, lambda: push.measure(work, plan.push_subscriptions, plan.load.rounds))
         phone_data = work / "phone-data"
         ok &= guarded(report, phone.LINES, lambda: phone.measure(work, phone_data))
+        ok &= guarded(report, passkey.LINES, lambda: passkey.measure(work, work / "passkey-data"))
         if compare_asgi:
             ok &= guarded(report, asgi.LINES, lambda: compare_servers(plan, work, data, message_id, session))
     elapsed = time.monotonic() - started

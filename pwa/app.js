@@ -85,6 +85,8 @@ const storage = {
   removeItem: (key) => { try { localStorage.removeItem(key); } catch { /* forget */ } },
 };
 
+const linkedTo = /^#to=(.+)/.exec(location.hash); // whom a wrapper link's message is for
+if (linkedTo) storage.setItem('mailseal.address-hint', decodeURIComponent(linkedTo[1]));
 const main = document.getElementById('main');
 const setOnline = createOfflineBanner(document.querySelector('[data-testid=offline-banner]'));
 const toast = createToast(document.querySelector('[data-testid=toast]'));

@@ -37,7 +37,8 @@ async def test_unknown_and_known_addresses_get_the_same_answer(tmp_path: Path) -
         first = await app.post("/api/auth/code", json={"email": "someone@nowhere.test"})
         second = await app.post("/api/auth/code", json={"email": "bob@gmail.com"})
         assert first.status_code == second.status_code == 202
-        assert set(first.json()) == set(second.json()) == {"reference", "expiresInMinutes", "codeLength"}
+        assert set(first.json()) == set(second.json()) == {"reference", "expiresInMinutes", "codeLength", "mailFrom"}
+        assert first.json()["mailFrom"] == second.json()["mailFrom"] == app.settings.mail_from
         assert first.json()["codeLength"] == second.json()["codeLength"] == 8
 
 

@@ -79,6 +79,9 @@ async def test_matching_mail_is_sealed_and_each_recipient_gets_a_wrapper(data_di
             envelopes[mail.recipients[0]] = envelope
             record_ids = re.findall(rf"{re.escape(PUBLIC_URL)}/m/([a-z0-9]+)", html.get_content())
             assert record_ids, "no Read the message link"
+            # Each recipient's link names them after a fragment (never sent to a server): the sign-in
+            # screen fills the address in.
+            assert f"/m/{record_ids[0]}#to={mail.recipients[0]}" in html.get_content()
             record = await stack.instance.keys.record(record_ids[0])
             assert mail.recipients[0] in record.recipients
         # To and Cc share one sealed message; the Bcc recipient has one of their own, and it names only them.

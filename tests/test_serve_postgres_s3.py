@@ -90,7 +90,8 @@ async def relay_sealed(server: LiveServer, raw: bytes, to: str = BOB) -> str:
     body = wrapper.get_body(preferencelist=("plain",))
     assert body is not None
     link = next(word for word in body.get_content().split() if "/m/" in word)
-    return link.rstrip(".").rsplit("/m/", 1)[1]
+    # The link names its recipient after a fragment (#to=…), for the sign-in screen: not part of the id.
+    return link.rstrip(".").rsplit("/m/", 1)[1].split("#", 1)[0]
 
 
 def admin_token(server: LiveServer) -> dict[str, str]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from mailseal.admin_tokens import AdminTokens
 from mailseal.config import Settings
 from mailseal.errors import MailsealError
-from mailseal.identity import IdentityService
+from mailseal.identity import IdentityService, PasskeyService
 from mailseal.identity.models import PasscodeSender
 from mailseal.identity.oidc import FederatedSignIn, providers_from_settings
 from mailseal.instance import DataFolder, load_or_create_secret
@@ -75,6 +75,7 @@ class Services:
     instance: Instance
     identity: IdentityService
     federated: FederatedSignIn
+    passkeys: PasskeyService
     outbox: Transport
     push: PushService
     forward: ForwardAddresses
@@ -198,6 +199,8 @@ def _build_services(settings: Settings, core: _Core, *, pwa_dir: Path, manifest:
         instance=_instance(settings, core, PushNotifier(push, identity.devices_for_addresses)),
         identity=identity,
         federated=federated,
+        passkeys=PasskeyService(store, identity, secret=core.secret, base_url=settings.base_url,
+                                rp_name=settings.org_name, enabled=settings.passkeys),
         outbox=outbox,
         push=push,
         forward=ForwardAddresses(store, settings.inbound_domain),

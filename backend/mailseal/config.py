@@ -78,6 +78,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     session_idle_minutes: int = 12 * 60
     session_absolute_hours: int = 14 * 24
     code_ttl_minutes: int = 10
+    passkeys: bool = True  # sign-in with passkeys (WebAuthn) for people who signed in by code before
 
     # Sign-in methods (README: Configuration, Threat model). The passcode works for every address except
     # those at `passcode_off_domains`; each identity provider is off until its client id is set.

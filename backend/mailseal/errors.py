@@ -18,10 +18,12 @@ plaintext, a passcode or a key.
     ├── AuthError (401)
     │   ├── NotSignedIn
     │   ├── InvalidCode / CodeExpired / TooManyTries (429)
-    ├── RateLimited (429)
+    │   ├── PasskeyRefused             a passkey sign-in or registration that did not verify
     │   └── FederatedSignInRefused     an identity provider's answer did not prove a verified address
+    ├── RateLimited (429)
     ├── Forbidden (403)
     │   ├── PasscodeNotAllowed         the organisation turned the passcode off for the address's domain
+    │   ├── PasskeysOff                passkeys are turned off, or cannot work at this public_url
     │   └── PolicyRefused              the policy decision said no
     │       ├── NotARecipient (403)
     │       ├── MessageExpired (410)
@@ -392,3 +394,18 @@ class FederatedSignInRefused(AuthError):
     def __init__(self, reason: str, detail: str | None = None) -> None:
         self.reason = reason
         super().__init__(detail)
+class PasskeyRefused(AuthError):
+    """A passkey that did not verify: unknown or removed, another site's, without user verification, a
+    spent or stale challenge, a counter that went back. One error for all, so nothing about the passkey
+    leaks; the reason goes to the log and, for a known passkey, to the audit trail."""
+
+    code = "auth.passkey-refused"
+    title = "This passkey was not accepted; sign in with a code"
+
+
+class PasskeysOff(Forbidden):
+    """Passkeys are turned off (the `passkeys` setting), or `public_url` is an IP address, which WebAuthn
+    cannot use as a relying party id."""
+
+    code = "auth.passkeys-off"
+    title = "Passkeys are not available here"

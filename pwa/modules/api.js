@@ -187,5 +187,6 @@ export function createApi({
     addPushSubscription: (subscription, o) =>
       send('POST', '/api/push/subscriptions', { ...o, json: { ...subscription, showSender: false } }),
     removePushSubscription: (endpoint, o) => send('DELETE', '/api/push/subscriptions', { ...o, json: { endpoint } }),
+    call: send,
   };
 }

@@ -72,6 +72,12 @@ export const SHELL_ASSETS = Object.freeze([
   '/modules/ui-message-part.js',
   '/modules/ui-attachment-viewer.js',
   '/modules/ui-install-nudge.js',
+  '/modules/ui-code-wait.js',
+  '/modules/ui-passkey-sign-in.js',
+  '/modules/ui-passkey-offer.js',
+  '/modules/ui-passkeys.js',
+  '/modules/passkey-register.js',
+  '/modules/webauthn-json.js',
 ]);
 
 export function shellCacheName(version) {

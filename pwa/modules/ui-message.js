@@ -64,11 +64,14 @@ function rememberBodyKind(message) {
   }
 }
 
-/** The install card after a read, loaded on first use (it is not needed to read). */
+/** The install card after a read, loaded on first use (it is not needed to read); or, once after a sign-in
+ * by code, the offer of a passkey. */
 function installNudge(ctx) {
   const slot = h('div', { class: 'nudge-slot' });
-  import('./ui-install-nudge.js')
-    .then(({ renderInstallNudge }) => { if (!ctx.signal.aborted) slot.replaceWith(renderInstallNudge(ctx) ?? ''); })
+  (ctx.storage.getItem('mailseal.passkey-offer') === 'due'
+    ? import('./ui-passkey-offer.js').then((m) => m.renderPasskeyOffer)
+    : import('./ui-install-nudge.js').then((m) => m.renderInstallNudge))
+    .then((render) => { if (!ctx.signal.aborted) slot.replaceWith(render(ctx) ?? ''); })
     .catch(() => slot.remove());
   return slot;
 }

@@ -1,4 +1,4 @@
-// Settings: addresses, devices, the personal forward address, notifications, install, sign out.
+// Settings: addresses, devices, passkeys, the personal forward address, notifications, install, sign out.
 
 import { busy, h, screenHeading } from './dom.js';
 import { friendly } from './problems.js';
@@ -7,6 +7,7 @@ import { renderAddresses } from './ui-addresses.js';
 import { renderCopyButton } from './ui-copy-button.js';
 import { renderDevices } from './ui-devices.js';
 import { renderNotifications } from './ui-notifications.js';
+import { renderPasskeys } from './ui-passkeys.js';
 
 function renderForwardAddress(ctx) {
   const address = ctx.session.me?.forwardAddress;
@@ -53,6 +54,7 @@ export function renderSettings(ctx) {
     screenHeading('Settings'),
     addresses,
     renderDevices(ctx),
+    renderPasskeys(ctx),
     renderForwardAddress(ctx),
     renderNotifications(ctx),
     h('section', { class: 'card', 'aria-labelledby': 'install-title' },

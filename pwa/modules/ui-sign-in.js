@@ -1,5 +1,5 @@
 // Sign in (and "add another address"): address -> reference shown big -> code (8 digits, or the 16 the
-// server announced for an address under attack) -> done.
+// server announced for an address under attack) -> done; or a passkey (ui-passkey-sign-in.js).
 
 import { codeFromPaste, codePattern, isCompleteCode, sanitizeCode } from './code.js';
 import { busy, h, screenHeading } from './dom.js';
@@ -32,15 +32,13 @@ export function renderSignIn(ctx, { mode }) {
     const done = busy(button, 'Sending…');
     try {
       const answer = await ctx.api.requestCode(email, { signal: ctx.signal });
-      return savePending(ctx.storage, {
-        email, reference: answer?.reference, expiresInMinutes: answer?.expiresInMinutes, codeLength: answer?.codeLength, mode,
-      });
+      return savePending(ctx.storage, { ...answer, email, mode });
     } finally {
       done();
     }
   }
 
-  function addressStep(prefill = '') {
+  function addressStep(prefill = ctx.storage.getItem('mailseal.address-hint') ?? '') {
     const error = h('p', { id: 'email-error', class: 'field-error', role: 'alert', 'data-testid': 'email-error', hidden: true });
     const email = h('input', {
       id: 'email', name: 'email', type: 'email', inputmode: 'email', autocomplete: 'email', autocapitalize: 'none',
@@ -71,13 +69,17 @@ export function renderSignIn(ctx, { mode }) {
     import('./ui-sign-in-providers.js').then((m) => m.mountProviders(providers, {
       returnTo: adding ? paths.settings() : ctx.route.params.next ?? '/', signal: ctx.signal,
     })).catch(() => null); // offline: the passcode is always there
+    const passkey = h('div', { class: 'stack' });
     root.replaceChildren(...[ // replaceChildren would write a null as the text "null"
       screenHeading(adding ? 'Add another address' : 'Sign in to Mailseal', 1, { id: 'sign-in-title' }),
       adding ? null : h('p', { class: 'lead' }, 'Read and reply to protected e-mail sent to you.'),
       adding ? null : invitation(),
       form,
+      passkey,
       providers,
     ].filter(Boolean));
+    // Now: iOS wants the passkey call straight from the tap, its options fetched before.
+    if (!adding) import('./ui-passkey-sign-in.js').then((m) => m.mountPasskeySignIn(ctx, passkey, email));
   }
 
   /** From a wrapper link: who sent what is waiting (the sender, template and expiry the mail shows). */
@@ -148,6 +150,7 @@ export function renderSignIn(ctx, { mode }) {
         const me = await ctx.api.verifyCode(pending.email, code.value, { signal: ctx.signal });
         clearPending(ctx.storage);
         ctx.session.setMe(me);
+        if (!adding && !ctx.storage.getItem('mailseal.passkey-offer')) ctx.storage.setItem('mailseal.passkey-offer', 'due');
         if (adding) {
           ctx.toast(`${pending.email} was added.`);
           ctx.navigate(paths.settings(), { replace: true });
@@ -186,9 +189,12 @@ export function renderSignIn(ctx, { mode }) {
       root.querySelector('#email')?.focus();
     });
 
+    const sent = h('p', { class: 'help', 'data-testid': 'code-sent-note' });
+    import('./ui-code-wait.js').then((m) => m.startCodeWait(ctx, pending, sent, resend));
     root.replaceChildren(
       screenHeading('Check your mail', 1, { id: 'sign-in-title' }),
       h('p', {}, 'We sent a code to ', h('strong', { class: 'address', 'data-testid': 'code-sent-to' }, pending.email), '.'),
+      sent,
       h('div', { class: 'reference-box' },
         h('p', { class: 'reference-label' }, 'Sign-in reference'),
         reference,

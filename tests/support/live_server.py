@@ -47,13 +47,14 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 3
 
 
 @contextmanager
-def live_server(data: Path, **settings: str) -> Iterator[LiveServer]:
+def live_server(data: Path, *, public_host: str = "127.0.0.1", **settings: str) -> Iterator[LiveServer]:
+    """`public_host`: the host of `public_url` (`localhost` for WebAuthn, which refuses IP addresses)."""
     port = free_port()
     env = {
         **os.environ,
         "MAILSEAL_DATA": str(data),
         "MAILSEAL_PORT": str(port),
-        "MAILSEAL_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "MAILSEAL_PUBLIC_URL": f"http://{public_host}:{port}",
         "MAILSEAL_RELAY_PORT": str(free_port()),
         "MAILSEAL_INBOUND_PORT": str(free_port()),
         "MAILSEAL_LOG_LEVEL": "WARNING",

@@ -22,6 +22,7 @@ from mailseal.api.controllers.health import HealthController
 from mailseal.api.controllers.invitations import InvitationsController
 from mailseal.api.controllers.me import MeController
 from mailseal.api.controllers.messages import MessagesController
+from mailseal.api.controllers.passkeys import PasskeysController, PasskeySignInController
 from mailseal.api.controllers.replies import RepliesController
 from mailseal.api.controllers.share_target import ShareTargetController
 from mailseal.api.headers import security_headers_middleware
@@ -57,6 +58,8 @@ def create_app(
     handlers: list[object] = [
         AuthController,
         MeController,
+        PasskeySignInController,
+        PasskeysController,
         MessagesController,
         InvitationsController,
         FederatedSignInController,

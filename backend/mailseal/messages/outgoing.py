@@ -20,6 +20,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from email.message import Message
+from urllib.parse import quote
 
 import msgspec
 
@@ -203,7 +204,8 @@ async def send_wrappers(
             sender_display=sender_display,
             recipient=recipient,
             subject=subject,
-            view_url=view_url,
+            # The fragment (never sent to the server) lets the sign-in screen fill in the address.
+            view_url=f"{view_url}#to={quote(recipient, safe='@')}",
             expires_at=expires_at,
             template=template_name,
             message_html=message_html,

@@ -11,6 +11,7 @@ from mailseal.storage.repositories.devices import DeviceRow
 from mailseal.storage.repositories.envelopes import InboxRow, ThreadEntry, ThreadState
 from mailseal.storage.repositories.limits import RateEvents
 from mailseal.storage.repositories.mail_queue import ClaimedMail, FailedMail, QueueDepth, QueuedMail
+from mailseal.storage.repositories.passkeys import ChallengeRow, PasskeyRow
 from mailseal.storage.repositories.push_subscriptions import EndpointHolder, Subscription
 from mailseal.storage.repositories.seals import LiveWrappedKey, NewSeal, SealRecord, StoredSeal
 from mailseal.storage.repositories.sessions import SessionRow, SessionWithAddresses
@@ -20,6 +21,7 @@ from mailseal.storage.store import Store, Transaction, open_store, sqlite_url
 __all__ = [
     "AdminToken",
     "AuditEntry",
+    "ChallengeRow",
     "ClaimedMail",
     "DeviceRow",
     "EndpointHolder",
@@ -27,6 +29,7 @@ __all__ = [
     "InboxRow",
     "LiveWrappedKey",
     "NewSeal",
+    "PasskeyRow",
     "PendingCode",
     "QueueDepth",
     "QueuedMail",

@@ -27,6 +27,7 @@ from mailseal.storage.repositories.envelopes import Envelopes
 from mailseal.storage.repositories.forward_addresses import ForwardAddressRows
 from mailseal.storage.repositories.limits import RateEvents
 from mailseal.storage.repositories.mail_queue import MailQueueRows
+from mailseal.storage.repositories.passkeys import PasskeyRows
 from mailseal.storage.repositories.push_subscriptions import PushSubscriptions
 from mailseal.storage.repositories.seals import Seals
 from mailseal.storage.repositories.sessions import SessionRows
@@ -87,6 +88,10 @@ class Repositories:
     @cached_property
     def sign_in_flows(self) -> SignInFlowRows:
         return SignInFlowRows(self._engine, self._conn)
+
+    @cached_property
+    def passkeys(self) -> PasskeyRows:
+        return PasskeyRows(self._engine, self._conn)
 
     @cached_property
     def push_subscriptions(self) -> PushSubscriptions:

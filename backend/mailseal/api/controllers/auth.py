@@ -29,6 +29,8 @@ class CodeSent(msgspec.Struct, rename="camel"):
     reference: str
     expires_in_minutes: int
     code_length: int = 8
+    # The code screen says the mail comes from this address, to look for it (in spam or junk too).
+    mail_from: str = ""
 
 
 class VerifyRequest(msgspec.Struct):
@@ -53,7 +55,7 @@ class AuthController(Controller):
         requested = await services.identity.ask_for_code(data.email[:320], client=client_of(request), language=language)
         # The mail is queued after the answer has gone, whether or not one goes out: same time either way.
         answer = CodeSent(reference=requested.reference, expires_in_minutes=services.settings.code_ttl_minutes,
-                          code_length=requested.code_length)
+                          code_length=requested.code_length, mail_from=services.settings.mail_from)
         return Response(answer, status_code=202, background=BackgroundTask(requested.send))
 
     @post("/verify", status_code=200, summary="Verify the passcode; starts or extends the session")
