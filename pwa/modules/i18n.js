@@ -1,9 +1,11 @@
-// The app's words in the person's language: one JSON catalogue per language in /locales/, only the
-// chosen one loaded. A key it lacks shows in English (then loaded), never as the key. docs/i18n.md says more.
+// The app's words in the person's language: per language, the first paint's words (/locales/de.json)
+// and those only screens loaded on first use show (/locales/later/de.json, fetched with such a screen).
+// A key the language lacks shows in English (then loaded), never as the key. docs/i18n.md says more.
 //
 // To add a string: put it in pwa/locales/en.json, key `area.what` (lowercase, dots, dashes; your feature's
-// prefix; keys sorted, one per line: `node scripts/sort-locales.mjs` sorts), then call t('area.what', params)
-// at render time, never at module top level. Other languages: leave them, a test lists what they lack.
+// prefix), then run `node scripts/sort-locales.mjs` (sorts, and moves keys only later screens use to
+// later/en.json). Call t('area.what', params) at render time, never at module top level; tNodes() when a
+// param is a DOM node. Other languages: leave them, `node --test pwa/tests/` lists what each one lacks.
 // Messages, ICU MessageFormat subset: "Sent to {name}"; numbers passed as numbers are formatted (pass ids
 // as strings); "{count, plural, one {# file} other {# files}}" (CLDR categories per language, # the number,
 // =0 {…} exact); "{kind, select, reply {…} other {…}}". No HTML; apostrophes are text; no literal { }.

@@ -46,7 +46,7 @@ export function peopleOf(messages, myAddresses = []) {
 /** "me, Carol Jones and 2 others" for the collapsed recipients line. */
 export function recipientsSummary(values, people, shown = 2) {
   const list = (Array.isArray(values) ? values : []).filter((v) => typeof v === 'string' && v);
-  const me = t('message.me');
+  const me = t('message.me-recipient');
   const words = list.map((v) => (people.isMe(v) ? me : people.name(v)));
   const ordered = [...words.filter((w) => w === me), ...words.filter((w) => w !== me)];
   const unique = [...new Set(ordered)];
