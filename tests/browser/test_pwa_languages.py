@@ -76,8 +76,8 @@ def test_every_screen_in_the_phones_language(browser: Any, server: LiveServer, t
     reader = f"reader-{tag}@gmail.com"
     subject = {"de": "Quartalszahlen 2026", "ar": "أرقام الربع الأول"}[tag]
     body = {"de": "Die Zahlen sind gut.\n\nViele Grüße\nAlice", "ar": "الأرقام جيدة.\n\nمع التحية\nأليس"}[tag]
-    message_id, _ = seal(server, simple_mail(subject, body, to=reader, attachment=("zahlen.pdf", "application/pdf", b"%PDF-1.4\n%%EOF\n")),
-                         tmp_path, to=reader)
+    pdf = ("zahlen.pdf", "application/pdf", b"%PDF-1.4\n%%EOF\n")
+    message_id, _ = seal(server, simple_mail(subject, body, to=reader, attachment=pdf), tmp_path, to=reader)
     context = browser.new_context(viewport={"width": 360, "height": 640}, device_scale_factor=1, is_mobile=True,
                                   has_touch=True, locale=tag, base_url=server.url)
     try:
