@@ -3,7 +3,7 @@
 
 import { createApi } from './modules/api.js';
 import { h, skeleton } from './modules/dom.js';
-import { language, locale, onLanguageChange, startI18n, translatePage } from './modules/i18n.js';
+import { LANGUAGE_CACHE, LANGUAGE_ENTRY, language, laterWords, locale, onLanguageChange, startI18n, t, translatePage } from './modules/i18n.js';
 import { CLIENT_CODES } from './modules/problems.js';
 import { paths, startRouter } from './modules/router.js';
 import { updateAppBar } from './modules/ui-app-bar.js';
@@ -15,17 +15,17 @@ import { createToast } from './modules/ui-toast.js';
 
 const PUBLIC_ROUTES = new Set(['sign-in', 'install', 'not-found', 'share-failed']);
 const TITLES = {
-  inbox: 'Inbox',
-  message: 'Message',
-  compose: 'Reply',
-  attachment: 'Attachment',
-  'sign-in': 'Sign in',
-  settings: 'Settings',
-  'add-address': 'Add an address',
-  install: 'Install',
-  shared: 'Opening a message',
-  'share-failed': 'Could not open the file',
-  'not-found': 'Not found',
+  inbox: 'title.inbox',
+  message: 'title.message',
+  compose: 'title.compose',
+  attachment: 'title.attachment',
+  'sign-in': 'title.sign-in',
+  settings: 'title.settings',
+  'add-address': 'title.add-address',
+  install: 'title.install',
+  shared: 'title.shared',
+  'share-failed': 'title.share-failed',
+  'not-found': 'title.not-found',
 };
 /**
  * A screen whose module loads on first use (from the worker's cache when installed), so reading a message
@@ -34,7 +34,7 @@ const TITLES = {
 function later(load, name, options) {
   return (ctx) => {
     const slot = h('div', { class: 'screen', 'aria-busy': 'true' }, skeleton(4));
-    Promise.all([load(), laterStyles()]).then(([module]) => {
+    Promise.all([load(), laterStyles(), laterWords()]).then(([module]) => {
       if (ctx.signal.aborted) return;
       slot.replaceWith(module[name](ctx, options));
       focusHeading(main);
@@ -207,11 +207,11 @@ async function show(route) {
   const paned = Boolean(WIDE?.matches && PANE_ROUTES.has(route.name) && session.me);
   keepLeavingMessages();
   const screen = paned && route.name === 'inbox'
-    ? h('p', { class: 'pane-empty help', 'data-testid': 'reading-pane-empty' }, 'Choose a message to read it here.')
+    ? h('p', { class: 'pane-empty help', 'data-testid': 'reading-pane-empty' }, t('app.choose-message'))
     : route.name === 'message' ? messageScreen(ctx) : SCREENS[route.name](ctx);
   rendered += 1;
   const shown = placeScreen(route, screen, ctx, paned);
-  document.title = `${TITLES[route.name]} – Mailseal`;
+  document.title = t('app.title', { screen: t(TITLES[route.name]) });
   updateAppBar(route, Boolean(session.me));
   if (rendered > 1) scrollTo(0, 0);
   focusHeading(shown);
@@ -312,6 +312,8 @@ const router = startRouter(show);
 function showInLanguage() {
   translatePage();
   show(router.current());
+  // For the service worker's notifications, which cannot read localStorage.
+  globalThis.caches?.open(LANGUAGE_CACHE).then((cache) => cache.put(LANGUAGE_ENTRY, new Response(language()))).catch(() => null);
 }
 // The catalogue first (from the worker's cache when installed); the screen follows a change of language.
 startI18n().catch(() => null).then(showInLanguage);

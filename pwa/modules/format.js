@@ -1,4 +1,7 @@
-// Sizes, dates and expiry in words, through Intl. Pure: the clock and the locale are passed in.
+// Sizes, dates and expiry in words, through Intl and the catalogue. Pure but for the words: the clock and
+// the locale are passed in.
+
+import { t } from './i18n.js';
 
 export const UI_LANGUAGE = 'en';
 const MINUTE = 60 * 1000;
@@ -82,43 +85,43 @@ export function describeExpiry(value, now = new Date(), locale = UI_LANGUAGE) {
   const date = toDate(value);
   if (!date) return null;
   const left = date.getTime() - now.getTime();
-  if (left <= 0) return { text: 'Expired', expired: true, soon: false };
+  if (left <= 0) return { text: t('expiry.expired'), expired: true, soon: false };
   const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
   let words;
   if (left < HOUR) words = rtf.format(Math.max(1, Math.ceil(left / MINUTE)), 'minute');
   else if (left < DAY) words = rtf.format(Math.ceil(left / HOUR), 'hour');
   else words = rtf.format(Math.max(1, Math.round((startOfDay(date) - startOfDay(now)) / DAY)), 'day');
-  return { text: `Expires ${words}`, expired: false, soon: left < 2 * DAY };
+  return { text: t('expiry.expires', { when: words }), expired: false, soon: left < 2 * DAY };
 }
 
-/** The badge text for a protection template: the two built-ins by their product names, others as given. */
+/** The badge text for a protection template: the two built-ins by their names, others as given. */
 export function templateLabel(template) {
-  if (template === 'encrypt-only') return 'Encrypt-Only';
-  if (template === 'do-not-forward') return 'Do-Not-Forward';
+  if (template === 'encrypt-only') return t('template.encrypt-only');
+  if (template === 'do-not-forward') return t('template.do-not-forward');
   return typeof template === 'string' ? template.slice(0, 40) : '';
 }
 
 const TYPE_WORDS = {
-  'application/pdf': 'PDF document',
-  'text/plain': 'Text',
-  'text/calendar': 'Calendar invitation',
-  'application/zip': 'ZIP archive',
-  'message/rfc822': 'E-mail',
-  'application/msword': 'Word document',
-  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'Word document',
-  'application/vnd.ms-excel': 'Excel spreadsheet',
-  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'Excel spreadsheet',
-  'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'PowerPoint presentation',
+  'application/pdf': 'type.pdf',
+  'text/plain': 'type.text',
+  'text/calendar': 'type.calendar',
+  'application/zip': 'type.zip',
+  'message/rfc822': 'type.mail',
+  'application/msword': 'type.word',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'type.word',
+  'application/vnd.ms-excel': 'type.excel',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'type.excel',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'type.powerpoint',
 };
 
 /** A content type in words: "PDF document", "Image (PNG)", else the subtype ("OCTET-STREAM" -> "File"). */
 export function typeLabel(contentType) {
   const type = String(contentType ?? '').split(';')[0].trim().toLowerCase();
-  if (TYPE_WORDS[type]) return TYPE_WORDS[type];
+  if (TYPE_WORDS[type]) return t(TYPE_WORDS[type]);
   const [major, minor = ''] = type.split('/');
-  if (major === 'image') return minor ? `Image (${minor.replace(/^x-/, '').toUpperCase()})` : 'Image';
-  if (major === 'audio') return 'Audio';
-  if (major === 'video') return 'Video';
-  if (!minor || minor === 'octet-stream') return 'File';
+  if (major === 'image') return minor ? t('type.image-of', { format: minor.replace(/^x-/, '').toUpperCase() }) : t('type.image');
+  if (major === 'audio') return t('type.audio');
+  if (major === 'video') return t('type.video');
+  if (!minor || minor === 'octet-stream') return t('type.file');
   return minor.replace(/^(x-|vnd\.)/, '').toUpperCase().slice(0, 20);
 }

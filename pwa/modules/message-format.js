@@ -69,25 +69,34 @@ function cached(kind, locale) {
 }
 
 function show(value, locale) {
-  if (typeof value === 'number') return cached('n', locale).format(value);
-  return value == null ? '' : String(value);
+  return typeof value === 'number' ? cached('n', locale).format(value) : value ?? '';
 }
 
-/** The text of compiled `parts` with `params` put in; numbers, plurals and # through Intl for `locale`. */
-export function formatMessage(parts, params = {}, locale = 'en', pound = null) {
-  let out = '';
+/**
+ * Compiled `parts` with `params` put in, as a list: text, and any param that is an object (a DOM node)
+ * as it is, so a message can place an element. Numbers, plurals and # through Intl for `locale`.
+ */
+export function formatParts(parts, params = {}, locale = 'en', pound = null, out = ['']) {
+  const add = (value) => {
+    if (value !== null && typeof value === 'object') out.push(value, '');
+    else out[out.length - 1] += show(value, locale);
+  };
   for (const part of parts) {
-    if (typeof part === 'string') out += part;
-    else if (part.pound) out += show(pound, locale);
-    else if (!part.kind) out += show(params[part.name], locale);
+    if (typeof part === 'string') add(part);
+    else if (part.pound) add(pound);
+    else if (!part.kind) add(params[part.name]);
     else if (part.kind === 'select') {
       const value = String(params[part.name]);
-      out += formatMessage(Object.hasOwn(part.options, value) ? part.options[value] : part.options.other, params, locale, pound);
+      formatParts(Object.hasOwn(part.options, value) ? part.options[value] : part.options.other, params, locale, pound, out);
     } else {
       const n = Number(params[part.name]);
-      const option = part.options[`=${n}`] ?? part.options[cached('p', locale).select(n)] ?? part.options.other;
-      out += formatMessage(option, params, locale, n);
+      formatParts(part.options[`=${n}`] ?? part.options[cached('p', locale).select(n)] ?? part.options.other, params, locale, n, out);
     }
   }
   return out;
+}
+
+/** The text of compiled `parts` with `params` put in. */
+export function formatMessage(parts, params, locale) {
+  return formatParts(parts, params, locale).join('');
 }

@@ -1,5 +1,8 @@
 // One name per person across a conversation: an address shows as the name it was seen with anywhere in
-// the thread ("Alice Martin", never "alice@example.org" in one row and the name in the next). Pure.
+// the thread ("Alice Martin", never "alice@example.org" in one row and the name in the next). Pure but for
+// the words, from the catalogue.
+
+import { locale, t } from './i18n.js';
 
 const ANGLE = /^\s*"?([^"<]*?)"?\s*<([^<>\s]+@[^<>\s]+)>\s*$/u;
 
@@ -35,7 +38,7 @@ export function peopleOf(messages, myAddresses = []) {
   const isMe = (value) => me.has(parseAddress(value).address.toLowerCase());
   const name = (value) => {
     const { name: given, address } = parseAddress(value);
-    return names.get(address.toLowerCase()) || given || address || 'Unknown sender';
+    return names.get(address.toLowerCase()) || given || address || t('inbox.unknown-sender');
   };
   return { name, isMe };
 }
@@ -43,10 +46,11 @@ export function peopleOf(messages, myAddresses = []) {
 /** "me, Carol Jones and 2 others" for the collapsed recipients line. */
 export function recipientsSummary(values, people, shown = 2) {
   const list = (Array.isArray(values) ? values : []).filter((v) => typeof v === 'string' && v);
-  const words = list.map((v) => (people.isMe(v) ? 'me' : people.name(v)));
-  const ordered = [...words.filter((w) => w === 'me'), ...words.filter((w) => w !== 'me')];
+  const me = t('message.me-recipient');
+  const words = list.map((v) => (people.isMe(v) ? me : people.name(v)));
+  const ordered = [...words.filter((w) => w === me), ...words.filter((w) => w !== me)];
   const unique = [...new Set(ordered)];
-  if (unique.length <= shown + 1) return unique.join(', ');
-  const rest = unique.length - shown;
-  return `${unique.slice(0, shown).join(', ')} and ${rest} others`;
+  const join = (names) => new Intl.ListFormat(locale(), { type: 'unit', style: 'short' }).format(names);
+  if (unique.length <= shown + 1) return join(unique);
+  return t('message.and-others', { names: join(unique.slice(0, shown)), count: unique.length - shown });
 }

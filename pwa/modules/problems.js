@@ -1,7 +1,8 @@
-// RFC 9457 problem details -> one ApiError with a stable code, and the words people see for each code.
-// Pure: no DOM, importable in Node.
+// RFC 9457 problem details -> one ApiError with a stable code, and the words people see for each code
+// (from the catalogue). No DOM: importable in Node.
 
 import { microsoftPortalUrl } from './foreign-mail.js';
+import { language, t } from './i18n.js';
 
 /** Codes the client makes up itself, for failures that never reached the server. */
 export const CLIENT_CODES = Object.freeze({
@@ -81,167 +82,55 @@ const ALIASES = {
 };
 
 /**
- * What to tell people, per code. `action` names what the screen offers:
- * retry | new-code | add-address | inbox | sign-in | pick-file.
+ * The next step each known code offers (retry | new-code | add-address | inbox | sign-in | pick-file, or
+ * null); its words are `error.<code>.title` and `error.<code>.text` in the catalogue.
  */
-const FRIENDLY = {
-  'auth.required': {
-    heading: 'Please sign in',
-    text: 'Sign in with your e-mail address to read your protected messages.',
-    action: 'sign-in',
-  },
-  'auth.invalid-code': {
-    heading: 'That code is not right',
-    text: 'Check the digits in the newest mail from Mailseal and try again.',
-  },
-  'auth.code-expired': {
-    heading: 'That code has expired',
-    text: 'Codes work for a few minutes only. Ask for a new code; it will arrive in a new mail.',
-    action: 'new-code',
-  },
-  'auth.too-many-tries': {
-    heading: 'Too many wrong codes',
-    text: 'To keep your account safe, this code no longer works. Ask for a new code.',
-    action: 'new-code',
-  },
-  'auth.long-code-needed': {
-    heading: 'This address needs a longer code',
-    text: 'Someone has tried many wrong codes for this address, so for now its codes have 16 digits. Ask for a new code and use the newest mail.',
-    action: 'new-code',
-  },
-  'auth.failed': {
-    heading: 'Sign-in failed',
-    text: 'Start again with your e-mail address.',
-    action: 'sign-in',
-  },
-  'input.invalid-address': {
-    heading: 'That address does not look right',
-    text: 'Check the e-mail address, for example name@example.org.',
-  },
-  'rate-limited': {
-    heading: 'Please wait a moment',
-    text: 'There were too many attempts in a short time. Try again in a few minutes.',
-    action: 'retry',
-  },
-  'csrf.failed': {
-    heading: 'Please try again',
-    text: 'The page was open for a long time and its security token ran out. Try again; if it keeps happening, close and reopen Mailseal.',
-    action: 'retry',
-  },
-  'policy.not-recipient': {
-    heading: 'This message is for another address',
-    text: 'It was sent to an address you have not added to Mailseal. Add that address in Settings, or ask the sender to send it to you again.',
-    action: 'add-address',
-  },
-  'policy.expired': {
-    heading: 'This message has expired',
-    text: 'The sender set a date after which nobody can open it. If you still need it, ask the sender to send it again.',
-    action: 'inbox',
-  },
-  'policy.revoked': {
-    heading: 'The sender withdrew this message',
-    text: 'Nobody can open it any more. If you still need it, ask the sender to send it again.',
-    action: 'inbox',
-  },
-  'policy.right-not-granted': {
-    heading: 'Not allowed for this message',
-    text: 'The sender\'s protection does not allow this. You can still read the message.',
-    action: 'inbox',
-  },
-  'policy.refused': {
-    heading: 'You cannot open this message',
-    text: 'The rules the sender set for this message do not allow it. Ask the sender if you think this is wrong.',
-    action: 'inbox',
-  },
-  forbidden: {
-    heading: 'Not allowed',
-    text: 'You do not have access to this. Ask the sender if you think this is wrong.',
-    action: 'inbox',
-  },
-  'envelope.damaged': {
-    heading: 'This message is damaged',
-    text: 'It was changed or cut short on its way to you, so it cannot be opened safely. Ask the sender to send it again.',
-    action: 'inbox',
-  },
-  'envelope.unknown-key': {
-    heading: 'This message cannot be opened here',
-    text: 'It was protected by another Mailseal server, or its key no longer exists. Open it with the link in the original mail, or ask the sender to send it again.',
-    action: 'inbox',
-  },
-  'input.no-envelope': {
-    heading: 'No protected message in this file',
-    text: 'Open the message.html attachment of the mail from Mailseal, not another file.',
-    action: 'pick-file',
-  },
-  'input.too-large': {
-    heading: 'This file is too large',
-    text: 'Open the message.html attachment of the mail from Mailseal.',
-    action: 'pick-file',
-  },
-  'input.malformed-mail': {
-    heading: 'This mail could not be read',
-    text: 'Try the message.html attachment of the mail instead of the whole mail.',
-    action: 'pick-file',
-  },
-  'envelope.foreign-microsoft': {
-    heading: 'Protected with Microsoft 365',
-    text: 'This message was encrypted with Microsoft 365 Message Encryption, not Mailseal. It opens in Outlook or at Microsoft, with the account it was sent to.',
-    action: 'inbox',
-  },
-  'envelope.foreign-smime': {
-    heading: 'Encrypted with S/MIME',
-    text: 'This message is encrypted for a certificate Mailseal does not hold. Only the mail app with your certificate can open it.',
-    action: 'inbox',
-  },
-  'envelope.foreign-pgp': {
-    heading: 'Encrypted with OpenPGP',
-    text: 'This message is encrypted for an OpenPGP key Mailseal does not hold. Only the app with your key can open it.',
-    action: 'inbox',
-  },
-  'input.not-email': {
-    heading: 'This file is not an e-mail message',
-    text: 'Share the message.html attachment of the mail from Mailseal, or the mail itself.',
-    action: 'pick-file',
-  },
-  'input.invalid': {
-    heading: 'Something in the request was not right',
-    text: 'Check what you entered and try again.',
-  },
-  'not-found': {
-    heading: 'Not found',
-    text: 'This message is not in your inbox. It may have been sent to another of your addresses.',
-    action: 'inbox',
-  },
-  [CLIENT_CODES.shareMissing]: {
-    heading: 'The shared file is gone',
-    text: 'Share the message.html attachment to Mailseal again.',
-    action: 'inbox',
-  },
-  [CLIENT_CODES.pageNotFound]: {
-    heading: 'This page does not exist',
-    text: 'The link may be incomplete. Your messages are in the inbox.',
-    action: 'inbox',
-  },
-  [CLIENT_CODES.network]: {
-    heading: 'No connection',
-    text: 'Mailseal cannot reach its server. Check your connection and try again.',
-    action: 'retry',
-  },
-  [CLIENT_CODES.timeout]: {
-    heading: 'This is taking too long',
-    text: 'Your connection seems slow. Try again, or wait for a better signal.',
-    action: 'retry',
-  },
-  [CLIENT_CODES.server]: {
-    heading: 'Something went wrong on our side',
-    text: 'This is not your fault. Try again in a moment.',
-    action: 'retry',
-  },
-};
+export const KNOWN_CODES = Object.freeze({
+  'auth.required': 'sign-in',
+  'auth.invalid-code': null,
+  'auth.code-expired': 'new-code',
+  'auth.too-many-tries': 'new-code',
+  'auth.long-code-needed': 'new-code',
+  'auth.failed': 'sign-in',
+  'input.invalid-address': null,
+  'rate-limited': 'retry',
+  'csrf.failed': 'retry',
+  'policy.not-recipient': 'add-address',
+  'policy.expired': 'inbox',
+  'policy.revoked': 'inbox',
+  'policy.right-not-granted': 'inbox',
+  'policy.refused': 'inbox',
+  forbidden: 'inbox',
+  'envelope.damaged': 'inbox',
+  'envelope.unknown-key': 'inbox',
+  'input.no-envelope': 'pick-file',
+  'input.too-large': 'pick-file',
+  'input.malformed-mail': 'pick-file',
+  'envelope.foreign-microsoft': 'inbox',
+  'envelope.foreign-smime': 'inbox',
+  'envelope.foreign-pgp': 'inbox',
+  'input.not-email': 'pick-file',
+  'input.invalid': null,
+  'not-found': 'inbox',
+  'share.missing': 'inbox',
+  'page.not-found': 'inbox',
+  network: 'retry',
+  timeout: 'retry',
+  server: 'retry',
+  conflict: 'retry',
+  'server.busy': 'retry',
+  'server.job-failed': 'retry',
+  'server.job-timeout': 'retry',
+  'server.job-too-large': 'inbox',
+  'push.invalid-subscription': null,
+  'push.endpoint-refused': null,
+  'push.subscription-taken': null,
+  'envelope.foreign': 'inbox',
+});
 
 function waitWords(seconds) {
-  if (seconds < 90) return `Try again in ${Math.max(1, seconds)} seconds.`;
-  return `Try again in ${Math.ceil(seconds / 60)} minutes.`;
+  if (seconds < 90) return t('error.wait-seconds', { count: Math.max(1, seconds) });
+  return t('error.wait-minutes', { count: Math.ceil(seconds / 60) });
 }
 
 /**
@@ -253,20 +142,22 @@ function waitWords(seconds) {
 export function friendly(error) {
   const code = cleanCode(error?.code) ?? CLIENT_CODES.server;
   const family = ALIASES[code] ?? code;
-  const known = FRIENDLY[family];
-  const title = text(error?.title);
-  const detail = text(error?.detail);
+  const known = Object.hasOwn(KNOWN_CODES, family);
+  // The server speaks English: its own words only on an English screen (or words the app made itself).
+  const english = language() === 'en';
+  const title = english ? text(error?.title) : '';
+  const detail = english || error?.translated ? text(error?.detail) : '';
   const notes = [];
   if (known && detail && detail !== title) notes.push(detail);
-  if (Number.isInteger(error?.triesLeft)) {
-    notes.push(error.triesLeft === 1 ? '1 try left.' : `${error.triesLeft} tries left.`);
-  }
+  if (Number.isInteger(error?.triesLeft)) notes.push(t('error.tries-left', { count: error.triesLeft }));
   if (Number.isInteger(error?.retryAfter) && error.retryAfter > 0) notes.push(waitWords(error.retryAfter));
-  if (known) return { code, heading: known.heading, text: known.text, note: notes.join(' '), action: known.action ?? null };
+  if (known) {
+    return { code, heading: t(`error.${family}.title`), text: t(`error.${family}.text`), note: notes.join(' '), action: KNOWN_CODES[family] };
+  }
   return {
     code,
-    heading: title || 'Something went wrong',
-    text: detail && detail !== title ? detail : 'Try again in a moment.',
+    heading: title || t('error.generic.title'),
+    text: detail && detail !== title ? detail : t('error.generic.text'),
     note: notes.join(' '),
     action: 'retry',
   };

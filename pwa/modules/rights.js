@@ -1,23 +1,20 @@
-// What the message's rights let the reader do, in words, and which app features follow from them. Pure.
+// What the message's rights let the reader do, in words, and which app features follow from them.
 
-/** The rights the server knows (rules/templates.py RIGHTS): what the reader may do, and its name when off. */
-const RIGHT_WORDS = [
-  ['view', 'read', 'reading'],
-  ['reply', 'reply', 'replying'],
-  ['reply-all', 'reply to all', 'replying to all'],
-  ['forward', 'forward', 'forwarding'],
-  ['print', 'print', 'printing'],
-  ['copy', 'copy text', 'copying'],
-  ['extract', 'save attachments', 'saving attachments'],
+import { locale, t } from './i18n.js';
+
+/** The rights the server knows (rules/templates.py RIGHTS): the words for doing it, and its name when off. */
+const RIGHTS = [
+  ['view', 'rights.verb.view', 'rights.noun.view'],
+  ['reply', 'rights.verb.reply', 'rights.noun.reply'],
+  ['reply-all', 'rights.verb.reply-all', 'rights.noun.reply-all'],
+  ['forward', 'rights.verb.forward', 'rights.noun.forward'],
+  ['print', 'rights.verb.print', 'rights.noun.print'],
+  ['copy', 'rights.verb.copy', 'rights.noun.copy'],
+  ['extract', 'rights.verb.extract', 'rights.noun.extract'],
 ];
 
-function list(words) {
-  if (words.length < 2) return words.join('');
-  return `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`;
-}
-
-function capitalise(text) {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+function list(keys) {
+  return new Intl.ListFormat(locale(), { type: 'conjunction' }).format(keys.map((key) => t(key)));
 }
 
 /**
@@ -28,12 +25,12 @@ function capitalise(text) {
 export function describeRights(rights) {
   const given = new Set(Array.isArray(rights) ? rights : []);
   given.add('view'); // whoever sees the message can read it
-  const allowed = RIGHT_WORDS.filter(([right]) => given.has(right)).map(([, verb]) => verb);
-  const withheld = RIGHT_WORDS.filter(([right]) => !given.has(right)).map(([, , noun]) => noun);
+  const allowed = RIGHTS.filter(([right]) => given.has(right)).map(([, verb]) => verb);
+  const withheld = RIGHTS.filter(([right]) => !given.has(right)).map(([, , noun]) => noun);
   const restricted = withheld.length > 0;
   const summary = restricted
-    ? `You can ${list(allowed)}. ${capitalise(list(withheld))} ${withheld.length === 1 ? 'is' : 'are'} turned off by the sender.`
-    : 'You can read, reply, forward, print and save this message.';
+    ? `${t('rights.allowed', { list: list(allowed) })} ${t('rights.withheld', { list: list(withheld) })}`
+    : t('rights.all');
   return {
     allowed,
     withheld,

@@ -1,5 +1,6 @@
 // The bar at the top (from index.html): a back link on inner screens, the settings link when signed in.
 
+import { t } from './i18n.js';
 import { paths } from './router.js';
 
 const INNER = new Set(['message', 'compose', 'attachment', 'settings', 'add-address', 'install', 'not-found', 'shared', 'share-failed']);
@@ -13,6 +14,7 @@ export function updateAppBar(route, signedIn) {
   const toSettings = route.name === 'add-address' || route.name === 'install';
   const toMessage = route.name === 'compose' || route.name === 'attachment';
   back.setAttribute('href', toSettings ? paths.settings() : toMessage ? paths.message(route.params.id) : paths.inbox());
-  back.setAttribute('aria-label', toSettings ? 'Back to settings' : toMessage ? 'Back to the message' : 'Back to the inbox');
+  back.setAttribute('aria-label', t(toSettings ? 'app.back-to-settings' : toMessage ? 'app.back-to-message' : 'app.back'));
+  document.getElementById('settings-link').setAttribute('aria-label', t('app.settings'));
   settings.hidden = !signedIn || route.name === 'settings' || route.name === 'sign-in';
 }

@@ -4,6 +4,7 @@
 
 import { busy, h, screenHeading, skeleton } from './dom.js';
 import { formatSize, typeLabel } from './format.js';
+import { t, tNodes } from './i18n.js';
 import { describeRights } from './rights.js';
 import { paths } from './router.js';
 import { renderErrorScreen } from './ui-error-screen.js';
@@ -23,7 +24,7 @@ export function viewerKind(contentType) {
 
 function renderContent(ctx, item, url, canSave) {
   const kind = viewerKind(item.contentType);
-  const label = item.filename || 'attachment';
+  const label = item.filename || t('attachments.unnamed');
   if (kind === 'image') {
     return h('div', { class: canSave ? 'viewer-media' : 'viewer-media no-select' },
       h('img', { src: url, alt: label, class: 'viewer-image', 'data-testid': 'attachment-image', draggable: canSave ? null : 'false' }));
@@ -35,32 +36,32 @@ function renderContent(ctx, item, url, canSave) {
     // The response carries its own `sandbox` CSP; the browser's own PDF viewer shows it where it can.
     return h('div', { class: 'viewer-pdf' },
       h('iframe', { src: url, title: label, class: 'viewer-frame', referrerpolicy: 'no-referrer', 'data-testid': 'attachment-pdf' }),
-      h('p', { class: 'help' }, 'If the document does not show here, ',
-        h('a', { href: url, target: '_blank', rel: 'noopener' }, 'open it in the browser'), '.'));
+      h('p', { class: 'help' }, ...tNodes('viewer.pdf-help', {
+        link: h('a', { href: url, target: '_blank', rel: 'noopener' }, t('viewer.pdf-open')),
+      })));
   }
   if (kind === 'text' && item.size <= MAX_TEXT_BYTES) {
     const text = h('pre', { class: canSave ? 'viewer-text' : 'viewer-text no-select', 'data-testid': 'attachment-text', tabindex: '0' });
     fetch(url, { signal: ctx.signal, credentials: 'same-origin' })
       .then((answer) => (answer.ok ? answer.text() : Promise.reject(new Error(String(answer.status)))))
       .then((value) => { text.textContent = value; })
-      .catch(() => { if (!ctx.signal.aborted) text.textContent = 'This file could not be loaded.'; });
+      .catch(() => { if (!ctx.signal.aborted) text.textContent = t('viewer.load-failed'); });
     return text;
   }
   return h('p', { class: 'empty', 'data-testid': 'attachment-not-shown' },
-    canSave ? 'This kind of file cannot be shown in the app. Download it to open it with another app.'
-      : 'This kind of file cannot be shown in the app, and the sender does not allow saving it.');
+    t(canSave ? 'viewer.not-shown' : 'viewer.not-shown-no-save'));
 }
 
 async function share(ctx, item, url, button) {
-  const done = busy(button, 'Preparing…');
+  const done = busy(button, t('viewer.preparing'));
   try {
     const answer = await fetch(url, { signal: ctx.signal, credentials: 'same-origin' });
     if (!answer.ok) throw new Error(String(answer.status));
-    const file = new File([await answer.blob()], item.filename || 'attachment', { type: item.contentType });
+    const file = new File([await answer.blob()], item.filename || t('attachments.unnamed'), { type: item.contentType });
     if (navigator.canShare?.({ files: [file] })) await navigator.share({ files: [file], title: file.name });
-    else ctx.toast('This browser cannot share files. Use Download instead.');
+    else ctx.toast(t('viewer.cannot-share'));
   } catch (error) {
-    if (error?.name !== 'AbortError') ctx.toast('Could not share the file.');
+    if (error?.name !== 'AbortError') ctx.toast(t('viewer.share-failed'));
   } finally {
     done();
   }
@@ -83,21 +84,21 @@ function renderViewer(ctx, message, index) {
   const rights = describeRights(message.rights);
   const url = ctx.api.attachmentUrl(message.id, item.index);
   const canShare = rights.canSave && typeof navigator.share === 'function';
-  const shareButton = canShare ? h('button', { type: 'button', class: 'button secondary', 'data-testid': 'attachment-share' }, 'Share') : null;
+  const shareButton = canShare ? h('button', { type: 'button', class: 'button secondary', 'data-testid': 'attachment-share' }, t('viewer.share')) : null;
   shareButton?.addEventListener('click', () => share(ctx, item, url, shareButton));
   return h('section', { class: 'screen attachment-viewer', 'data-testid': 'attachment-viewer', 'data-index': item.index },
-    screenHeading(item.filename || 'attachment', 1, { class: 'screen-title viewer-title' }),
-    h('p', { class: 'help' }, `${typeLabel(item.contentType)} · ${formatSize(item.size, ctx.locale)} · from “${message.subject || '(no subject)'}”`),
+    screenHeading(item.filename || t('attachments.unnamed'), 1, { class: 'screen-title viewer-title', dir: 'auto' }),
+    h('p', { class: 'help' }, t('viewer.meta', { type: typeLabel(item.contentType), size: formatSize(item.size, ctx.locale), subject: message.subject || t('message.no-subject') })),
     rights.canSave
       ? h('div', { class: 'viewer-actions' },
-          h('a', { class: 'button primary', href: url, download: item.filename || true, 'data-testid': 'attachment-download' }, 'Download'),
+          h('a', { class: 'button primary', href: url, download: item.filename || true, 'data-testid': 'attachment-download' }, t('viewer.download')),
           shareButton)
       : h('p', { class: 'rights rights-restricted', 'data-testid': 'view-only-note' },
           message.template === 'do-not-forward'
-            ? 'Do-Not-Forward: view only. The sender does not allow saving or sharing this file.'
-            : 'View only: the sender does not allow saving this file.'),
+            ? t('viewer.do-not-forward')
+            : t('viewer.view-only')),
     renderContent(ctx, item, url, rights.canSave),
-    h('a', { class: 'button link', href: paths.message(message.id) }, 'Back to the message'));
+    h('a', { class: 'button link', href: paths.message(message.id) }, t('app.back-to-message')));
 }
 
 export function renderAttachmentViewer(ctx) {

@@ -3,6 +3,7 @@
 
 import { h } from './dom.js';
 import { formatSize, typeLabel } from './format.js';
+import { t } from './i18n.js';
 import { paths } from './router.js';
 
 /**
@@ -15,13 +16,13 @@ export function renderAttachments(message, { canSave, locale }) {
   return h(
     'section',
     { class: 'attachments', 'aria-labelledby': 'attachments-title', 'data-testid': 'attachments' },
-    h('h2', { id: 'attachments-title' }, items.length === 1 ? '1 attachment' : `${items.length} attachments`),
+    h('h2', { id: 'attachments-title' }, t('attachments.count', { count: items.length })),
     canSave ? null : h('p', { class: 'help', 'data-testid': 'view-only-note' },
-      'The sender allows viewing the attachments only: they open here, without saving or sharing.'),
+      t('attachments.view-only')),
     h('ul', { class: 'attachment-list' }, items.map((item) => h('li', {},
       h('a', { class: 'attachment', href: paths.attachment(message.id, item.index), 'data-testid': 'attachment', 'data-index': item.index },
-        h('span', { class: 'attachment-name' }, item.filename || 'attachment'),
-        h('span', { class: 'attachment-meta' }, `${typeLabel(item.contentType)} · ${formatSize(item.size, locale)}`),
-        h('span', { class: 'attachment-action' }, 'Open'))))),
+        h('span', { class: 'attachment-name' }, item.filename || t('attachments.unnamed')),
+        h('span', { class: 'attachment-meta' }, t('attachments.meta', { type: typeLabel(item.contentType), size: formatSize(item.size, locale) })),
+        h('span', { class: 'attachment-action' }, t('attachments.open')))))),
   );
 }

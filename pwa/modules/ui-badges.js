@@ -2,6 +2,7 @@
 
 import { h } from './dom.js';
 import { describeExpiry, templateLabel } from './format.js';
+import { t } from './i18n.js';
 
 export function templateBadge(template) {
   const label = templateLabel(template);
@@ -18,13 +19,13 @@ export function expiryBadge(expiresAt, now, locale) {
 }
 
 const STATE_WORDS = {
-  'policy.expired': 'Expired',
-  'policy.revoked': 'Withdrawn',
-  'policy.not-recipient': 'Not for your addresses',
+  'policy.expired': 'badge.expired',
+  'policy.revoked': 'badge.withdrawn',
+  'policy.not-recipient': 'badge.not-for-you',
 };
 
 /** For inbox items the server can no longer open (`state` other than "ok"). */
 export function stateBadge(state) {
   if (!state || state === 'ok') return null;
-  return h('span', { class: 'badge badge-dead', 'data-testid': 'state', 'data-state': state }, STATE_WORDS[state] ?? 'Cannot be opened');
+  return h('span', { class: 'badge badge-dead', 'data-testid': 'state', 'data-state': state }, t(STATE_WORDS[state] ?? 'badge.cannot-open'));
 }

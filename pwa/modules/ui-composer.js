@@ -5,12 +5,13 @@
 import { clearDraft, loadDraft, saveDraft } from './drafts.js';
 import { busy, h, icon, screenHeading, skeleton } from './dom.js';
 import { formatSize } from './format.js';
+import { locale, t, tNodes } from './i18n.js';
 import { friendly } from './problems.js';
 import { paths } from './router.js';
 import { templateBadge } from './ui-badges.js';
 import { renderErrorScreen } from './ui-error-screen.js';
 
-const HEADINGS = { reply: 'Reply', 'reply-all': 'Reply to all', forward: 'Forward' };
+const HEADINGS = { reply: 'composer.reply', 'reply-all': 'composer.reply-all', forward: 'composer.forward' };
 const SAVE_AFTER_MS = 400;
 const DEFAULT_LIMITS = { maxFiles: 10, maxBytes: 30 * 1024 * 1024 };
 
@@ -18,7 +19,7 @@ const DEFAULT_LIMITS = { maxFiles: 10, maxBytes: 30 * 1024 * 1024 };
 function failureWords(error) {
   const words = friendly(error);
   if (words.code === 'input.too-large') {
-    return { heading: 'The attachments are too large', text: words.note || 'Remove a file and try again.' };
+    return { heading: t('composer.too-large'), text: words.note || t('composer.remove-a-file') };
   }
   if (words.code === 'input.invalid' || words.code === 'input.invalid-address') {
     return { heading: words.heading, text: words.note || words.text };
@@ -45,15 +46,15 @@ function renderSent(ctx, { id, mode }, sent) {
     'section',
     { class: 'screen sent', 'data-testid': 'sent', 'data-id': sent?.id ?? '' },
     h('div', { class: 'sent-mark', 'aria-hidden': 'true' }, icon('lock')),
-    screenHeading('Sealed and sent'),
-    h('p', { class: 'lead' },
-      mode === 'forward' ? 'Your forward was sealed and sent to ' : 'Your reply was sealed and sent to ',
-      h('strong', { 'data-testid': 'sent-to' }, to.join(', ') || 'the conversation'), '.'),
-    h('p', { class: 'help' }, 'It carries the same protection as the original message. Only these people can open it.'),
+    screenHeading(t('composer.sent')),
+    h('p', { class: 'lead' }, ...tNodes(mode === 'forward' ? 'composer.forward-sent-to' : 'composer.reply-sent-to', {
+      to: h('strong', { 'data-testid': 'sent-to' }, to.length ? new Intl.ListFormat(locale(), { type: 'unit', style: 'short' }).format(to) : t('composer.the-conversation')),
+    })),
+    h('p', { class: 'help' }, t('composer.sent-help')),
     h('div', { class: 'stack' },
-      h('a', { class: 'button primary wide', href: paths.message(id), 'data-testid': 'back-to-message' }, 'Back to the message'),
-      sent?.id ? h('a', { class: 'button secondary wide', href: paths.message(sent.id) }, 'Open what you sent') : null,
-      h('a', { class: 'button secondary wide', href: paths.inbox() }, 'Inbox')),
+      h('a', { class: 'button primary wide', href: paths.message(id), 'data-testid': 'back-to-message' }, t('app.back-to-message')),
+      sent?.id ? h('a', { class: 'button secondary wide', href: paths.message(sent.id) }, t('composer.open-sent')) : null,
+      h('a', { class: 'button secondary wide', href: paths.inbox() }, t('title.inbox'))),
   );
 }
 
@@ -71,46 +72,46 @@ function renderForm(ctx, params, preview) {
 
   const body = h('textarea', {
     id: 'reply-body', class: 'field composer-text', rows: 6, 'data-testid': 'reply-body',
-    autocapitalize: 'sentences', spellcheck: 'true', enterkeyhint: 'enter', 'aria-describedby': 'draft-status',
-    placeholder: mode === 'forward' ? 'Add a note (optional)' : 'Write your reply',
+    autocapitalize: 'sentences', spellcheck: 'true', enterkeyhint: 'enter', 'aria-describedby': 'draft-status', dir: 'auto',
+    placeholder: t(mode === 'forward' ? 'composer.note-placeholder' : 'composer.reply-placeholder'),
   });
   const to = mode === 'forward'
     ? h('input', { id: 'forward-to', class: 'field', type: 'email', inputmode: 'email', autocomplete: 'email',
         autocapitalize: 'off', spellcheck: 'false', enterkeyhint: 'next', required: true, 'data-testid': 'forward-to' })
     : null;
   const draftStatus = h('p', { id: 'draft-status', class: 'help draft-status', role: 'status', 'data-testid': 'draft-status' });
-  const picker = h('input', { type: 'file', id: 'reply-files', multiple: true, hidden: true, 'aria-label': 'Files to attach' });
-  const fileList = h('ul', { class: 'composer-files', 'data-testid': 'composer-files', 'aria-label': 'Attached files' });
-  const attach = h('button', { type: 'button', class: 'button secondary', 'data-testid': 'attach' }, icon('file'), 'Attach files');
+  const picker = h('input', { type: 'file', id: 'reply-files', multiple: true, hidden: true, 'aria-label': t('composer.files-to-attach') });
+  const fileList = h('ul', { class: 'composer-files', 'data-testid': 'composer-files', 'aria-label': t('composer.attached-files') });
+  const attach = h('button', { type: 'button', class: 'button secondary', 'data-testid': 'attach' }, icon('file'), t('composer.attach'));
   const alert = h('div', { class: 'alert', role: 'alert', 'data-testid': 'composer-error', hidden: true });
   const bar = h('progress', { max: '100', value: '0', 'aria-labelledby': 'upload-label' });
-  const barLabel = h('span', { id: 'upload-label' }, 'Uploading…');
+  const barLabel = h('span', { id: 'upload-label' }, t('composer.uploading'));
   const progress = h('div', { class: 'upload-progress', 'data-testid': 'upload-progress', hidden: true }, barLabel, bar);
   const send = h('button', { type: 'submit', class: 'button primary send', 'data-testid': 'send' },
-    icon('lock'), mode === 'forward' ? 'Seal and forward' : 'Seal and send');
+    icon('lock'), t(mode === 'forward' ? 'composer.seal-forward' : 'composer.seal-send'));
   const actions = h('div', { class: 'composer-actions' },
-    h('a', { class: 'button link', href: paths.message(id), 'data-testid': 'cancel' }, 'Cancel'), send);
+    h('a', { class: 'button link', href: paths.message(id), 'data-testid': 'cancel' }, t('composer.cancel')), send);
 
   const restored = loadDraft(ctx.storage, id);
   if (restored) {
     body.value = restored.text;
-    draftStatus.textContent = 'Draft restored from this device.';
+    draftStatus.textContent = t('composer.draft-restored');
   }
 
   function keepDraft() {
     clearTimeout(saveTimer);
     if (finished) return;
     const kept = saveDraft(ctx.storage, id, body.value);
-    draftStatus.textContent = kept ? 'Draft saved on this device.' : '';
+    draftStatus.textContent = kept ? t('composer.draft-saved') : '';
   }
 
   function showFiles() {
     const total = files.reduce((sum, file) => sum + file.size, 0);
     fileList.replaceChildren(...files.map((file, index) =>
       h('li', { class: 'composer-file', 'data-testid': 'composer-file' },
-        h('span', { class: 'composer-file-name' }, file.name || 'attachment'),
+        h('span', { class: 'composer-file-name' }, file.name || t('attachments.unnamed')),
         h('span', { class: 'muted' }, formatSize(file.size, ctx.locale)),
-        h('button', { type: 'button', class: 'icon-button remove', 'aria-label': `Remove ${file.name || 'attachment'}`,
+        h('button', { type: 'button', class: 'icon-button remove', 'aria-label': t('composer.remove-file', { name: file.name || t('attachments.unnamed') }),
           onclick: () => { files = files.filter((_, i) => i !== index); showFiles(); } }, '×'))));
     fileList.hidden = files.length === 0;
     attach.disabled = files.length >= limits.maxFiles;
@@ -118,7 +119,7 @@ function renderForm(ctx, params, preview) {
   }
 
   function showError(words) {
-    alert.replaceChildren(h('strong', {}, `${words.heading}. `), words.text);
+    alert.replaceChildren(h('strong', {}, t('error.sentence', { heading: words.heading })), ' ', words.text);
     alert.hidden = false;
   }
 
@@ -128,11 +129,11 @@ function renderForm(ctx, params, preview) {
     alert.hidden = true;
     const next = [...files, ...chosen];
     if (next.length > limits.maxFiles) {
-      showError({ heading: 'Too many files', text: `You can attach up to ${limits.maxFiles} files.` });
+      showError({ heading: t('composer.too-many'), text: t('composer.max-files', { count: limits.maxFiles }) });
       return;
     }
     if (next.reduce((sum, file) => sum + file.size, 0) > limits.maxBytes) {
-      showError({ heading: 'The attachments are too large', text: `Together they can be up to ${formatSize(limits.maxBytes, ctx.locale)}.` });
+      showError({ heading: t('composer.too-large'), text: t('composer.max-size', { size: formatSize(limits.maxBytes, ctx.locale) }) });
       return;
     }
     files = next;
@@ -156,26 +157,26 @@ function renderForm(ctx, params, preview) {
     if (sending) return;
     alert.hidden = true;
     if (mode !== 'forward' && body.value.trim() === '' && files.length === 0) {
-      showError({ heading: 'Nothing to send', text: 'Write a reply or attach a file.' });
+      showError({ heading: t('composer.nothing'), text: t('composer.nothing-help') });
       body.focus();
       return;
     }
     if (to && !to.checkValidity()) {
-      showError({ heading: 'That address does not look right', text: 'Check the e-mail address, for example name@example.org.' });
+      showError({ heading: t('error.input.invalid-address.title'), text: t('error.input.invalid-address.text') });
       to.focus();
       return;
     }
     keepDraft();
     sending = true;
-    const done = busy(send, 'Sealing…');
+    const done = busy(send, t('composer.sealing'));
     const hasFiles = files.length > 0;
     progress.hidden = !hasFiles;
     bar.value = 0;
-    barLabel.textContent = 'Uploading…';
+    barLabel.textContent = t('composer.uploading');
     const onProgress = (loaded, total) => {
       const percent = total > 0 ? Math.floor((loaded / total) * 100) : 0;
       bar.value = percent;
-      barLabel.textContent = percent >= 100 ? 'Sealing…' : `Uploading ${percent}%`;
+      barLabel.textContent = percent >= 100 ? t('composer.sealing') : t('composer.uploading-percent', { percent: new Intl.NumberFormat(locale(), { style: 'percent' }).format(percent / 100) });
     };
     try {
       const options = { signal: ctx.signal, onProgress };
@@ -184,7 +185,7 @@ function renderForm(ctx, params, preview) {
         : await ctx.api.reply(id, { body: body.value, replyAll: mode === 'reply-all', files }, options);
       finished = true;
       clearDraft(ctx.storage, id);
-      ctx.toast(mode === 'forward' ? 'Sealed and forwarded.' : 'Sealed and sent.');
+      ctx.toast(t(mode === 'forward' ? 'composer.toast-forwarded' : 'composer.toast-sent'));
       root.replaceWith(renderSent(ctx, params, sent));
       ctx.focusHeading(document.getElementById('main'));
     } catch (error) {
@@ -193,7 +194,7 @@ function renderForm(ctx, params, preview) {
       const words = failureWords(error);
       const offline = error?.code === 'network' || error?.code === 'timeout';
       showError({ heading: words.heading, text: offline
-        ? `${words.text} Your text is kept on this device; send it again when you are back online.`
+        ? `${words.text} ${t('composer.kept-offline')}`
         : words.text });
       alert.dataset.code = error?.code ?? 'server';
     } finally {
@@ -205,12 +206,12 @@ function renderForm(ctx, params, preview) {
   const form = h('form', { class: 'composer-form', novalidate: true, onsubmit: submit },
     h('div', { class: 'recipients card', 'data-testid': 'composer-recipients' },
       mode === 'forward'
-        ? [h('label', { class: 'label', for: 'forward-to' }, 'To'), to,
-           h('p', { class: 'help' }, 'This address becomes a recipient of a new sealed message. It can open it after verifying the address.')]
-        : [h('p', { class: 'label' }, 'To'),
+        ? [h('label', { class: 'label', for: 'forward-to' }, t('message.to-label')), to,
+           h('p', { class: 'help' }, t('composer.forward-help'))]
+        : [h('p', { class: 'label' }, t('message.to-label')),
            h('ul', { class: 'recipient-list' }, recipients.map((address) => h('li', { 'data-testid': 'recipient' }, address))),
-           h('p', { class: 'help' }, 'Mailseal chose these from the conversation. No one else can be added.')]),
-    h('label', { class: 'label', for: 'reply-body' }, mode === 'forward' ? 'Note' : 'Message'),
+           h('p', { class: 'help' }, t('composer.recipients-help'))]),
+    h('label', { class: 'label', for: 'reply-body' }, t(mode === 'forward' ? 'composer.note' : 'composer.message')),
     body,
     draftStatus,
     h('div', { class: 'composer-attach' }, attach, picker),
@@ -223,9 +224,9 @@ function renderForm(ctx, params, preview) {
   const root = h(
     'section',
     { class: 'screen composer', 'data-testid': 'composer', 'data-mode': mode },
-    screenHeading(HEADINGS[mode] ?? 'Reply'),
-    preview?.subject ? h('p', { class: 'composer-subject', 'data-testid': 'composer-subject' }, preview.subject) : null,
-    h('p', { class: 'badges composer-protection' }, h('span', { class: 'help' }, 'Sealed like the original'),
+    screenHeading(t(HEADINGS[mode] ?? HEADINGS.reply)),
+    preview?.subject ? h('p', { class: 'composer-subject', 'data-testid': 'composer-subject', dir: 'auto' }, preview.subject) : null,
+    h('p', { class: 'badges composer-protection' }, h('span', { class: 'help' }, t('composer.sealed-like')),
       templateBadge(preview?.template)),
     form,
   );

@@ -1,8 +1,9 @@
 // A button that copies one value (an address) and says so.
 
 import { h } from './dom.js';
+import { t } from './i18n.js';
 
-export function renderCopyButton(ctx, value, label = 'Copy') {
+export function renderCopyButton(ctx, value, label = t('copy.copy')) {
   return h('button', {
     type: 'button',
     class: 'button secondary small',
@@ -11,10 +12,10 @@ export function renderCopyButton(ctx, value, label = 'Copy') {
     onclick: async () => {
       try {
         await navigator.clipboard.writeText(value);
-        ctx.toast('Copied.');
+        ctx.toast(t('copy.copied'));
       } catch {
-        ctx.toast('Copying is not available here. Press and hold the address to select it.');
+        ctx.toast(t('copy.unavailable'));
       }
     },
-  }, 'Copy');
+  }, t('copy.copy'));
 }

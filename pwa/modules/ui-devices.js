@@ -2,20 +2,21 @@
 
 import { busy, h, skeleton } from './dom.js';
 import { formatRelativeDate } from './format.js';
+import { t } from './i18n.js';
 import { friendly } from './problems.js';
 
 function renderDevice(ctx, device, reload) {
-  const seen = device.current ? 'This device' : `Last used ${formatRelativeDate(device.lastSeenAt, new Date(), ctx.locale)}`;
-  const main = h('span', { class: 'row-main' }, h('span', { class: 'row-title' }, device.name || 'Unknown device'), h('span', { class: 'help' }, seen));
+  const seen = device.current ? t('devices.this') : t('devices.last-used', { when: formatRelativeDate(device.lastSeenAt, new Date(), ctx.locale) });
+  const main = h('span', { class: 'row-main' }, h('span', { class: 'row-title' }, device.name || t('devices.unknown')), h('span', { class: 'help' }, seen));
   if (device.current) return h('li', { class: 'row', 'data-testid': 'device', 'data-current': 'true' }, main);
   const signOut = h('button', {
-    type: 'button', class: 'button secondary small', 'aria-label': `Sign out ${device.name || 'this device'}`, 'data-testid': 'sign-out-device',
-  }, 'Sign out');
+    type: 'button', class: 'button secondary small', 'aria-label': t('devices.sign-out-named', { name: device.name || t('devices.unknown') }), 'data-testid': 'sign-out-device',
+  }, t('settings.sign-out'));
   signOut.addEventListener('click', async () => {
-    const done = busy(signOut, 'Signing out…');
+    const done = busy(signOut, t('settings.signing-out'));
     try {
       await ctx.api.removeDevice(device.id, { signal: ctx.signal });
-      ctx.toast(`${device.name || 'The device'} was signed out.`);
+      ctx.toast(t('devices.signed-out', { name: device.name || t('devices.unknown') }));
       await reload();
     } catch (failure) {
       if (!ctx.signal.aborted) ctx.toast(friendly(failure).heading);
@@ -36,16 +37,16 @@ export function renderDevices(ctx) {
     } catch (failure) {
       if (ctx.signal.aborted || failure?.code === 'auth.required') return;
       const words = friendly(failure);
-      body.replaceChildren(h('p', { class: 'field-error', role: 'alert' }, `${words.heading}. ${words.text} `),
-        h('button', { type: 'button', class: 'button secondary small', onclick: load }, 'Try again'));
+      body.replaceChildren(h('p', { class: 'field-error', role: 'alert' }, `${t('error.sentence', { heading: words.heading })} ${words.text} `),
+        h('button', { type: 'button', class: 'button secondary small', onclick: load }, t('error.action.retry')));
     }
   }
   load();
   return h(
     'section',
     { class: 'card', 'aria-labelledby': 'devices-title' },
-    h('h2', { id: 'devices-title' }, 'Devices'),
-    h('p', { class: 'help' }, 'Signed in to Mailseal. Sign out a device you no longer use or do not recognise.'),
+    h('h2', { id: 'devices-title' }, t('devices.title')),
+    h('p', { class: 'help' }, t('devices.help')),
     body,
   );
 }

@@ -2,14 +2,15 @@
 
 import { h, screenHeading } from './dom.js';
 import { isForeignCode } from './foreign-mail.js';
+import { laterWords, t } from './i18n.js';
 import { friendly } from './problems.js';
 import { paths } from './router.js';
 
 const ACTIONS = {
-  'add-address': () => h('a', { class: 'button primary wide', href: paths.addAddress() }, 'Add an address'),
+  'add-address': () => h('a', { class: 'button primary wide', href: paths.addAddress() }, t('error.action.add-address')),
   'sign-in': (ctx) =>
-    h('a', { class: 'button primary wide', href: paths.signIn(ctx.route?.name === 'share-failed' ? '/' : ctx.route?.path) }, 'Sign in'),
-  'pick-file': () => h('a', { class: 'button primary wide', href: paths.inbox() }, 'Open another file'),
+    h('a', { class: 'button primary wide', href: paths.signIn(ctx.route?.name === 'share-failed' ? '/' : ctx.route?.path) }, t('error.action.sign-in')),
+  'pick-file': () => h('a', { class: 'button primary wide', href: paths.inbox() }, t('error.action.pick-file')),
 };
 
 /**
@@ -20,7 +21,7 @@ const ACTIONS = {
 export function renderErrorScreen(ctx, error, { retry, extra } = {}) {
   if (isForeignCode(error?.code)) {  // rare: its screen loads on first use, to keep the first paint small
     const holder = h('section', { class: 'screen', 'aria-busy': 'true', 'data-testid': 'foreign-mail-loading' });
-    import('./ui-foreign-mail.js').then(({ renderForeignMailScreen }) => {
+    Promise.all([import('./ui-foreign-mail.js'), laterWords()]).then(([{ renderForeignMailScreen }]) => {
       holder.replaceWith(renderForeignMailScreen(ctx, error));
     });
     return holder;
@@ -28,12 +29,12 @@ export function renderErrorScreen(ctx, error, { retry, extra } = {}) {
   const words = friendly(error);
   const buttons = [];
   if (words.action === 'retry' && retry) {
-    buttons.push(h('button', { type: 'button', class: 'button primary wide', 'data-testid': 'retry', onclick: retry }, 'Try again'));
+    buttons.push(h('button', { type: 'button', class: 'button primary wide', 'data-testid': 'retry', onclick: retry }, t('error.action.retry')));
   } else if (ACTIONS[words.action]) {
     buttons.push(ACTIONS[words.action](ctx));
   }
   if (ctx.route?.name !== 'inbox') {
-    buttons.push(h('a', { class: 'button secondary wide', href: paths.inbox(), 'data-testid': 'back-to-inbox' }, 'Back to the inbox'));
+    buttons.push(h('a', { class: 'button secondary wide', href: paths.inbox(), 'data-testid': 'back-to-inbox' }, t('app.back')));
   }
   return h(
     'section',

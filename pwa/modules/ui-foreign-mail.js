@@ -3,16 +3,14 @@
 
 import { h, icon, screenHeading } from './dom.js';
 import { microsoftPortalUrl } from './foreign-mail.js';
+import { t } from './i18n.js';
 import { friendly } from './problems.js';
 import { paths } from './router.js';
 
 const STEPS = {
-  'envelope.foreign-microsoft': [
-    'Open the original mail in Outlook: it opens there if it was sent to an address you use in Outlook.',
-    'Or tap Read the message in the original mail, and sign in or ask Microsoft for a one-time code.',
-  ],
-  'envelope.foreign-smime': ['Open it in the mail app that has your S/MIME certificate (Outlook, Apple Mail).'],
-  'envelope.foreign-pgp': ['Open it with your OpenPGP key, for example in Thunderbird or with an OpenPGP app.'],
+  'envelope.foreign-microsoft': ['foreign.microsoft-outlook', 'foreign.microsoft-portal'],
+  'envelope.foreign-smime': ['foreign.smime'],
+  'envelope.foreign-pgp': ['foreign.pgp'],
 };
 
 /** The portal link as a button, or null. */
@@ -22,7 +20,7 @@ export function portalLink(error) {
   return h('a', {
     class: 'button primary wide', href: url, target: '_blank', rel: 'noopener noreferrer',
     referrerpolicy: 'no-referrer', 'data-testid': 'open-at-microsoft',
-  }, 'Open it at Microsoft');
+  }, t('foreign.open-at-microsoft'));
 }
 
 /** @param {object} ctx @param {{code: string, title?: string, detail?: string, openUrl?: string}} error */
@@ -36,11 +34,11 @@ export function renderForeignMailScreen(ctx, error) {
     h('div', { class: 'error-mark foreign-mark', 'aria-hidden': 'true' }, icon('lock')),
     screenHeading(words.heading),
     h('p', { class: 'lead' }, words.text),
-    steps.length ? h('ol', { class: 'steps' }, steps.map((step) => h('li', {}, step))) : null,
-    link ? h('p', { class: 'help' }, 'The link opens Microsoft\'s encryption portal in your browser.') : null,
+    steps.length ? h('ol', { class: 'steps' }, steps.map((step) => h('li', {}, t(step)))) : null,
+    link ? h('p', { class: 'help' }, t('foreign.portal-help')) : null,
     h('div', { class: 'stack' },
       link,
       h('a', { class: link ? 'button secondary wide' : 'button primary wide', href: paths.inbox(), 'data-testid': 'back-to-inbox' },
-        'Back to the inbox')),
+        t('app.back'))),
   );
 }

@@ -5,6 +5,7 @@ import { groupByThread } from './conversation.js';
 import { busy, h, icon, screenHeading, skeleton } from './dom.js';
 import { peopleOf } from './people.js';
 import { isForeignCode } from './foreign-mail.js';
+import { laterWords, t, tNodes } from './i18n.js';
 import { friendly } from './problems.js';
 import { paths } from './router.js';
 import { renderCopyButton } from './ui-copy-button.js';
@@ -28,24 +29,24 @@ function renderEmpty(ctx, openFile) {
   return h(
     'div',
     { class: 'empty', 'data-testid': 'inbox-empty' },
-    h('h2', {}, 'No messages yet'),
-    h('p', {}, 'Protected messages sent to you appear here. To bring one in:'),
+    h('h2', {}, t('inbox.empty')),
+    h('p', {}, t('inbox.empty-intro')),
     h(
       'ol',
       { class: 'ways' },
-      h('li', {}, h('strong', {}, 'Tap the link'), ' “Read the message” in the mail you received.'),
+      h('li', {}, ...tNodes('inbox.way-link', { tap: h('strong', {}, t('inbox.way-link-tap')) })),
       h(
         'li', {},
-        h('strong', {}, 'Open the attachment. '),
-        'On Android, share the message.html attachment to Mailseal. On iPhone, save it to Files, then: ',
-        h('button', { type: 'button', class: 'button secondary', onclick: openFile }, 'Open a protected message'),
+        h('strong', {}, t('inbox.way-file')), ' ',
+        t('inbox.way-file-how'), ' ',
+        h('button', { type: 'button', class: 'button secondary', onclick: openFile }, t('inbox.open-file')),
       ),
       forward
         ? h(
             'li', {},
-            h('strong', {}, 'Forward the mail'), ' to your personal Mailseal address:',
+            ...tNodes('inbox.way-forward', { forward: h('strong', {}, t('inbox.way-forward-verb')) }),
             h('span', { class: 'copy-row' }, h('code', { class: 'address', 'data-testid': 'forward-address' }, forward),
-              renderCopyButton(ctx, forward, 'Copy your Mailseal address')),
+              renderCopyButton(ctx, forward, t('inbox.copy-forward-address'))),
           )
         : null,
     ),
@@ -57,10 +58,10 @@ export function renderInbox(ctx) {
   const list = h('div', { class: 'inbox-body' });
   const status = h('p', { class: 'visually-hidden', role: 'status', 'data-testid': 'inbox-status' });
   const alert = h('p', { class: 'alert', role: 'alert', 'data-testid': 'upload-error', hidden: true });
-  const picker = h('input', { type: 'file', id: 'file-picker', accept: FILE_TYPES, hidden: true, 'aria-label': 'Protected message file' });
-  const refresh = h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Refresh', 'data-testid': 'refresh' }, icon('refresh'));
-  const openButton = h('button', { type: 'button', class: 'button secondary wide', 'data-testid': 'open-file' }, icon('file'), 'Open a protected message');
-  const indicator = h('p', { class: 'pull-indicator', 'aria-hidden': 'true' }, h('span', { class: 'pull-more' }, 'Pull to refresh'), h('span', { class: 'pull-ready' }, 'Release to refresh'));
+  const picker = h('input', { type: 'file', id: 'file-picker', accept: FILE_TYPES, hidden: true, 'aria-label': t('inbox.file') });
+  const refresh = h('button', { type: 'button', class: 'icon-button', 'aria-label': t('inbox.refresh'), 'data-testid': 'refresh' }, icon('refresh'));
+  const openButton = h('button', { type: 'button', class: 'button secondary wide', 'data-testid': 'open-file' }, icon('file'), t('inbox.open-file'));
+  const indicator = h('p', { class: 'pull-indicator', 'aria-hidden': 'true' }, h('span', { class: 'pull-more' }, t('inbox.pull')), h('span', { class: 'pull-ready' }, t('inbox.release')));
   let loading = false;
   let loadedAt = 0;
 
@@ -73,7 +74,7 @@ export function renderInbox(ctx) {
     list.replaceChildren(
       messages.length === 0
         ? renderEmpty(ctx, openFile)
-        : h('ul', { class: 'inbox-list', 'aria-label': 'Messages', 'data-testid': 'inbox-list' },
+        : h('ul', { class: 'inbox-list', 'aria-label': t('inbox.messages'), 'data-testid': 'inbox-list' },
             groupByThread(messages).map((message) => renderInboxItem(message, { now, locale: ctx.locale, people }))),
     );
     setAppBadge(messages.filter((m) => m.unread === true).length);
@@ -84,18 +85,18 @@ export function renderInbox(ctx) {
     loading = true;
     alert.hidden = true;
     const done = busy(refresh);
-    if (quiet) status.textContent = 'Updating the inbox…';
+    if (quiet) status.textContent = t('inbox.updating');
     else list.replaceChildren(h('div', { 'data-testid': 'inbox-loading' }, Array.from({ length: 4 }, () => skeleton(3, { class: 'skeleton inbox-skeleton' }))));
     try {
       const answer = await ctx.api.messages({ signal: ctx.signal });
       loadedAt = Date.now();
       show(Array.isArray(answer?.messages) ? answer.messages : []);
-      status.textContent = quiet ? 'Inbox updated.' : '';
+      status.textContent = quiet ? t('inbox.updated') : '';
     } catch (error) {
       if (ctx.signal.aborted || error?.code === 'auth.required') return;
       if (quiet && ctx.session.inbox) {
         const words = friendly(error);
-        alert.textContent = `Could not update the inbox. ${words.heading}. ${words.text}`;
+        alert.textContent = `${t('inbox.update-failed')} ${t('error.sentence', { heading: words.heading })} ${words.text}`;
         alert.hidden = false;
         status.textContent = '';
       } else {
@@ -112,20 +113,20 @@ export function renderInbox(ctx) {
     picker.value = '';
     if (!file) return;
     alert.hidden = true;
-    const done = busy(openButton, 'Opening…');
+    const done = busy(openButton, t('inbox.opening'));
     try {
       const { id } = await ctx.api.upload(file, { signal: ctx.signal });
       ctx.navigate(paths.message(id));
     } catch (error) {
       if (ctx.signal.aborted || error?.code === 'auth.required') return;
       if (isForeignCode(error?.code)) {  // mail another system protected: its own screen, with the way to open it
-        const { renderForeignMailScreen } = await import('./ui-foreign-mail.js');  // rare: loaded on first use
+        const [{ renderForeignMailScreen }] = await Promise.all([import('./ui-foreign-mail.js'), laterWords()]);  // rare: loaded on first use
         list.replaceChildren(renderForeignMailScreen(ctx, error));
         ctx.focusHeading(list);
         return;
       }
       const words = friendly(error);
-      alert.replaceChildren(h('strong', {}, `${words.heading}.`), ` ${words.text}`, words.note ? ` ${words.note}` : '');
+      alert.replaceChildren(h('strong', {}, t('error.sentence', { heading: words.heading })), ` ${words.text}`, words.note ? ` ${words.note}` : '');
       alert.dataset.code = words.code;
       alert.hidden = false;
     } finally {
@@ -154,7 +155,7 @@ export function renderInbox(ctx) {
     'section',
     { class: 'screen inbox', 'data-testid': 'inbox' },
     indicator,
-    h('div', { class: 'screen-head' }, screenHeading('Inbox'), refresh),
+    h('div', { class: 'screen-head' }, screenHeading(t('inbox.title')), refresh),
     openButton,
     picker,
     alert,

@@ -3,6 +3,7 @@
 // offered), how to get to the real browser first. "Not now" hides it for good on this browser.
 
 import { h } from './dom.js';
+import { t } from './i18n.js';
 import { browserFacts, inAppBrowser, isAndroid, isIos } from './platform.js';
 import { paths } from './router.js';
 
@@ -14,30 +15,16 @@ export function nudgeWords(facts, { dismissed = false, canPrompt = false } = {})
   const ios = isIos(facts);
   if (!ios && !isAndroid(facts)) return null;
   const inApp = inAppBrowser(facts);
-  const browser = ios ? 'Safari' : 'Chrome';
-  const signIn = 'The installed app signs in on its own (a code, once) and can tell you when a message arrives.';
+  const signIn = t('nudge.sign-in');
   if (inApp) {
-    const where = inApp === 'app' ? 'another app' : inApp;
     return {
       kind: 'in-app',
-      heading: `Open Mailseal in ${browser} to install it`,
-      text: `You are reading this in ${where}'s own browser, which cannot add Mailseal to your Home Screen. `
-        + `Tap the menu (… or ⋮) and choose “Open in ${ios ? 'Safari' : 'browser'}”, then install it from there. ${signIn}`,
+      heading: t('nudge.in-app-title', { browser: ios ? 'Safari' : 'Chrome' }),
+      text: `${t(ios ? 'nudge.in-app-safari' : 'nudge.in-app', { app: inApp === 'app' ? t('install.another-app') : inApp })} ${signIn}`,
     };
   }
-  if (ios) {
-    return {
-      kind: 'ios',
-      heading: 'Keep Mailseal on your Home Screen',
-      text: `Tap Share (the square with an arrow), then “Add to Home Screen”. ${signIn} Links in mails still open in Safari; `
-        + 'every message is in the app’s inbox too.',
-    };
-  }
-  return {
-    kind: 'android',
-    heading: 'Install Mailseal',
-    text: `${canPrompt ? 'Tap Install' : 'Tap the menu (⋮), then “Install app”'}. ${signIn}`,
-  };
+  if (ios) return { kind: 'ios', heading: t('nudge.ios-title'), text: `${t('nudge.ios')} ${signIn} ${t('nudge.ios-links')}` };
+  return { kind: 'android', heading: t('install.title'), text: `${t(canPrompt ? 'nudge.android-prompt' : 'nudge.android')} ${signIn}` };
 }
 
 export function renderInstallNudge(ctx) {
@@ -48,7 +35,7 @@ export function renderInstallNudge(ctx) {
     h('h2', { id: 'nudge-heading' }, words.heading),
     h('p', {}, words.text));
   const install = prompt && words.kind === 'android'
-    ? h('button', { type: 'button', class: 'button primary', 'data-testid': 'nudge-install' }, 'Install')
+    ? h('button', { type: 'button', class: 'button primary', 'data-testid': 'nudge-install' }, t('nudge.install'))
     : null;
   install?.addEventListener('click', async () => {
     try {
@@ -58,11 +45,11 @@ export function renderInstallNudge(ctx) {
       card.remove();
     }
   });
-  const later = h('button', { type: 'button', class: 'button link', 'data-testid': 'nudge-dismiss' }, 'Not now');
+  const later = h('button', { type: 'button', class: 'button link', 'data-testid': 'nudge-dismiss' }, t('nudge.not-now'));
   later.addEventListener('click', () => {
     ctx.storage.setItem(NUDGE_KEY, 'dismissed');
     card.remove();
   });
-  card.append(h('div', { class: 'nudge-actions' }, install, h('a', { class: 'button secondary', href: paths.install() }, 'How to install'), later));
+  card.append(h('div', { class: 'nudge-actions' }, install, h('a', { class: 'button secondary', href: paths.install() }, t('settings.how-to-install')), later));
   return card;
 }

@@ -5,6 +5,7 @@
 import { h } from './dom.js';
 import { fitFrame, keepFitted } from './frame-fit.js';
 import { quotedElements, setQuoteShown } from './frame-quotes.js';
+import { t } from './i18n.js';
 import { linkSegments } from './linkify.js';
 import { splitQuoted } from './quotes.js';
 
@@ -21,8 +22,8 @@ function linkedText(text) {
 export function renderText(text) {
   return splitQuoted(text).map((block) => (block.quoted
     ? h('details', { class: 'quoted', 'data-testid': 'quoted-text' },
-        h('summary', {}, 'Show quoted text'),
-        h('div', { class: 'quoted-body' }, linkedText(block.text.replace(/^\n+|\n+$/gu, ''))))
+        h('summary', {}, t('message.show-quoted')),
+        h('div', { class: 'quoted-body', dir: 'auto' }, linkedText(block.text.replace(/^\n+|\n+$/gu, ''))))
     : linkedText(block.text.replace(/^\n+|\n+$/gu, ''))));
 }
 
@@ -37,13 +38,13 @@ export function renderMessageBody(message, { canCopy }, signal) {
       class: 'message-frame',
       sandbox: FRAME_SANDBOX,
       src: message.bodyUrl,
-      title: 'Message text',
+      title: t('message.text'),
       referrerpolicy: 'no-referrer',
       'data-testid': 'message-body',
     });
     const box = h('div', { class: 'message-frame-box', 'data-testid': 'message-frame-box' }, frame);
     const toggle = h('button', { type: 'button', class: 'quoted-toggle', 'aria-expanded': 'false', 'data-testid': 'frame-quoted-toggle', hidden: true },
-      'Show quoted text');
+      t('message.show-quoted'));
     let quoted = [];
     // Before the fit (registered first): fold the trailing quote, so the frame is measured without it.
     frame.addEventListener('load', () => {
@@ -57,7 +58,7 @@ export function renderMessageBody(message, { canCopy }, signal) {
       const shown = toggle.getAttribute('aria-expanded') !== 'true';
       setQuoteShown(quoted, shown);
       toggle.setAttribute('aria-expanded', String(shown));
-      toggle.textContent = shown ? 'Hide quoted text' : 'Show quoted text';
+      toggle.textContent = t(shown ? 'message.hide-quoted' : 'message.show-quoted');
       fitFrame(frame, box);
     });
     keepFitted(frame, box, signal);
@@ -66,8 +67,8 @@ export function renderMessageBody(message, { canCopy }, signal) {
   if (typeof message.text === 'string') {
     return h('div', {
       class: canCopy ? 'message-text' : 'message-text no-select', 'data-testid': 'message-body', tabindex: '0', role: 'region',
-      'aria-label': 'Message text',
+      'aria-label': t('message.text'), dir: 'auto', // the mail's own direction, whatever the app's
     }, renderText(message.text.replace(/\s+$/u, '')));
   }
-  return h('p', { class: 'help', 'data-testid': 'message-body' }, 'This message has no text.');
+  return h('p', { class: 'help', 'data-testid': 'message-body' }, t('message.no-text'));
 }

@@ -1,11 +1,11 @@
 // The message screen: the subject, then the conversation with this message open — body first, under a
 // compact header. Expired, withdrawn, not-for-you and damaged messages get a full screen that says what to do.
 
+import { laterWords, t } from './i18n.js';
 import { h, screenHeading, skeleton } from './dom.js';
 import { renderErrorScreen } from './ui-error-screen.js';
 import { renderMessageBody } from './ui-message-body.js';
 import { renderMessagePart } from './ui-message-part.js';
-import { renderConversation } from './ui-thread.js';
 
 function renderLoaded(ctx, message, bodySlot) {
   const { element, rename, rights } = renderMessagePart(ctx, message, { body: bodySlot });
@@ -17,11 +17,14 @@ function renderLoaded(ctx, message, bodySlot) {
   const later = h('ol', { class: 'thread-list thread-later' });
   const open = h('div', { class: 'thread-open' }, element);
   const root = h('div', { class: 'conversation' }, earlier, open, later);
-  renderConversation(ctx, message, { root, earlier, later, open, rename });
+  // The conversation around it comes after the message itself: its module and words load meanwhile.
+  Promise.all([import('./ui-thread.js'), laterWords()]).then(([{ renderConversation }]) => {
+    if (!ctx.signal.aborted) renderConversation(ctx, message, { root, earlier, later, open, rename });
+  }).catch(() => null);
   return h(
     'article',
     { class: 'screen message', 'data-testid': 'message', 'data-id': message.id, 'data-restrictions': restrictions.join(' ') },
-    screenHeading(message.subject || '(no subject)', 1, { 'data-testid': 'message-subject' }),
+    screenHeading(message.subject || t('message.no-subject'), 1, { 'data-testid': 'message-subject', dir: 'auto' }),
     root,
     installNudge(ctx),
   );
@@ -68,10 +71,12 @@ function rememberBodyKind(message) {
  * by code, the offer of a passkey. */
 function installNudge(ctx) {
   const slot = h('div', { class: 'nudge-slot' });
-  (ctx.storage.getItem('mailseal.passkey-offer') === 'due'
-    ? import('./ui-passkey-offer.js').then((m) => m.renderPasskeyOffer)
-    : import('./ui-install-nudge.js').then((m) => m.renderInstallNudge))
-    .then((render) => { if (!ctx.signal.aborted) slot.replaceWith(render(ctx) ?? ''); })
+  Promise.all([
+    ctx.storage.getItem('mailseal.passkey-offer') === 'due'
+      ? import('./ui-passkey-offer.js').then((m) => m.renderPasskeyOffer)
+      : import('./ui-install-nudge.js').then((m) => m.renderInstallNudge),
+    laterWords(),
+  ]).then(([render]) => { if (!ctx.signal.aborted) slot.replaceWith(render(ctx) ?? ''); })
     .catch(() => slot.remove());
   return slot;
 }
@@ -96,7 +101,7 @@ export function renderMessage(ctx) {
   const { id } = ctx.route.params;
   const loading = () =>
     h('div', { class: 'screen message', 'data-testid': 'message-loading', 'aria-busy': 'true' },
-      h('p', { class: 'visually-hidden', role: 'status' }, 'Opening the message…'),
+      h('p', { class: 'visually-hidden', role: 'status' }, t('message.opening')),
       skeleton(3, { class: 'skeleton message-skeleton-head' }),
       h('div', { class: 'skeleton message-frame', 'aria-hidden': 'true' }));
   const content = h('div', { class: 'message-content' }, loading());

@@ -4,6 +4,7 @@
 
 import { h } from './dom.js';
 import { formatFullDate, toDate } from './format.js';
+import { t } from './i18n.js';
 import { renderAttachments } from './ui-attachments.js';
 import { renderMessageBody } from './ui-message-body.js';
 import { renderPartNotes } from './ui-part-note.js';
@@ -30,15 +31,15 @@ function renderOne(ctx, parent, nested, { rights, depth, key }) {
   // The body is the text itself, or a box around the sandboxed frame (fitted to its mail like the message's).
   const shown = body.tagName === 'IFRAME' ? body : body.querySelector('iframe') ?? body;
   shown.setAttribute('data-testid', 'nested-body');
-  if (shown.tagName === 'IFRAME') shown.setAttribute('title', `Text of the attached message ${nested.subject || ''}`.trim());
+  if (shown.tagName === 'IFRAME') shown.setAttribute('title', t('nested.text', { subject: nested.subject || '' }).trim());
   return h('section', { class: 'nested-message', 'aria-labelledby': titleId, 'data-testid': 'nested-message' },
-    h('p', { class: 'nested-kicker' }, 'Attached message'),
-    h(depth === 0 ? 'h2' : 'h3', { id: titleId, class: 'nested-subject', 'data-testid': 'nested-subject' },
-      nested.subject || '(no subject)'),
+    h('p', { class: 'nested-kicker' }, t('nested.kicker')),
+    h(depth === 0 ? 'h2' : 'h3', { id: titleId, class: 'nested-subject', 'data-testid': 'nested-subject', dir: 'auto' },
+      nested.subject || t('message.no-subject')),
     h('dl', { class: 'message-meta' },
-      meta('From', nested.fromName && nested.from ? `${nested.fromName} <${nested.from.replace(/^.*<|>.*$/g, '')}>` : nested.from),
-      meta('To', to),
-      date ? meta('Date', h('time', { datetime: date.toISOString() }, formatFullDate(date, ctx.locale))) : meta('Date', nested.date)),
+      meta(t('message.from'), nested.fromName && nested.from ? `${nested.fromName} <${nested.from.replace(/^.*<|>.*$/g, '')}>` : nested.from),
+      meta(t('message.to-label'), to),
+      date ? meta(t('message.date'), h('time', { datetime: date.toISOString() }, formatFullDate(date, ctx.locale))) : meta(t('message.date'), nested.date)),
     body,
     renderPartNotes(nested.notes, { id: parent.id, attachments: nested.attachments }),
     files,

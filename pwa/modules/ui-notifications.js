@@ -3,17 +3,18 @@
 
 import { h } from './dom.js';
 import { browserFacts, pushAvailability } from './platform.js';
+import { t } from './i18n.js';
 import { friendly } from './problems.js';
 import { disablePush, enablePush } from './push.js';
 import { paths } from './router.js';
 
 const HELP = {
-  ok: 'The notification only says that a message arrived, never who sent it or what it says.',
-  'install-first': 'On iPhone and iPad, notifications work once Mailseal is on your Home Screen. ',
-  blocked: 'Notifications are blocked for Mailseal. Allow them in your phone or browser settings, then come back here.',
-  unsupported: 'This browser cannot show notifications from Mailseal.',
-  dismissed: 'You did not allow notifications. Tap the switch again when you want them.',
-  'no-worker': 'Notifications need Mailseal to finish loading once. Reload the app and try again.',
+  ok: 'notify.ok',
+  'install-first': 'notify.install-first',
+  blocked: 'notify.blocked',
+  unsupported: 'notify.unsupported',
+  dismissed: 'notify.dismissed',
+  'no-worker': 'notify.no-worker',
 };
 
 export function renderNotifications(ctx) {
@@ -25,8 +26,8 @@ export function renderNotifications(ctx) {
   });
   const help = h('p', { id: 'notify-help', class: 'help', 'data-testid': 'notify-help' });
   const say = (key) => {
-    help.replaceChildren(HELP[key]);
-    if (key === 'install-first') help.append(h('a', { href: paths.install() }, 'How to install Mailseal'));
+    help.replaceChildren(t(HELP[key]));
+    if (key === 'install-first') help.append(' ', h('a', { href: paths.install() }, t('notify.how-to-install')));
     help.dataset.state = key;
   };
   say(availability);
@@ -51,10 +52,10 @@ export function renderNotifications(ctx) {
       if (on) {
         await enablePush({ registration, api: ctx.api, publicKey, storage: ctx.storage });
         say('ok');
-        ctx.toast('Notifications are on.');
+        ctx.toast(t('notify.on'));
       } else {
         await disablePush({ registration, api: ctx.api, storage: ctx.storage });
-        ctx.toast('Notifications are off.');
+        ctx.toast(t('notify.off'));
       }
     } catch (failure) {
       input.checked = !on;
@@ -69,8 +70,8 @@ export function renderNotifications(ctx) {
   return h(
     'section',
     { class: 'card', 'aria-labelledby': 'notify-title' },
-    h('h2', { id: 'notify-title' }, 'Notifications'),
-    h('div', { class: 'row' }, h('label', { for: 'notify', class: 'row-main row-title' }, 'Notify me of new messages'), input),
+    h('h2', { id: 'notify-title' }, t('notify.title')),
+    h('div', { class: 'row' }, h('label', { for: 'notify', class: 'row-main row-title' }, t('notify.switch')), input),
     help,
   );
 }

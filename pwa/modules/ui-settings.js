@@ -1,11 +1,14 @@
-// Settings: addresses, devices, passkeys, the personal forward address, notifications, install, sign out.
+// Settings: addresses, devices, passkeys, the personal forward address, notifications, language, install,
+// sign out.
 
 import { busy, h, screenHeading } from './dom.js';
+import { t } from './i18n.js';
 import { friendly } from './problems.js';
 import { paths } from './router.js';
 import { renderAddresses } from './ui-addresses.js';
 import { renderCopyButton } from './ui-copy-button.js';
 import { renderDevices } from './ui-devices.js';
+import { renderLanguage } from './ui-language.js';
 import { renderNotifications } from './ui-notifications.js';
 import { renderPasskeys } from './ui-passkeys.js';
 
@@ -14,14 +17,14 @@ function renderForwardAddress(ctx) {
   return h(
     'section',
     { class: 'card', 'aria-labelledby': 'forward-title' },
-    h('h2', { id: 'forward-title' }, 'Your Mailseal address'),
+    h('h2', { id: 'forward-title' }, t('settings.forward-title')),
     address
       ? [
-          h('p', { class: 'help' }, 'Forward a mail with a protected message to this address and it appears in your inbox.'),
+          h('p', { class: 'help' }, t('settings.forward-help')),
           h('p', { class: 'copy-row' }, h('code', { class: 'address', 'data-testid': 'forward-address' }, address),
-            renderCopyButton(ctx, address, 'Copy your Mailseal address')),
+            renderCopyButton(ctx, address, t('inbox.copy-forward-address'))),
         ]
-      : h('p', { class: 'help', 'data-testid': 'forward-address-none' }, 'This server does not offer forward addresses yet.'),
+      : h('p', { class: 'help', 'data-testid': 'forward-address-none' }, t('settings.forward-none')),
   );
 }
 
@@ -34,11 +37,11 @@ export function renderSettings(ctx) {
   }
   showAddresses();
 
-  const signOut = h('button', { type: 'button', class: 'button danger wide', 'data-testid': 'sign-out' }, 'Sign out');
+  const signOut = h('button', { type: 'button', class: 'button danger wide', 'data-testid': 'sign-out' }, t('settings.sign-out'));
   signOut.addEventListener('click', async () => {
     // A tap too many should not cost a trip to the mailbox for a new code.
-    if (!confirm('Sign out of Mailseal on this device? To sign in again you will need a code from your mail.')) return;
-    const done = busy(signOut, 'Signing out…');
+    if (!confirm(t('settings.sign-out-confirm'))) return;
+    const done = busy(signOut, t('settings.signing-out'));
     try {
       await ctx.api.logout({ signal: ctx.signal });
       ctx.signedOut();
@@ -51,16 +54,17 @@ export function renderSettings(ctx) {
   return h(
     'section',
     { class: 'screen settings', 'data-testid': 'settings' },
-    screenHeading('Settings'),
+    screenHeading(t('title.settings')),
     addresses,
     renderDevices(ctx),
     renderPasskeys(ctx),
     renderForwardAddress(ctx),
     renderNotifications(ctx),
+    renderLanguage(),
     h('section', { class: 'card', 'aria-labelledby': 'install-title' },
-      h('h2', { id: 'install-title' }, 'Install Mailseal'),
-      h('p', { class: 'help' }, 'Put Mailseal on your Home Screen to open it like an app.'),
-      h('a', { class: 'button secondary wide', href: paths.install(), 'data-testid': 'install-link' }, 'How to install')),
+      h('h2', { id: 'install-title' }, t('install.title')),
+      h('p', { class: 'help' }, t('settings.install-help')),
+      h('a', { class: 'button secondary wide', href: paths.install(), 'data-testid': 'install-link' }, t('settings.how-to-install'))),
     signOut,
   );
 }

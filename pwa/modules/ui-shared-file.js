@@ -1,6 +1,7 @@
 // A file shared to Mailseal (or the server's share fallback reporting a failure): upload it, open it.
 
 import { h, screenHeading, skeleton } from './dom.js';
+import { t } from './i18n.js';
 import { ApiError, CLIENT_CODES } from './problems.js';
 import { paths } from './router.js';
 import { removeShare, takeShare } from './share.js';
@@ -11,7 +12,7 @@ const KEEP_FILE = new Set(['network', 'timeout', 'server', 'rate-limited', 'rate
 /** Route 'share-failed': the server's fallback could not take the file (`/?error=<code>`). */
 export function renderShareFailed(ctx) {
   const { code } = ctx.route.params;
-  const extra = code === 'auth.required' ? 'Sign in first, then share the file to Mailseal again.' : undefined;
+  const extra = code === 'auth.required' ? t('shared.sign-in-first') : undefined;
   return renderErrorScreen(ctx, { code }, { extra });
 }
 
@@ -20,8 +21,8 @@ export function renderSharedFile(ctx) {
   const { key } = ctx.route.params;
   const progress = () =>
     h('section', { class: 'screen', 'data-testid': 'share-progress', 'aria-busy': 'true' },
-      screenHeading('Opening the shared message…'),
-      h('p', { class: 'help', role: 'status' }, 'Uploading the protected file to your Mailseal server.'),
+      screenHeading(t('shared.opening')),
+      h('p', { class: 'help', role: 'status' }, t('shared.uploading')),
       skeleton(3));
   const root = h('div', {}, progress());
 

@@ -5,6 +5,7 @@ import { codeFromPaste, codePattern, isCompleteCode, sanitizeCode } from './code
 import { busy, h, screenHeading } from './dom.js';
 import { describeExpiry, formatTime, templateLabel } from './format.js';
 import { clearPending, loadPending, savePending } from './pending-sign-in.js';
+import { t, tNodes } from './i18n.js';
 import { friendly } from './problems.js';
 import { parseRoute, paths } from './router.js';
 
@@ -12,7 +13,7 @@ const DEAD_CODE = new Set(['auth.code-expired', 'auth.too-many-tries', 'auth.lon
 
 function showError(box, error) {
   const words = friendly(error);
-  box.replaceChildren(h('strong', {}, `${words.heading}.`), ' ', words.text, words.note ? ` ${words.note}` : '');
+  box.replaceChildren(h('strong', {}, t('error.sentence', { heading: words.heading })), ' ', words.text, words.note ? ` ${words.note}` : '');
   box.hidden = false;
   box.dataset.code = words.code;
 }
@@ -29,7 +30,7 @@ export function renderSignIn(ctx, { mode }) {
   const root = h('section', { class: 'screen sign-in', 'data-testid': adding ? 'add-address' : 'sign-in' });
 
   async function requestCode(email, button) {
-    const done = busy(button, 'Sending…');
+    const done = busy(button, t('sign-in.sending'));
     try {
       const answer = await ctx.api.requestCode(email, { signal: ctx.signal });
       return savePending(ctx.storage, { ...answer, email, mode });
@@ -44,14 +45,13 @@ export function renderSignIn(ctx, { mode }) {
       id: 'email', name: 'email', type: 'email', inputmode: 'email', autocomplete: 'email', autocapitalize: 'none',
       spellcheck: 'false', required: true, 'aria-describedby': 'email-help email-error', value: prefill, class: 'field',
     });
-    const send = h('button', { type: 'submit', class: 'button primary wide', 'data-testid': 'send-code' }, 'Send me a code');
+    const send = h('button', { type: 'submit', class: 'button primary wide', 'data-testid': 'send-code' }, t('sign-in.send-code'));
     const form = h(
       'form', { id: 'address-form', class: 'stack', 'aria-labelledby': 'sign-in-title' },
-      h('label', { for: 'email', class: 'label' }, 'Your e-mail address'),
+      h('label', { for: 'email', class: 'label' }, t('sign-in.address')),
       email,
       h('p', { id: 'email-help', class: 'help' },
-        adding ? 'We will send a code to this address to check that it is yours.'
-               : 'Use the address the protected message was sent to. We will e-mail you a code to check that it is yours.'),
+        t(adding ? 'sign-in.address-help-add' : 'sign-in.address-help')),
       error,
       send,
     );
@@ -71,8 +71,8 @@ export function renderSignIn(ctx, { mode }) {
     })).catch(() => null); // offline: the passcode is always there
     const passkey = h('div', { class: 'stack' });
     root.replaceChildren(...[ // replaceChildren would write a null as the text "null"
-      screenHeading(adding ? 'Add another address' : 'Sign in to Mailseal', 1, { id: 'sign-in-title' }),
-      adding ? null : h('p', { class: 'lead' }, 'Read and reply to protected e-mail sent to you.'),
+      screenHeading(t(adding ? 'sign-in.add-title' : 'sign-in.title'), 1, { id: 'sign-in-title' }),
+      adding ? null : h('p', { class: 'lead' }, t('app.description')),
       adding ? null : invitation(),
       form,
       passkey,
@@ -92,9 +92,8 @@ export function renderSignIn(ctx, { mode }) {
       const label = templateLabel(found.template);
       const expiry = describeExpiry(found.expiresAt, new Date(), ctx.locale);
       line.replaceChildren(
-        h('strong', { class: 'address' }, found.sender), ' sent you a protected message',
-        label ? ` (${label})` : '', '. ', expiry && !expiry.expired ? `${expiry.text}. ` : '',
-        'Sign in with the address it was sent to, to read it.');
+        ...tNodes(label ? 'sign-in.invitation-template' : 'sign-in.invitation', { sender: h('strong', { class: 'address' }, found.sender), template: label }),
+        ' ', expiry && !expiry.expired ? `${expiry.text}. ` : '', t('sign-in.invitation-how'));
       line.hidden = false;
     }).catch(() => null); // unknown, withdrawn or offline: the plain sign-in is enough
     return line;
@@ -108,17 +107,17 @@ export function renderSignIn(ctx, { mode }) {
       required: true, enterkeyhint: 'go', class: 'field code-input', 'aria-describedby': 'code-help code-error',
       autocorrect: 'off', spellcheck: 'false', 'data-code-length': String(length),
     });
-    const verify = h('button', { type: 'submit', class: 'button primary wide', 'data-testid': 'verify' }, adding ? 'Add address' : 'Sign in');
-    const resend = h('button', { type: 'button', class: 'button secondary wide', 'data-testid': 'resend' }, 'Send a new code');
-    const change = h('button', { type: 'button', class: 'button link', 'data-testid': 'change-address' }, 'Use a different address');
+    const verify = h('button', { type: 'submit', class: 'button primary wide', 'data-testid': 'verify' }, t(adding ? 'sign-in.add' : 'sign-in.verify'));
+    const resend = h('button', { type: 'button', class: 'button secondary wide', 'data-testid': 'resend' }, t('sign-in.resend'));
+    const change = h('button', { type: 'button', class: 'button link', 'data-testid': 'change-address' }, t('sign-in.change-address'));
     const reference = h('p', { class: 'reference', 'data-testid': 'reference' }, pending.reference);
     const until = h('span', {}, formatTime(pending.expiresAt, ctx.locale));
     const form = h(
       'form', { id: 'code-form', class: 'stack', 'aria-labelledby': 'sign-in-title', novalidate: true },
-      h('label', { for: 'code', class: 'label', 'data-testid': 'code-label' }, `Code from the mail (${length} digits)`),
+      h('label', { for: 'code', class: 'label', 'data-testid': 'code-label' }, t('sign-in.code-label', { length })),
       code,
-      h('p', { id: 'code-help', class: 'help' }, 'The code works until ', until, '. You can paste it.',
-        length > 8 ? ' This address gets 16-digit codes for now, because someone tried many wrong ones.' : ''),
+      h('p', { id: 'code-help', class: 'help' }, ...tNodes('sign-in.code-help', { until }),
+        length > 8 ? ` ${t('sign-in.long-code-help')}` : ''),
       error,
       verify,
     );
@@ -140,19 +139,19 @@ export function renderSignIn(ctx, { mode }) {
       event.preventDefault();
       if (sending) return;
       if (!isCompleteCode(code.value, length)) {
-        showError(error, { code: 'auth.invalid-code', title: '', detail: `Enter all ${length} digits.` });
+        showError(error, { code: 'auth.invalid-code', title: '', detail: t('sign-in.enter-all-digits', { length }), translated: true });
         code.focus();
         return;
       }
       sending = true;
-      const done = busy(verify, 'Checking…');
+      const done = busy(verify, t('sign-in.checking'));
       try {
         const me = await ctx.api.verifyCode(pending.email, code.value, { signal: ctx.signal });
         clearPending(ctx.storage);
         ctx.session.setMe(me);
         if (!adding && !ctx.storage.getItem('mailseal.passkey-offer')) ctx.storage.setItem('mailseal.passkey-offer', 'due');
         if (adding) {
-          ctx.toast(`${pending.email} was added.`);
+          ctx.toast(t('sign-in.added', { address: pending.email }));
           ctx.navigate(paths.settings(), { replace: true });
         } else {
           ctx.navigate(ctx.route.params.next ?? paths.inbox(), { replace: true });
@@ -178,7 +177,7 @@ export function renderSignIn(ctx, { mode }) {
       hideError(error);
       try {
         codeStep(await requestCode(pending.email, resend));
-        ctx.toast('A new code is on its way. Check the new reference.');
+        ctx.toast(t('sign-in.new-code-sent'));
       } catch (failure) {
         if (!ctx.signal.aborted) showError(error, failure);
       }
@@ -192,13 +191,13 @@ export function renderSignIn(ctx, { mode }) {
     const sent = h('p', { class: 'help', 'data-testid': 'code-sent-note' });
     import('./ui-code-wait.js').then((m) => m.startCodeWait(ctx, pending, sent, resend));
     root.replaceChildren(
-      screenHeading('Check your mail', 1, { id: 'sign-in-title' }),
-      h('p', {}, 'We sent a code to ', h('strong', { class: 'address', 'data-testid': 'code-sent-to' }, pending.email), '.'),
+      screenHeading(t('sign-in.check-mail'), 1, { id: 'sign-in-title' }),
+      h('p', {}, ...tNodes('sign-in.code-sent', { address: h('strong', { class: 'address', 'data-testid': 'code-sent-to' }, pending.email) })),
       sent,
       h('div', { class: 'reference-box' },
-        h('p', { class: 'reference-label' }, 'Sign-in reference'),
+        h('p', { class: 'reference-label' }, t('sign-in.reference')),
         reference,
-        h('p', { class: 'help' }, 'The mail shows the same reference. If several mails came, or none with it, the code in the newest mail from Mailseal works.')),
+        h('p', { class: 'help' }, t('sign-in.reference-help'))),
       form,
       h('div', { class: 'stack' }, resend, change),
     );

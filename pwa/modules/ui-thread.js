@@ -5,6 +5,7 @@
 
 import { h, srOnly } from './dom.js';
 import { formatFullDate, formatRelativeDate, toDate } from './format.js';
+import { t } from './i18n.js';
 import { peopleOf } from './people.js';
 import { snippet } from './quotes.js';
 import { avatar, renderMessagePart } from './ui-message-part.js';
@@ -13,9 +14,9 @@ import { avatar, renderMessagePart } from './ui-message-part.js';
 const EARLIER_SHOWN = 1;
 
 function collapsedRow(ctx, item, people, views) {
-  const who = people.isMe(item.from) ? 'me' : people.name(item.from);
+  const who = people.isMe(item.from) ? t('message.me') : people.name(item.from);
   const date = toDate(item.date);
-  const preview = h('span', { class: 'thread-snippet' }, item.subject || '');
+  const preview = h('span', { class: 'thread-snippet', dir: 'auto' }, item.subject || '');
   const part = h('div', { class: 'thread-part', hidden: true });
   const button = h('button', { type: 'button', class: 'thread-row', 'aria-expanded': 'false', 'data-testid': 'thread-toggle' },
     avatar(people.name(item.from), item.from),
@@ -38,11 +39,11 @@ function collapsedRow(ctx, item, people, views) {
     row.classList.toggle('expanded', open);
     part.hidden = !open;
     if (open && !part.firstChild) {
-      part.append(h('p', { class: 'help', role: 'status' }, 'Opening…'));
+      part.append(h('p', { class: 'help', role: 'status' }, t('inbox.opening')));
       try {
         part.replaceChildren(renderMessagePart(ctx, await load(), { people }).element);
       } catch {
-        part.replaceChildren(h('p', { class: 'alert' }, 'This message could not be opened. Open it from the inbox to see why.'));
+        part.replaceChildren(h('p', { class: 'alert' }, t('thread.open-failed')));
       }
     }
   });
@@ -77,15 +78,15 @@ export function renderConversation(ctx, message, slots) {
             event.currentTarget.closest('li').remove();
             earlier.slice(0, hiddenCount).forEach((entry) => { entry.row.hidden = false; entry.load().catch(() => null); });
           },
-        }, hiddenCount === 1 ? '1 earlier message' : `${hiddenCount} earlier messages`))
+        }, t('thread.earlier', { count: hiddenCount })))
       : null;
     slots.earlier.replaceChildren(more ?? '', ...earlier.map((e) => e.row));
     slots.later.replaceChildren(...later.map((e) => e.row));
     slots.open.setAttribute('data-testid', 'thread-item');
     slots.open.setAttribute('aria-current', 'page');
     slots.open.setAttribute('data-id', message.id);
-    slots.open.prepend(srOnly(`Message ${at + 1} of ${items.length}, open: `));
-    slots.root.setAttribute('aria-label', `Conversation of ${items.length} messages`);
+    slots.open.prepend(srOnly(t('thread.position', { position: at + 1, count: items.length })));
+    slots.root.setAttribute('aria-label', t('thread.label', { count: items.length }));
     slots.root.setAttribute('data-testid', 'thread');
   }).catch(() => null); // the conversation is extra: the message itself is already on screen
 }

@@ -49,4 +49,13 @@ export class FakeCacheStorage {
   async has(name) {
     return this.caches.has(name);
   }
+
+  /** Like CacheStorage.match: the first cache, in creation order, that holds the request. */
+  async match(request, options) {
+    for (const cache of this.caches.values()) {
+      const found = await cache.match(request, options);
+      if (found) return found;
+    }
+    return undefined;
+  }
 }

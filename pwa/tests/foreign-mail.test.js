@@ -3,6 +3,9 @@ import { test } from 'node:test';
 
 import { isForeignCode, microsoftPortalUrl } from '../modules/foreign-mail.js';
 import { friendly, problemToError } from '../modules/problems.js';
+import { useCatalogue } from './catalogue.js';
+
+await useCatalogue('en');
 
 const PORTAL = 'https://outlook.office365.com/Encryption/retrieve.ashx?recipientemailaddress=bob%40gmail.com';
 

@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { describeExpiry, formatFullDate, formatRelativeDate, formatSize, templateLabel, toDate, typeLabel } from '../modules/format.js';
+import { useCatalogue } from './catalogue.js';
+
+await useCatalogue('en');
 
 const NOW = new Date(2026, 2, 12, 15, 0, 0); // 12 March 2026, 15:00 local time
 const ago = (ms) => new Date(NOW.getTime() - ms);

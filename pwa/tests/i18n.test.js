@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  chooseLanguage, direction, language, locale, localeFor, matchLanguage, onLanguageChange, setLanguage, startI18n, t,
+  chooseLanguage, direction, language, laterWords, locale, localeFor, matchLanguage, onLanguageChange, setLanguage, startI18n, t,
 } from '../modules/i18n.js';
 import { compileMessage, formatMessage } from '../modules/message-format.js';
 
@@ -74,19 +74,39 @@ function catalogues(files) {
   return { asked, fetch };
 }
 
-test('only the chosen catalogue is loaded; a key it lacks comes in English, never as the key', async () => {
-  const { asked, fetch } = catalogues({ en: { 'a.hello': 'Hello {name}', 'a.new': 'New' }, de: { 'a.hello': 'Hallo {name}' } });
+test('only the chosen catalogue is loaded; a key it lacks comes from later words or English, never as the key', async () => {
+  const { asked, fetch } = catalogues({
+    en: { 'a.hello': 'Hello {name}', 'a.new': 'New' }, 'later/en': { 'a.later': 'Later' },
+    de: { 'a.hello': 'Hallo {name}' }, 'later/de': { 'b.screen': 'Bildschirm' },
+  });
   assert.equal(await startI18n({ preferred: ['de-CH'], chosen: null, fetch }), 'de');
   assert.deepEqual(asked, ['/locales/de.json']);
   assert.equal(language(), 'de');
   assert.equal(locale(), 'de-CH');
   assert.equal(t('a.hello', { name: 'Ana' }), 'Hallo Ana');
-  const arrived = new Promise((resolve) => { const stop = onLanguageChange(() => { stop(); resolve(); }); });
+  const rendered = () => new Promise((resolve) => { const stop = onLanguageChange(() => { stop(); resolve(); }); });
+  // As app.js does: the screen renders again after each arrival, asking again.
+  let arrival = rendered();
   assert.equal(t('a.new'), '', 'not yet: never the key');
-  await arrived;
-  assert.deepEqual(asked, ['/locales/de.json', '/locales/en.json']);
+  await arrival;
+  assert.deepEqual(asked, ['/locales/de.json', '/locales/later/de.json']);
+  assert.equal(t('b.screen'), 'Bildschirm');
+  arrival = rendered();
+  assert.equal(t('a.new'), '');
+  await arrival;
+  assert.deepEqual(asked.slice(2).sort(), ['/locales/en.json', '/locales/later/en.json']);
   assert.equal(t('a.new'), 'New');
+  assert.equal(t('a.later'), 'Later');
   assert.equal(t('a.unknown'), '');
+  assert.equal(asked.length, 4, 'nothing more to ask for');
+});
+
+test('a screen that loads on first use waits for the later words, once', async () => {
+  const { asked, fetch } = catalogues({ fr: { 'a.x': 'x' }, 'later/fr': { 'composer.send': 'Envoyer' } });
+  await startI18n({ preferred: ['fr'], chosen: null, fetch });
+  await Promise.all([laterWords(), laterWords()]);
+  assert.equal(t('composer.send'), 'Envoyer');
+  assert.deepEqual(asked, ['/locales/fr.json', '/locales/later/fr.json']);
 });
 
 test('a catalogue that cannot be had falls back to English; a change of language is remembered', async () => {

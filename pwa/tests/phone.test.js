@@ -5,6 +5,9 @@ import { fitBox } from '../modules/frame-fit.js';
 import { linkSegments } from '../modules/linkify.js';
 import { peopleOf, recipientsSummary } from '../modules/people.js';
 import { snippet, splitQuoted } from '../modules/quotes.js';
+import { useCatalogue } from './catalogue.js';
+
+await useCatalogue('en');
 
 const links = (text) => linkSegments(text).filter((s) => s.href).map((s) => s.href);
 

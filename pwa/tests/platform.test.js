@@ -38,6 +38,7 @@ test('in-app browsers, where Add to Home Screen is not offered, are recognised',
 
 test('the install card after a read: the in-app browser case, iPhone, Android; nothing installed or on a computer', async () => {
   const { nudgeWords } = await import('../modules/ui-install-nudge.js');
+  await (await import('./catalogue.js')).useCatalogue('en');
   const iosSafari = { userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1', standalone: false };
   const iosInApp = { userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148', standalone: false };
   const android = { userAgent: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/131.0.0.0 Mobile Safari/537.36', standalone: false };

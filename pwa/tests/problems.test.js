@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { ApiError, cleanCode, friendly, problemToError } from '../modules/problems.js';
+import { useCatalogue } from './catalogue.js';
+
+await useCatalogue('en');
 
 const SERVER_CODES = [
   'auth.invalid-code', 'auth.code-expired', 'auth.too-many-tries', 'auth.long-code-needed', 'rate-limited',

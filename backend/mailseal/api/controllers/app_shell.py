@@ -133,3 +133,10 @@ class AssetController(Controller):
     ) -> Response[bytes]:
         """The app's words in one language (`en.json`, `pt-BR.json`): only the chosen one is fetched."""
         return serve_file(services.pwa_dir, "locales", name, request)
+
+    @get("/locales/later/{name:str}")
+    async def later_catalogue(
+        self, name: FromPath[str], request: Request[Any, Any, Any], services: ServicesDependency
+    ) -> Response[bytes]:
+        """The words of the screens that load on first use, in one language; fetched with such a screen."""
+        return serve_file(services.pwa_dir, "locales/later", name, request)
