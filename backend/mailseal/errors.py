@@ -15,15 +15,17 @@ plaintext, a passcode or a key.
     ├── DamagedEnvelope (400)          any authentication failure: one opaque error
     ├── UnknownKey (404)               not sealed here, or its key is gone
     ├── NotFound (404)
+    │   └── NotYours                   the access log of a message that is not the asker's (or no message)
     ├── AuthError (401)
     │   ├── NotSignedIn
     │   ├── InvalidCode / CodeExpired / TooManyTries (429)
     ├── RateLimited (429)
     ├── Forbidden (403)
-    │   └── PolicyRefused              the policy decision said no
-    │       ├── NotARecipient (403)
-    │       ├── MessageExpired (410)
-    │       └── MessageRevoked (410)
+    │   ├── PolicyRefused              the policy decision said no
+    │   │   ├── NotARecipient (403)
+    │   │   ├── MessageExpired (410)
+    │   │   └── MessageRevoked (410)
+    │   └── NotTheSender               only a message's sender may revoke it from the app
     ├── Conflict (409)
     │   └── PushSubscriptionTaken      a push endpoint held by another device, without its keys
     ├── ServerBusy (503)               the pool of heavy work is full; `retry_after` says when to come back
@@ -102,6 +104,13 @@ class NotFound(MailsealError):
     title = "Not found"
 
 
+class NotYours(NotFound):
+    """The same answer for a message of someone else and for no message at all: it tells nothing."""
+
+    code = "access-log.not-yours"
+    title = "No message of yours has that id"
+
+
 class AuthError(MailsealError):
     code = "auth.failed"
     status = 401
@@ -161,6 +170,13 @@ class MessageRevoked(PolicyRefused):
     code = "policy.revoked"
     status = 410
     title = "This message was revoked by the sender"
+
+
+class NotTheSender(Forbidden):
+    """The same answer whether the message exists or not."""
+
+    code = "message.not-the-sender"
+    title = "Only the sender of a message can do this"
 
 
 class Conflict(MailsealError):
