@@ -222,16 +222,18 @@ def _events(
     rows: Sequence[AccessRow], deliveries: Sequence[Delivery], identity: Identity, *, own: Sequence[str]
 ) -> list[AccessEvent]:
     """Rows and deliveries as events, oldest first. Device names only on the rows of `own` addresses."""
-    ranked: list[tuple[int, int, int, AccessEvent]] = []
+    # The seal comes first whatever its second (its row is written a moment after the inbox rows' time),
+    # then by time, a delivery before the rows of the same second, rows in the order they were written.
+    ranked: list[tuple[int, int, int, int, AccessEvent]] = []
     for row in rows:
         event = _event(row, identity, own)
         if event is not None:
-            ranked.append((row.at, 0 if event.kind == "sent" else 2, row.id, event))
+            ranked.append((0 if event.kind == "sent" else 1, row.at, 1, row.id, event))
     for index, delivery in enumerate(deliveries):
-        ranked.append((delivery.at, 1, index, AccessEvent(
+        ranked.append((1, delivery.at, 0, index, AccessEvent(
             kind="delivered", at=delivery.at, address=delivery.address, via=delivery.via,
         )))
-    return [event for *_, event in sorted(ranked, key=lambda r: r[:3])]
+    return [event for *_, event in sorted(ranked, key=lambda r: r[:4])]
 
 
 def _event(row: AccessRow, identity: Identity, own: Sequence[str]) -> AccessEvent | None:
