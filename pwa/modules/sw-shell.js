@@ -66,6 +66,7 @@ export const SHELL_ASSETS = Object.freeze([
   '/modules/ui-message-part.js',
   '/modules/ui-attachment-viewer.js',
   '/modules/ui-install-nudge.js',
+  '/modules/ui-access-log.js',
 ]);
 
 export function shellCacheName(version) {

@@ -23,7 +23,8 @@ function renderLoaded(ctx, message, bodySlot) {
     { class: 'screen message', 'data-testid': 'message', 'data-id': message.id, 'data-restrictions': restrictions.join(' ') },
     screenHeading(message.subject || '(no subject)', 1, { 'data-testid': 'message-subject' }),
     root,
-    installNudge(ctx),
+    later(ctx, () => import('./ui-access-log.js'), 'renderMessageAccess', message),
+    later(ctx, () => import('./ui-install-nudge.js'), 'renderInstallNudge'),
   );
 }
 
@@ -64,12 +65,10 @@ function rememberBodyKind(message) {
   }
 }
 
-/** The install card after a read, loaded on first use (it is not needed to read). */
-function installNudge(ctx) {
-  const slot = h('div', { class: 'nudge-slot' });
-  import('./ui-install-nudge.js')
-    .then(({ renderInstallNudge }) => { if (!ctx.signal.aborted) slot.replaceWith(renderInstallNudge(ctx) ?? ''); })
-    .catch(() => slot.remove());
+/** What reading does not need (the install card, the access log), loaded on first use. */
+function later(ctx, load, render, message) {
+  const slot = h('div', {});
+  load().then((module) => { if (!ctx.signal.aborted) slot.replaceWith(module[render](ctx, message) ?? ''); }).catch(() => slot.remove());
   return slot;
 }
 

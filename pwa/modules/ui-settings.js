@@ -3,6 +3,7 @@
 import { busy, h, screenHeading } from './dom.js';
 import { friendly } from './problems.js';
 import { paths } from './router.js';
+import { renderAccessLogCard } from './ui-access-log.js';
 import { renderAddresses } from './ui-addresses.js';
 import { renderCopyButton } from './ui-copy-button.js';
 import { renderDevices } from './ui-devices.js';
@@ -55,6 +56,7 @@ export function renderSettings(ctx) {
     renderDevices(ctx),
     renderForwardAddress(ctx),
     renderNotifications(ctx),
+    renderAccessLogCard(),
     h('section', { class: 'card', 'aria-labelledby': 'install-title' },
       h('h2', { id: 'install-title' }, 'Install Mailseal'),
       h('p', { class: 'help' }, 'Put Mailseal on your Home Screen to open it like an app.'),
