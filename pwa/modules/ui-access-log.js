@@ -181,6 +181,7 @@ function messageHeading(message) {
 
 /** Settings → the log of every message of this person, newest first. */
 export function renderAccessLogScreen(ctx) {
+  document.title = `${t('accesslog.mine-title')} – Mailseal`;
   return h('section', { class: 'screen access-screen', 'data-testid': 'access-log-screen' },
     screenHeading(t('accesslog.mine-title')),
     h('p', { class: 'help' }, t('accesslog.mine-help')),
@@ -218,6 +219,7 @@ export function renderSentScreen(ctx) {
     }
     return item;
   }
+  document.title = `${t('accesslog.sent-title')} – Mailseal`;
   return h('section', { class: 'screen access-screen', 'data-testid': 'sent-screen' },
     screenHeading(t('accesslog.sent-title')),
     h('p', { class: 'help' }, t('accesslog.sent-help')),
