@@ -135,7 +135,11 @@ function renderNotice(ctx) {
 
 /** What the message screen shows of the access log: the notice (the first time) and the details. */
 export function renderMessageAccess(ctx, message) {
-  return h('div', { class: 'access-log-slot' }, renderNotice(ctx), renderDetails(ctx, message));
+  const slot = h('div', { class: 'access-log-slot' }, renderDetails(ctx, message));
+  const notice = renderNotice(ctx);
+  // The note goes under the subject, where it is read before the message; the details stay at the end.
+  if (notice) queueMicrotask(() => (slot.closest('[data-testid=message]')?.querySelector('h1') ?? slot).after(notice));
+  return slot;
 }
 
 /** Settings: where the log of every message and the list of sent messages are. */

@@ -23,8 +23,8 @@ function renderLoaded(ctx, message, bodySlot) {
     { class: 'screen message', 'data-testid': 'message', 'data-id': message.id, 'data-restrictions': restrictions.join(' ') },
     screenHeading(message.subject || '(no subject)', 1, { 'data-testid': 'message-subject' }),
     root,
-    later(ctx, () => import('./ui-access-log.js'), 'renderMessageAccess', message),
-    later(ctx, () => import('./ui-install-nudge.js'), 'renderInstallNudge'),
+    onFirstUse(ctx, () => import('./ui-access-log.js'), 'renderMessageAccess', message),
+    onFirstUse(ctx, () => import('./ui-install-nudge.js'), 'renderInstallNudge'),
   );
 }
 
@@ -66,7 +66,7 @@ function rememberBodyKind(message) {
 }
 
 /** What reading does not need (the install card, the access log), loaded on first use. */
-function later(ctx, load, render, message) {
+function onFirstUse(ctx, load, render, message) {
   const slot = h('div', {});
   load().then((module) => { if (!ctx.signal.aborted) slot.replaceWith(module[render](ctx, message) ?? ''); }).catch(() => slot.remove());
   return slot;
