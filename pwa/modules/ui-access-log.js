@@ -134,7 +134,13 @@ function renderNotice(ctx) {
 }
 
 /** What the message screen shows of the access log: the notice (the first time) and the details. */
+/** The lazily loaded screens' styles (app.js links them for whole screens; the message screen has none). */
+function screenStyles() {
+  if (!document.querySelector('link[href="/screens.css"]')) document.head.append(h('link', { rel: 'stylesheet', href: '/screens.css' }));
+}
+
 export function renderMessageAccess(ctx, message) {
+  screenStyles();
   const slot = h('div', { class: 'access-log-slot' }, renderDetails(ctx, message));
   const notice = renderNotice(ctx);
   // The note goes under the subject, where it is read before the message; the details stay at the end.
@@ -180,7 +186,8 @@ function pagedList(ctx, { testid, fetchPage, renderItem, empty }) {
 function messageHeading(message) {
   const state = message.state === 'ok' ? null
     : h('span', { class: 'badge badge-dead', 'data-testid': 'access-state' }, t(`accesslog.state.${message.state === 'revoked' ? 'revoked' : 'expired'}`));
-  return h('h2', { class: 'row-title' }, message.subject || t('accesslog.no-subject'), state ? ' ' : '', state ?? '');
+  const subject = message.subject || t(state ? 'accesslog.subject-gone' : 'accesslog.no-subject');
+  return h('h2', { class: 'row-title' }, subject, state ? ' ' : '', state ?? '');
 }
 
 /** Settings → the log of every message of this person, newest first. */
