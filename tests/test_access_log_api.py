@@ -142,3 +142,13 @@ async def test_the_persons_log_pages_newest_first(data_dir: Path) -> None:
         bad = await app.http.get("/api/access-log?before=yesterday")
         assert bad.status_code == 400 and bad.json()["code"] == "input.invalid"
         assert (await app.http.get("/api/access-log?limit=500")).status_code == 400
+
+
+def test_every_kind_the_server_sends_has_its_words_in_the_app() -> None:
+    import json
+
+    from mailseal.messages.access_log import KINDS, SOMEONE_ELSE_REFUSED
+
+    catalogue = json.loads((Path(__file__).parent.parent / "pwa" / "locales" / "en.json").read_text(encoding="utf-8"))
+    for kind in {*KINDS.values(), SOMEONE_ELSE_REFUSED, "delivered"}:
+        assert f"accesslog.event.{kind}" in catalogue, kind
