@@ -141,11 +141,8 @@ function screenStyles() {
 
 export function renderMessageAccess(ctx, message) {
   screenStyles();
-  const slot = h('div', { class: 'access-log-slot' }, renderDetails(ctx, message));
-  const notice = renderNotice(ctx);
-  // The note goes under the subject, where it is read before the message; the details stay at the end.
-  if (notice) queueMicrotask(() => (slot.closest('[data-testid=message]')?.querySelector('h1') ?? slot).after(notice));
-  return slot;
+  // After the message, not above it: on a phone the body comes first (tests/browser/test_pwa_phone.py).
+  return h('div', { class: 'access-log-slot' }, renderNotice(ctx), renderDetails(ctx, message));
 }
 
 /** Settings: where the log of every message and the list of sent messages are. */

@@ -79,6 +79,11 @@ def test_recipients_see_their_own_events_and_the_sender_revokes(browser: Any, se
     assert CAROL not in bob_log and "on this device" in bob_log
     bob.eval_on_selector("[data-testid=access-log]", "e => e.scrollIntoView()")
     shot(bob, tmp_path, "access-log-light")
+    bob.goto("/settings")
+    bob.click("[data-testid=access-log-link]")
+    bob.wait_for_selector(f"[data-testid=access-messages-item][data-id='{message_id}'] [data-testid=access-event]")
+    everything = bob.inner_text("[data-testid=access-log-screen]")
+    assert "Board minutes, December" in everything and CAROL not in everything and BOB in everything
 
     alice = person(browser, server, ALICE)
     alice.goto("/settings")
