@@ -26,6 +26,8 @@ const TITLES = {
   shared: 'title.shared',
   'share-failed': 'title.share-failed',
   'not-found': 'title.not-found',
+  'access-log': 'accesslog.mine-title',
+  sent: 'accesslog.sent-title',
 };
 /**
  * A screen whose module loads on first use (from the worker's cache when installed), so reading a message
@@ -72,6 +74,8 @@ const SCREENS = {
   'sign-in': later(signIn, 'renderSignIn', { mode: 'sign-in' }),
   'add-address': later(signIn, 'renderSignIn', { mode: 'add' }),
   settings: later(() => import('./modules/ui-settings.js'), 'renderSettings'),
+  'access-log': later(() => import('./modules/ui-access-log.js'), 'renderAccessLogScreen'),
+  sent: later(() => import('./modules/ui-access-log.js'), 'renderSentScreen'),
   install: later(() => import('./modules/ui-install.js'), 'renderInstall'),
   shared: later(() => import('./modules/ui-shared-file.js'), 'renderSharedFile'),
   'share-failed': later(() => import('./modules/ui-shared-file.js'), 'renderShareFailed'),

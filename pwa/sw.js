@@ -6,11 +6,11 @@ import { createApi, CSRF_COOKIE } from './modules/api.js';
 import { renewSubscription } from './modules/push.js';
 import { pruneShares, receiveShare } from './modules/share.js';
 import { cacheFirst, deleteStaleCaches, precache, serveShell } from './modules/sw-cache.js';
-import { notificationFromPush, notificationTarget, notificationWords, readPushData } from './modules/sw-notify.js';
+import { notificationFromPush, notificationTarget, readPushData } from './modules/sw-notify.js';
 import { classify, SHELL_ASSETS, shellCacheName } from './modules/sw-shell.js';
 
 // A hash of the shell's files; pwa/tests/shell.test.js fails until it is updated after any change.
-const VERSION = 'df74d71ef834';
+const VERSION = '752f13f5b333';
 const SHELL_CACHE = shellCacheName(VERSION);
 
 self.addEventListener('install', (event) => {
@@ -31,13 +31,10 @@ self.addEventListener('fetch', (event) => {
 });
 
 self.addEventListener('push', (event) => {
-  const data = readPushData(event);
+  const { title, options } = notificationFromPush(readPushData(event));
   event.waitUntil(
     Promise.all([
-      notificationWords(caches, self.navigator.languages).then((words) => {
-        const { title, options } = notificationFromPush(data, words);
-        return self.registration.showNotification(title, options);
-      }),
+      self.registration.showNotification(title, options),
       self.navigator.setAppBadge?.().catch(() => null),
       self.clients.matchAll({ type: 'window' }).then((windows) => windows.forEach((w) => w.postMessage({ type: 'push' }))),
     ]),

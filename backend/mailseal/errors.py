@@ -15,6 +15,7 @@ plaintext, a passcode or a key.
     ├── DamagedEnvelope (400)          any authentication failure: one opaque error
     ├── UnknownKey (404)               not sealed here, or its key is gone
     ├── NotFound (404)
+    │   └── NotYours                   the access log of a message that is not the asker's (or no message)
     ├── AuthError (401)
     │   ├── NotSignedIn
     │   ├── InvalidCode / CodeExpired / TooManyTries (429)
@@ -24,10 +25,11 @@ plaintext, a passcode or a key.
     ├── Forbidden (403)
     │   ├── PasscodeNotAllowed         the organisation turned the passcode off for the address's domain
     │   ├── PasskeysOff                passkeys are turned off, or cannot work at this public_url
-    │   └── PolicyRefused              the policy decision said no
-    │       ├── NotARecipient (403)
-    │       ├── MessageExpired (410)
-    │       └── MessageRevoked (410)
+    │   ├── PolicyRefused              the policy decision said no
+    │   │   ├── NotARecipient (403)
+    │   │   ├── MessageExpired (410)
+    │   │   └── MessageRevoked (410)
+    │   └── NotTheSender               only a message's sender may revoke it from the app
     ├── Conflict (409)
     │   └── PushSubscriptionTaken      a push endpoint held by another device, without its keys
     ├── ServerBusy (503)               the pool of heavy work is full; `retry_after` says when to come back
@@ -106,6 +108,13 @@ class NotFound(MailsealError):
     title = "Not found"
 
 
+class NotYours(NotFound):
+    """The same answer for a message of someone else and for no message at all: it tells nothing."""
+
+    code = "access-log.not-yours"
+    title = "No message of yours has that id"
+
+
 class AuthError(MailsealError):
     code = "auth.failed"
     status = 401
@@ -165,6 +174,13 @@ class MessageRevoked(PolicyRefused):
     code = "policy.revoked"
     status = 410
     title = "This message was revoked by the sender"
+
+
+class NotTheSender(Forbidden):
+    """The same answer whether the message exists or not."""
+
+    code = "message.not-the-sender"
+    title = "Only the sender of a message can do this"
 
 
 class Conflict(MailsealError):

@@ -14,6 +14,8 @@ const STATIC_ROUTES = {
   '/sign-in': 'sign-in',
   '/settings': 'settings',
   '/settings/add-address': 'add-address',
+  '/settings/access-log': 'access-log',
+  '/sent': 'sent',
   '/install': 'install',
 };
 
@@ -89,6 +91,8 @@ export const paths = {
   signIn: (next) => (next && next !== '/' ? `/sign-in?next=${encodeURIComponent(next)}` : '/sign-in'),
   settings: () => '/settings',
   addAddress: () => '/settings/add-address',
+  accessLog: () => '/settings/access-log',
+  sent: () => '/sent',
   install: () => '/install',
 };
 

@@ -102,6 +102,7 @@ export const SHELL_ASSETS = Object.freeze([
   '/modules/ui-passkeys.js',
   '/modules/passkey-register.js',
   '/modules/webauthn-json.js',
+  '/modules/ui-access-log.js',
 ]);
 
 export function shellCacheName(version) {

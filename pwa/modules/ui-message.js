@@ -26,7 +26,11 @@ function renderLoaded(ctx, message, bodySlot) {
     { class: 'screen message', 'data-testid': 'message', 'data-id': message.id, 'data-restrictions': restrictions.join(' ') },
     screenHeading(message.subject || t('message.no-subject'), 1, { 'data-testid': 'message-subject', dir: 'auto' }),
     root,
-    installNudge(ctx),
+    onFirstUse(ctx, () => import('./ui-access-log.js'), 'renderMessageAccess', message),
+    // The install card after a read; or, once after a sign-in by code, the offer of a passkey.
+    ctx.storage.getItem('mailseal.passkey-offer') === 'due'
+      ? onFirstUse(ctx, () => import('./ui-passkey-offer.js'), 'renderPasskeyOffer')
+      : onFirstUse(ctx, () => import('./ui-install-nudge.js'), 'renderInstallNudge'),
   );
 }
 
@@ -67,16 +71,12 @@ function rememberBodyKind(message) {
   }
 }
 
-/** The install card after a read, loaded on first use (it is not needed to read); or, once after a sign-in
- * by code, the offer of a passkey. */
-function installNudge(ctx) {
-  const slot = h('div', { class: 'nudge-slot' });
-  Promise.all([
-    ctx.storage.getItem('mailseal.passkey-offer') === 'due'
-      ? import('./ui-passkey-offer.js').then((m) => m.renderPasskeyOffer)
-      : import('./ui-install-nudge.js').then((m) => m.renderInstallNudge),
-    laterWords(),
-  ]).then(([render]) => { if (!ctx.signal.aborted) slot.replaceWith(render(ctx) ?? ''); })
+/** What reading does not need (the install card or passkey offer, the access log): its module and its words
+ * load on first use. */
+function onFirstUse(ctx, load, render, message) {
+  const slot = h('div', {});
+  Promise.all([load(), laterWords()])
+    .then(([module]) => { if (!ctx.signal.aborted) slot.replaceWith(module[render](ctx, message) ?? ''); })
     .catch(() => slot.remove());
   return slot;
 }

@@ -5,6 +5,7 @@ import { busy, h, screenHeading } from './dom.js';
 import { t } from './i18n.js';
 import { friendly } from './problems.js';
 import { paths } from './router.js';
+import { renderAccessLogCard } from './ui-access-log.js';
 import { renderAddresses } from './ui-addresses.js';
 import { renderCopyButton } from './ui-copy-button.js';
 import { renderDevices } from './ui-devices.js';
@@ -60,6 +61,7 @@ export function renderSettings(ctx) {
     renderPasskeys(ctx),
     renderForwardAddress(ctx),
     renderNotifications(ctx),
+    renderAccessLogCard(),
     renderLanguage(),
     h('section', { class: 'card', 'aria-labelledby': 'install-title' },
       h('h2', { id: 'install-title' }, t('install.title')),

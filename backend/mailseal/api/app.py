@@ -14,6 +14,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.types import LifespanHook
 
 from mailseal import __version__
+from mailseal.api.controllers.access_log import AccessLogController
 from mailseal.api.controllers.app_shell import AppShellController, AssetController
 from mailseal.api.controllers.auth import AuthController
 from mailseal.api.controllers.dev_outbox import DevOutboxController
@@ -61,6 +62,7 @@ def create_app(
         PasskeySignInController,
         PasskeysController,
         MessagesController,
+        AccessLogController,
         InvitationsController,
         FederatedSignInController,
         RepliesController,

@@ -40,4 +40,4 @@ async def provide_session(request: Request[Any, Any, Any], services: ServicesDep
 
 
 def identity_of(session: Session) -> Identity:
-    return Identity(addresses=session.addresses)
+    return Identity(addresses=session.addresses, device_id=session.device_id)

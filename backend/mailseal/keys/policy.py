@@ -14,10 +14,12 @@ from mailseal.errors import MessageExpired, MessageRevoked, NotARecipient
 
 
 class Identity(msgspec.Struct, frozen=True):
-    """Who asks: the addresses they have proven, and how to name them in the audit trail."""
+    """Who asks: the addresses they have proven, how to name them in the audit trail, and the device
+    they ask from (empty outside the app), recorded so a person's access log can say which device."""
 
     addresses: tuple[str, ...]
     actor: str = ""
+    device_id: str = ""
 
     @property
     def audit_name(self) -> str:
@@ -37,6 +39,12 @@ class Facts(Protocol):
     def revoked_at(self) -> int | None: ...
     @property
     def destroyed(self) -> bool: ...
+
+
+def party_address(facts: Facts, identity: Identity) -> str | None:
+    """The first of `identity`'s addresses that is a party (sender or recipient) of the message, or None."""
+    parties = (facts.sender, *facts.recipients)
+    return next((a.lower() for a in identity.addresses if a.lower() in parties), None)
 
 
 def decide(facts: Facts, identity: Identity, now: float) -> str:

@@ -9,7 +9,7 @@ import msgspec
 
 from mailseal import metrics
 from mailseal.errors import MailsealError, MessageExpired, NotFound, UnknownKey
-from mailseal.keys.policy import Identity, decide
+from mailseal.keys.policy import Identity, decide, party_address
 from mailseal.keys.ring import KeyRing
 from mailseal.storage import AuditEntry, NewSeal, SealRecord, Store, Transaction
 
@@ -95,16 +95,19 @@ class KeyService:
         if loaded is not None and loaded.record.message_id != message_id:
             raise ValueError("the loaded seal belongs to another message")
         now = self.clock()
+        party: str | None = None
         try:
             if loaded is None or not 0 <= now - loaded.loaded_at <= MAX_LOADED_AGE:
                 loaded = await self.load(message_id)
             record = loaded.record
+            party = party_address(record, identity)
             opened_as = decide(record, identity, now)
         except MailsealError as refusal:
             async with self.store.transaction() as tx:
                 await tx.audit.add(
                     at=now, action="refuse", message_id=message_id,
                     actor=identity.audit_name, outcome=refusal.code, detail=purpose,
+                    address=party, device_id=identity.device_id,
                 )
                 if isinstance(refusal, MessageExpired):
                     await self._destroy(tx, message_id, action="expire", actor="system", at=now)
@@ -115,7 +118,8 @@ class KeyService:
         key = self.ring.unwrap(loaded.wrapped_key, message_id=message_id, key_id=record.key_id)
         # The audit row is durable before the key leaves this method.
         await self.store.audit.add(
-            at=now, action=purpose, message_id=message_id, actor=identity.audit_name, detail=f"as={opened_as}"
+            at=now, action=purpose, message_id=message_id, actor=identity.audit_name, detail=f"as={opened_as}",
+            address=opened_as, device_id=identity.device_id,
         )
         metrics.opened(purpose)
         return ContentKey(message_id=message_id, key=key, opened_as=opened_as)

@@ -193,13 +193,14 @@ async def _authorise(deps: MessageDeps, message_id: str, identity: Identity, kin
     """
     record = await deps.keys.record(message_id)
     try:
-        decide(record, identity, deps.keys.clock())
+        party = decide(record, identity, deps.keys.clock())
     except MailsealError:
         return record
     if kind not in record.rights:
         refusal = RightNotGranted(_RIGHT_WORDS[kind])
         await deps.store.audit.add(at=deps.keys.clock(), action="refuse", message_id=message_id,
-                                   actor=identity.audit_name, outcome=refusal.code, detail=kind)
+                                   actor=identity.audit_name, outcome=refusal.code, detail=kind,
+                                   address=party, device_id=identity.device_id)
         raise refusal
     return record
 

@@ -4,6 +4,7 @@ The rooms above ask repositories (`store.seals.get(id)`) and never write SQL; th
 engine runs underneath. The blob store of sealed envelopes is a separate contract (`storage.blobs`).
 """
 
+from mailseal.storage.repositories.access_log import AccessRow, Delivery, HeldMessage, Opens
 from mailseal.storage.repositories.admin_tokens import AdminToken
 from mailseal.storage.repositories.audit import AuditEntry
 from mailseal.storage.repositories.codes import PendingCode
@@ -19,16 +20,20 @@ from mailseal.storage.repositories.sign_in_flows import SignInFlow
 from mailseal.storage.store import Store, Transaction, open_store, sqlite_url
 
 __all__ = [
+    "AccessRow",
     "AdminToken",
     "AuditEntry",
     "ChallengeRow",
     "ClaimedMail",
+    "Delivery",
     "DeviceRow",
     "EndpointHolder",
     "FailedMail",
+    "HeldMessage",
     "InboxRow",
     "LiveWrappedKey",
     "NewSeal",
+    "Opens",
     "PasskeyRow",
     "PendingCode",
     "QueueDepth",

@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from mailseal.errors import ConfigError
 from mailseal.storage.engine import Connection, Dialect, Engine
+from mailseal.storage.repositories.access_log import AccessLog
 from mailseal.storage.repositories.admin_tokens import AdminTokenRows
 from mailseal.storage.repositories.audit import Audit
 from mailseal.storage.repositories.codes import PasscodeRows
@@ -52,6 +53,10 @@ class Repositories:
     @cached_property
     def audit(self) -> Audit:
         return Audit(self._engine, self._conn)
+
+    @cached_property
+    def access_log(self) -> AccessLog:
+        return AccessLog(self._engine, self._conn)
 
     @cached_property
     def envelopes(self) -> Envelopes:

@@ -21,6 +21,7 @@ from mailseal.admin_tokens import AdminToken
 from mailseal.api.state import Services, ServicesDependency, provide_services
 from mailseal.errors import AdminTokenRequired
 from mailseal.keys import AuditEntry, SealRecord
+from mailseal.messages.revoke import revoke_message
 
 NO_CSRF = {"exclude_from_csrf": True}
 STATE_KEY = "admin_token"
@@ -118,9 +119,10 @@ class AdminController(Controller):
     async def revoke(
         self, message_id: FromPath[str], services: ServicesDependency, admin: NamedDependency[AdminToken]
     ) -> AdminMessage:
-        record = await services.instance.keys.revoke(message_id.strip().lower()[:64], actor=f"admin:{admin.name}")
-        services.summaries.forget(record.message_id)
-        services.views.discard(record.message_id)
+        record = await revoke_message(
+            services.instance.keys, services.summaries, services.views, message_id.strip().lower()[:64],
+            actor=f"admin:{admin.name}",
+        )
         return admin_message(record)
 
     @get("/audit", opt=NO_CSRF, summary="The audit trail, oldest first")

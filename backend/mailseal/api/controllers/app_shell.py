@@ -24,7 +24,8 @@ from litestar.params import FromPath
 from mailseal.api.state import ServicesDependency, provide_services
 from mailseal.errors import NotFound
 
-APP_ROUTES = ["/", "/index.html", "/inbox", "/settings", "/settings/add-address", "/install", "/sign-in",
+APP_ROUTES = ["/", "/index.html", "/inbox", "/settings", "/settings/add-address", "/settings/access-log", "/sent",
+              "/install", "/sign-in",
               "/m/{message_id:str}", "/m/{message_id:str}/reply", "/m/{message_id:str}/forward",
               "/m/{message_id:str}/attachments/{index:int}"]
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")

@@ -25,12 +25,17 @@ class Audit(Repository):
     __slots__ = ()
 
     async def add(
-        self, *, at: float, action: str, message_id: str | None, actor: str, outcome: str = "ok", detail: str = ""
+        self, *, at: float, action: str, message_id: str | None, actor: str, outcome: str = "ok", detail: str = "",
+        address: str | None = None, device_id: str | None = None,
     ) -> None:
-        """One audit row; outside a transaction it is durable when this returns (one trip)."""
+        """One audit row; outside a transaction it is durable when this returns (one trip).
+
+        `address` is the party address the row is about (None: about no party), `device_id` the device
+        that asked: the access log shows a person the rows of their own addresses only."""
         await self._execute(
-            "INSERT INTO audit (at, action, message_id, actor, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)",
-            (int(at), action, message_id, actor, outcome, detail[:DETAIL_LIMIT]),
+            "INSERT INTO audit (at, action, message_id, actor, outcome, detail, address, device_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (int(at), action, message_id, actor, outcome, detail[:DETAIL_LIMIT], address, device_id or None),
         )
 
     async def entries(self, message_id: str | None = None, *, limit: int = 1000) -> list[AuditEntry]:

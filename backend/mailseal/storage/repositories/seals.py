@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import msgspec
 
 from mailseal.storage.engine import Row
-from mailseal.storage.repositories.base import Repository
+from mailseal.storage.repositories.base import Repository, marks
 
 
 class SealRecord(msgspec.Struct, frozen=True):
@@ -151,6 +152,26 @@ class Seals(Repository):
             )
         else:
             rows = await self._fetch_all(f"SELECT {_COLUMNS} FROM seals ORDER BY created_at DESC LIMIT ?", (limit,))
+        return [_record(row) for row in rows]
+
+    async def sent_by(
+        self, senders: Sequence[str], *, before: tuple[int, str] | None, limit: int
+    ) -> list[SealRecord]:
+        """A page of the seals whose sender is one of `senders`, newest first (index `seals_by_sender`);
+        `before` is the last one of the page before (its creation time and id)."""
+        if not senders:
+            return []
+        lowered = list(dict.fromkeys(s.lower() for s in senders))
+        after_cursor: str = ""
+        params: tuple[int | str, ...] = ()
+        if before is not None:
+            after_cursor = " AND (created_at < ? OR (created_at = ? AND message_id < ?))"
+            params = (before[0], before[0], before[1])
+        rows = await self._fetch_all(
+            f"SELECT {_COLUMNS} FROM seals WHERE sender IN ({marks(len(lowered))}){after_cursor}"
+            " ORDER BY created_at DESC, message_id DESC LIMIT ?",
+            (*lowered, *params, limit),
+        )
         return [_record(row) for row in rows]
 
     async def revoked(self) -> list[tuple[str, int]]:

@@ -1,4 +1,4 @@
--- The current schema of the SQLite engine: what storage/migrations/0001…0009 build, in one place to read.
+-- The current schema of the SQLite engine: what storage/migrations/0001…0011 build, in one place to read.
 -- New installations and old ones both get it through the numbered migrations (the engine applies those
 -- it has not recorded in `schema_version`); tests/test_storage_schema.py checks that applying every
 -- migration to an empty file gives exactly this schema. Change both together: a new migration, and this
@@ -24,6 +24,8 @@ CREATE TABLE seals (
     destroyed_at INTEGER,
     header_fingerprint   BLOB NOT NULL
 );
+-- The sender's view: the messages an address sent, newest first (0011).
+CREATE INDEX seals_by_sender ON seals (sender, created_at);
 
 CREATE TABLE audit (
     id         INTEGER PRIMARY KEY,
@@ -32,9 +34,13 @@ CREATE TABLE audit (
     message_id TEXT,
     actor      TEXT NOT NULL,         -- who asked: an address, "admin", "system"
     outcome    TEXT NOT NULL,         -- ok | an error code
-    detail     TEXT NOT NULL DEFAULT ''
+    detail     TEXT NOT NULL DEFAULT '',
+    address    TEXT,                  -- 0011: the party address the row is about; NULL: about no party
+    device_id  TEXT                   -- 0011: the device that asked (devices.id; the device may be gone)
 );
 CREATE INDEX audit_by_message ON audit (message_id, id);
+-- The access log reads a message's rows of given addresses (0011).
+CREATE INDEX audit_by_message_address ON audit (message_id, address, id);
 
 CREATE TABLE envelopes (
     message_id  TEXT PRIMARY KEY,
