@@ -149,6 +149,8 @@ def test_every_kind_the_server_sends_has_its_words_in_the_app() -> None:
 
     from mailseal.messages.access_log import KINDS, SOMEONE_ELSE_REFUSED
 
-    catalogue = json.loads((Path(__file__).parent.parent / "pwa" / "locales" / "en.json").read_text(encoding="utf-8"))
+    locales = Path(__file__).parent.parent / "pwa" / "locales"
+    catalogue = {key for path in (locales / "en.json", locales / "later" / "en.json")
+                 for key in json.loads(path.read_text(encoding="utf-8"))}
     for kind in {*KINDS.values(), SOMEONE_ELSE_REFUSED, "delivered"}:
         assert f"accesslog.event.{kind}" in catalogue, kind
