@@ -21,6 +21,7 @@ from mailseal.api.controllers.health import HealthController
 from mailseal.api.controllers.invitations import InvitationsController
 from mailseal.api.controllers.me import MeController
 from mailseal.api.controllers.messages import MessagesController
+from mailseal.api.controllers.offline import OfflineController
 from mailseal.api.controllers.replies import RepliesController
 from mailseal.api.controllers.share_target import ShareTargetController
 from mailseal.api.headers import security_headers_middleware
@@ -58,6 +59,7 @@ def create_app(
         MeController,
         MessagesController,
         InvitationsController,
+        OfflineController,
         RepliesController,
         ShareTargetController,
         HealthController,

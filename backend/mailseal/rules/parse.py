@@ -67,6 +67,7 @@ class TemplateSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     intro: str = ""
     disclaimer: str = ""
     show_subject: bool = True
+    offline: bool = True
 
 
 TOP_LEVEL_KEYS: Final = ("version", "rule", "templates")
@@ -182,6 +183,7 @@ def _templates(raw: object) -> dict[str, Template]:
             intro=spec.intro,
             disclaimer=spec.disclaimer,
             show_subject=spec.show_subject,
+            offline=spec.offline,
         )
     return out
 
