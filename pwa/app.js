@@ -67,6 +67,9 @@ const storage = {
   removeItem: (key) => { try { localStorage.removeItem(key); } catch { /* forget */ } },
 };
 
+/** Offline reading's modules: only where it is on (Settings). */
+const offline = (use) => storage.getItem('mailseal.offline') && import('./modules/offline-keep.js').then(use).catch(() => null);
+
 const main = document.getElementById('main');
 const setOnline = createOfflineBanner(document.querySelector('[data-testid=offline-banner]'));
 const toast = createToast(document.querySelector('[data-testid=toast]'));
@@ -177,6 +180,7 @@ async function show(route) {
       session.me = null;
       session.views.clear();
       for (const id of [...kept.keys()]) dropKept(id);
+      offline((m) => m.forgetDevice(storage));
       session.inbox = null;
       navigator.clearAppBadge?.().catch?.(() => null);
       router.navigate(paths.signIn(), { replace: true });
@@ -286,7 +290,8 @@ addEventListener('beforeinstallprompt', (event) => {
 });
 
 const router = startRouter(show);
-show(router.current());
+// Where offline reading is on, its listeners are in place before the first screen asks for anything.
+Promise.resolve(offline((m) => m.startKeeping(api, storage))).then(() => show(router.current()));
 WIDE?.addEventListener?.('change', () => show(router.current()));
 
 if ('serviceWorker' in navigator) {

@@ -66,6 +66,11 @@ export const SHELL_ASSETS = Object.freeze([
   '/modules/ui-message-part.js',
   '/modules/ui-attachment-viewer.js',
   '/modules/ui-install-nudge.js',
+  '/modules/offline-keep.js',
+  '/modules/offline-serve.js',
+  '/modules/offline-store.js',
+  '/modules/ui-offline-mark.js',
+  '/modules/ui-offline-settings.js',
 ]);
 
 export function shellCacheName(version) {

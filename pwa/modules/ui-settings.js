@@ -7,6 +7,7 @@ import { renderAddresses } from './ui-addresses.js';
 import { renderCopyButton } from './ui-copy-button.js';
 import { renderDevices } from './ui-devices.js';
 import { renderNotifications } from './ui-notifications.js';
+import { renderOfflineSettings } from './ui-offline-settings.js';
 
 function renderForwardAddress(ctx) {
   const address = ctx.session.me?.forwardAddress;
@@ -55,6 +56,7 @@ export function renderSettings(ctx) {
     renderDevices(ctx),
     renderForwardAddress(ctx),
     renderNotifications(ctx),
+    renderOfflineSettings(ctx),
     h('section', { class: 'card', 'aria-labelledby': 'install-title' },
       h('h2', { id: 'install-title' }, 'Install Mailseal'),
       h('p', { class: 'help' }, 'Put Mailseal on your Home Screen to open it like an app.'),
