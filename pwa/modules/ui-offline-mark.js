@@ -4,7 +4,7 @@
 
 import { h } from './dom.js';
 import { formatFullDate, formatRelativeDate } from './format.js';
-import { t } from './i18n.js';
+import { locale, t } from './i18n.js';
 
 function place(parent, mark, before = parent.firstChild) {
   parent.querySelector(':scope > [data-offline-mark]')?.remove();
@@ -18,7 +18,10 @@ export function markMessage(view) {
   const head = screen?.querySelector('.conversation');
   if (!head) return;
   const words = view.offline
-    ? t('offline.message-copy', { kept: formatFullDate(view.offline.keptAt), checked: formatRelativeDate(view.offline.confirmedAt) })
+    ? t('offline.message-copy', {
+      kept: formatFullDate(view.offline.keptAt, locale()),
+      checked: formatRelativeDate(view.offline.confirmedAt, new Date(), locale()),
+    })
     : t('offline.message-kept');
   place(screen, h('p', { class: 'help offline-mark', role: 'note', 'data-testid': 'offline-mark' }, words), head);
 }
@@ -28,7 +31,7 @@ export function markInbox(offline, keptIds) {
   const inbox = document.querySelector('[data-testid=inbox]');
   if (!inbox) return;
   if (offline) {
-    const line = t('offline.inbox-copy', { time: formatFullDate(offline.savedAt) });
+    const line = t('offline.inbox-copy', { time: formatFullDate(offline.savedAt, locale()) });
     place(inbox, h('p', { class: 'help offline-mark', role: 'note', 'data-testid': 'offline-inbox-mark' }, line), inbox.querySelector('.inbox-body'));
   }
   const kept = new Set(keptIds);

@@ -3,7 +3,7 @@
 
 import { h } from './dom.js';
 import { formatFullDate, formatRelativeDate, formatSize } from './format.js';
-import { t } from './i18n.js';
+import { locale, t } from './i18n.js';
 import { friendly } from './problems.js';
 
 export const OFFLINE_SETTING = 'mailseal.offline';  // offline-keep.js names the same key
@@ -25,8 +25,8 @@ export function renderOfflineSettings(ctx) {
     return state.replaceChildren(kept.messages === 0
       ? t('offline.settings-none')
       : t('offline.settings-kept', {
-          count: kept.messages, size: formatSize(kept.bytes), since: formatFullDate(kept.since),
-          checked: formatRelativeDate(kept.confirmedAt),
+          count: kept.messages, size: formatSize(kept.bytes, locale()), since: formatFullDate(kept.since, locale()),
+          checked: formatRelativeDate(kept.confirmedAt, new Date(), locale()),
         }));
   }
 
