@@ -83,7 +83,8 @@ def test_offline_reading(
 
     page.goto("/settings")
     page.click("[data-testid=offline-switch]")
-    page.wait_for_function("() => document.querySelector('[data-testid=offline-state]').textContent.includes('Nothing')")
+    state = "document.querySelector('[data-testid=offline-state]').textContent"
+    page.wait_for_function(f"() => {state}.includes('Nothing')")
 
     for message_id in (html_id, text_id):  # read online: each is kept, and says so
         page.goto(f"/m/{message_id}")
