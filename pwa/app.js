@@ -317,7 +317,7 @@ function showInLanguage() {
 }
 // The catalogue first (from the worker's cache when installed), and where offline reading is on, its
 // listeners, before the first screen asks for anything; the screen follows a change of language.
-Promise.all([startI18n().catch(() => null), offline((m) => m.startKeeping(api, storage))]).then(showInLanguage);
+Promise.all([startI18n().catch(() => null), offline((m) => m.startKeeping(api, storage, { toast }))]).then(showInLanguage);
 onLanguageChange(showInLanguage);
 WIDE?.addEventListener?.('change', () => show(router.current()));
 

@@ -5,6 +5,7 @@
 
 import { INBOX_URL, viewUrl } from './offline-serve.js';
 import { deviceKey, dropMessage, eraseStore, listRecords, putAnswer, saveWords, updateMeta, withStore } from './offline-store.js';
+import { clearDraft, loadDraft } from './drafts.js';
 import { t } from './i18n.js';
 import { markInbox, markMessage } from './ui-offline-mark.js';
 
@@ -75,6 +76,12 @@ export async function keepMessage(api, view) {
     const kept = await fetchAnswer(url, policy.attachmentMaxBytes);
     if (kept) parts.push([url, kept]);
   }
+  for (const [right, query] of [['reply', ''], ['reply-all', '?all=1']]) {  // so a reply can be written offline
+    if (!(view.rights ?? []).includes(right)) continue;
+    const url = `${viewUrl(id)}/reply-recipients${query}`;
+    const kept = await fetchAnswer(url);
+    if (kept) parts.push([url, kept]);
+  }
   const now = Date.now();
   await withStore(async (db) => {
     const key = await deviceKey(db);
@@ -129,8 +136,50 @@ export async function confirmKept(api, storage) {
   return answer;
 }
 
+/*
+ * Replies written offline: the composer keeps their text as a draft (drafts.js) and, when sending failed
+ * for want of a network, asks here to mark it waiting. Back online, each waiting reply is sealed and sent
+ * after the person confirms it (text only: files are not kept).
+ */
+const WAITING = 'mailseal-waiting:';
+const waitingKeys = () => {
+  try {
+    return Object.keys(localStorage).filter((key) => key.startsWith(WAITING));
+  } catch {
+    return [];
+  }
+};
+
+export function markWaiting(storage, { id, mode }) {
+  storage.setItem(WAITING + id, JSON.stringify({ v: 1, mode: mode === 'reply-all' ? 'reply-all' : 'reply' }));
+}
+
+export async function sendWaiting(api, storage, { ask = (text) => confirm(text), toast = () => {} } = {}) {
+  for (const key of waitingKeys()) {
+    const id = key.slice(WAITING.length);
+    const draft = loadDraft(storage, id);
+    let mode = 'reply';
+    try {
+      mode = JSON.parse(storage.getItem(key) ?? '{}').mode === 'reply-all' ? 'reply-all' : 'reply';
+    } catch { /* a damaged mark: an ordinary reply */ }
+    storage.removeItem(key);
+    if (!draft) continue;
+    const start = draft.text.trim().replace(/\s+/g, ' ');
+    if (!ask(t('offline.reply-waiting-confirm', { text: start.length > 80 ? `${start.slice(0, 80)}…` : start }))) continue;
+    try {
+      await api.reply(id, { body: draft.text, replyAll: mode === 'reply-all' });
+      clearDraft(storage, id);
+      toast(t('offline.reply-waiting-sent'));
+    } catch (error) {
+      if (error?.code === 'network' || error?.code === 'timeout') storage.setItem(key, JSON.stringify({ v: 1, mode }));
+      toast(t('offline.reply-waiting-failed'));
+    }
+  }
+}
+
 /** Signed out (here or from another device), or offline reading turned off: the store and its key go. */
 export async function forgetDevice(storage) {
+  for (const key of waitingKeys()) storage?.removeItem(key);
   storage?.removeItem(OFFLINE_SETTING);
   await eraseStore();
   changed();
@@ -154,10 +203,11 @@ let started = false;
  * Keep what is read from now on, mark what is kept, and confirm at this contact and each time the device
  * is back online. Stops keeping when the setting is turned off (the listeners stay, and do nothing).
  */
-export function startKeeping(api, storage) {
+export function startKeeping(api, storage, { toast } = {}) {
   if (started) return;
   started = true;
   const on = () => Boolean(storage.getItem(OFFLINE_SETTING));
+  const contact = () => confirmKept(api, storage).then((answer) => answer && sendWaiting(api, storage, { toast }));
   addEventListener('mailseal:read', (event) => {
     const view = event.detail;
     if (view?.offline) markMessage(view);
@@ -169,8 +219,13 @@ export function startKeeping(api, storage) {
     if (!on()) return null;
     return keepInbox(api, answer).then(keptSummary).then((kept) => markInbox(null, kept.ids)).catch(() => null);
   });
-  addEventListener('online', () => { if (on()) confirmKept(api, storage).catch(() => null); });
+  addEventListener('mailseal:reply-waiting', (event) => {
+    if (!on()) return;
+    markWaiting(storage, event.detail);
+    event.detail.note = t('offline.reply-waiting-note');
+  });
+  addEventListener('online', () => { if (on()) contact().catch(() => null); });
   withStore((db) => saveWords(db, { unconfirmed: t('offline.unconfirmed-title'), unconfirmedText: t('offline.unconfirmed-text') }))
     .catch(() => null);
-  confirmKept(api, storage).catch(() => null);
+  contact().catch(() => null);
 }

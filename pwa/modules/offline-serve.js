@@ -8,18 +8,22 @@ import { deviceKey, dropMessage, eraseStore, getAnswer, getRecord, listRecords, 
 
 export const INBOX_URL = '/api/messages';
 const DAY_MS = 86400 * 1000;
-const MESSAGE_URL = /^\/api\/messages\/([A-Za-z0-9_-]{1,100})(\/body|\/attachments\/\d{1,6})?$/;
+const MESSAGE_URL = /^\/api\/messages\/([A-Za-z0-9_-]{1,100})(\/body|\/attachments\/\d{1,6}|\/reply-recipients)?$/;
 const encoder = new TextEncoder();
 
 export const viewUrl = (messageId) => `${INBOX_URL}/${encodeURIComponent(messageId)}`;
 
-/** What the store would hold for a URL: its record's key and message id, or null (not kept: threads…). */
+/**
+ * What the store would hold for a URL: its record's key and message id, or null (not kept: threads…).
+ * Whom a reply goes to is kept too, so a reply can be written offline (it waits as a draft).
+ */
 export function keptUrl(url) {
   if (url.pathname === INBOX_URL) return url.search === '' ? { key: INBOX_URL, messageId: null, kind: 'inbox' } : null;
   const match = MESSAGE_URL.exec(url.pathname);
   if (!match) return null;
   const part = match[2] ?? '';
-  const search = part === '/body' && /^\?nested=\d{1,4}$/.test(url.search) ? url.search : '';
+  const query = part === '/body' ? /^\?nested=\d{1,4}$/ : part === '/reply-recipients' ? /^\?all=1$/ : /^$/;
+  const search = query.test(url.search) ? url.search : '';
   if (url.search !== search) return null;
   return { key: url.pathname + search, messageId: match[1], kind: part === '' ? 'view' : 'part' };
 }

@@ -43,7 +43,7 @@ export function renderOfflineSettings(ctx) {
           return;
         }
         ctx.storage.setItem(OFFLINE_SETTING, '1');
-        module.startKeeping(ctx.api, ctx.storage);
+        module.startKeeping(ctx.api, ctx.storage, { toast: ctx.toast });
         if (ctx.session.inbox) await module.keepInbox(ctx.api, { messages: ctx.session.inbox }).catch(() => null);
         ctx.toast(t('offline.settings-on-toast'));
       } else {

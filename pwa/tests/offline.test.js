@@ -9,13 +9,15 @@ import { packAnswer, unpackAnswer } from '../modules/offline-store.js';
 
 const at = (path) => keptUrl(new URL(path, 'https://mail.example.org'));
 
-test('the inbox, a view, its bodies and attachments are kept; threads, queries and other paths are not', () => {
+test('the inbox, a view, its bodies, attachments and reply recipients are kept; threads, queries and other paths are not', () => {
   assert.deepEqual(at('/api/messages'), { key: '/api/messages', messageId: null, kind: 'inbox' });
   assert.deepEqual(at('/api/messages/abc2def'), { key: '/api/messages/abc2def', messageId: 'abc2def', kind: 'view' });
   assert.deepEqual(at('/api/messages/abc2def/body'), { key: '/api/messages/abc2def/body', messageId: 'abc2def', kind: 'part' });
   assert.deepEqual(at('/api/messages/abc2def/body?nested=1'), { key: '/api/messages/abc2def/body?nested=1', messageId: 'abc2def', kind: 'part' });
   assert.deepEqual(at('/api/messages/abc2def/attachments/3'), { key: '/api/messages/abc2def/attachments/3', messageId: 'abc2def', kind: 'part' });
-  for (const other of ['/api/messages?cursor=x', '/api/messages/abc/thread', '/api/messages/abc/reply-recipients',
+  assert.deepEqual(at('/api/messages/abc/reply-recipients?all=1'), { key: '/api/messages/abc/reply-recipients?all=1', messageId: 'abc', kind: 'part' });
+  assert.equal(at('/api/messages/abc/reply-recipients').key, '/api/messages/abc/reply-recipients');
+  for (const other of ['/api/messages?cursor=x', '/api/messages/abc/thread', '/api/messages/abc/reply-recipients?forward=1',
     '/api/messages/abc/body?nested=1&x=2', '/api/messages/abc?x=1', '/api/me', '/api/messages/a%2Fb', '/m/abc']) {
     assert.equal(at(other), null, other);
   }

@@ -21,6 +21,7 @@ FILE_SECRET = "Wombat-8812 attachment figures"
 TEXT_SECRET = "Quokka-9920 plain words"
 DNF_SECRET = "Numbat-5510 not to be kept"
 SUBJECTS = ("Platypus report", "Quokka note", "Numbat memo")
+REPLY = "Thanks, read it on the train."
 
 OPEN = "await new Promise((ok) => { const r = indexedDB.open('mailseal-offline'); r.onsuccess = () => ok(r.result); })"
 ASK = "(request) => new Promise((ok) => { request.onsuccess = () => ok(request.result); })"
@@ -53,6 +54,11 @@ def idb_bytes(profile: Path) -> bytes:
     folders = list((profile / "Default" / "IndexedDB").glob("http_127.0.0.1_*"))
     assert folders, "the profile has an IndexedDB folder for the app"
     return b"".join(p.read_bytes() for folder in folders for p in folder.rglob("*") if p.is_file())
+
+
+def mails_to(server: LiveServer, address: str) -> list[Path]:
+    folder = server.data / "outbox" / "new"
+    return [p for p in folder.iterdir() if f"To: {address}".encode() in p.read_bytes()]
 
 
 def contains(data: bytes, text: str) -> bool:
@@ -99,7 +105,8 @@ def test_offline_reading(
     kept_ids = {r["messageId"] for r in records if r["kind"] == "view"}
     assert kept_ids == {html_id, text_id}, "Do-Not-Forward is never kept"
     urls = sorted(r["url"].removeprefix(f"/api/messages/{html_id}") for r in records if r["messageId"] == html_id)
-    assert len(urls) == 3 and urls[0] == "" and urls[1].startswith("/attachments/") and urls[2] == "/body"
+    assert len(urls) == 5 and urls[1].startswith("/attachments/")
+    assert [urls[0], *urls[2:]] == ["", "/body", "/reply-recipients", "/reply-recipients?all=1"]
     assert any(r["url"] == "/api/messages" for r in records)
 
     # The store's bytes on disk: the ids are there in the clear (so these are the right files), the text is not.
@@ -137,6 +144,13 @@ def test_offline_reading(
     page.goto(f"/m/{dnf_id}")
     page.wait_for_selector("[data-testid=error-screen][data-code=network]")
 
+    # A reply written offline waits as a draft (text only), and is sealed when back online, once confirmed.
+    page.goto(f"/m/{text_id}/reply")
+    page.fill("[data-testid=reply-body]", REPLY)
+    page.click("[data-testid=send]")
+    page.wait_for_selector("[data-testid=composer-error]:has-text('sealed and sent when you are back online')")
+    replies_before = mails_to(server, "alice@example.org")
+
     # Not confirmed by the server for longer than offline_confirm_days (7): it does not open until online.
     page.evaluate(IDB_AGE, [f"/api/messages/{text_id}", 8])
     page.goto(f"/m/{text_id}")
@@ -146,8 +160,13 @@ def test_offline_reading(
     # Revoked while this device is offline: at the next contact it is deleted here, and says it was revoked.
     subprocess.run([sys.executable, "-m", "mailseal", "revoke", html_id], env=server.env, check=True,
                    capture_output=True)
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     context.set_offline(False)
     page.wait_for_function(f"""async () => !(await ({IDB_LIST})()).some((r) => r.messageId === {html_id!r})""")
+    page.wait_for_function(f"() => localStorage.getItem('mailseal-draft:{text_id}') === null")
+    assert asked and REPLY in asked[0], asked
+    assert len(mails_to(server, "alice@example.org")) == len(replies_before) + 1, "the waiting reply was sent"
     page.goto(f"/m/{html_id}")
     page.wait_for_selector("[data-testid=error-screen][data-code='policy.revoked']")
     views = {r["messageId"] for r in page.evaluate(IDB_LIST) if r["kind"] == "view"}
