@@ -66,9 +66,13 @@ def contains(data: bytes, text: str) -> bool:
 
 
 def shot(page: Any, name: str) -> None:
+    """With MAILSEAL_SHOTS_DIR set, a screenshot there, light and dark (docs/screenshots/offline-*.png)."""
     folder = os.environ.get("MAILSEAL_SHOTS_DIR")
     if folder:
-        page.screenshot(path=str(Path(folder) / name))
+        for scheme in ("dark", "light"):
+            page.emulate_media(color_scheme=scheme)
+            page.wait_for_timeout(200)
+            page.screenshot(path=str(Path(folder) / f"{name}-{scheme}.png"))
 
 
 def test_offline_reading(
@@ -91,6 +95,8 @@ def test_offline_reading(
     page.click("[data-testid=offline-switch]")
     state = "document.querySelector('[data-testid=offline-state]').textContent"
     page.wait_for_function(f"() => {state}.includes('Nothing')")
+    page.eval_on_selector("[data-testid=offline-settings]", "card => card.scrollIntoView({block: 'center'})")
+    shot(page, "offline-settings")
 
     for message_id in (html_id, text_id):  # read online: each is kept, and says so
         page.goto(f"/m/{message_id}")
@@ -125,7 +131,7 @@ def test_offline_reading(
     tagged = page.eval_on_selector_all("[data-testid=inbox-item]:has([data-testid=kept-tag])",
                                        "items => items.map((item) => item.dataset.id)")
     assert set(tagged) == {html_id, text_id}
-    shot(page, "offline-inbox-light.png")
+    shot(page, "offline-inbox")
 
     page.goto(f"/m/{html_id}")
     page.wait_for_selector(f"[data-testid=message][data-id='{html_id}']")
@@ -133,7 +139,7 @@ def test_offline_reading(
     frame = page.wait_for_selector("iframe[data-testid=message-body]").content_frame()
     frame.wait_for_selector("p")
     assert HTML_SECRET in frame.inner_text("p")
-    shot(page, "offline-message-light.png")
+    shot(page, "offline-message")
     page.click("[data-testid=attachment]")
     page.wait_for_function(
         f"() => document.querySelector('[data-testid=attachment-text]')?.textContent.includes({FILE_SECRET!r})")
