@@ -18,7 +18,9 @@ export const viewUrl = (messageId) => `${INBOX_URL}/${encodeURIComponent(message
  * Whom a reply goes to is kept too, so a reply can be written offline (it waits as a draft).
  */
 export function keptUrl(url) {
-  if (url.pathname === INBOX_URL) return url.search === '' ? { key: INBOX_URL, messageId: null, kind: 'inbox' } : null;
+  if (url.pathname === INBOX_URL) {  // the first page, however many it asks for; later pages are not kept
+    return url.searchParams.has('cursor') ? null : { key: INBOX_URL, messageId: null, kind: 'inbox' };
+  }
   const match = MESSAGE_URL.exec(url.pathname);
   if (!match) return null;
   const part = match[2] ?? '';

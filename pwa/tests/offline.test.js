@@ -11,6 +11,7 @@ const at = (path) => keptUrl(new URL(path, 'https://mail.example.org'));
 
 test('the inbox, a view, its bodies, attachments and reply recipients are kept; threads, queries and other paths are not', () => {
   assert.deepEqual(at('/api/messages'), { key: '/api/messages', messageId: null, kind: 'inbox' });
+  assert.deepEqual(at('/api/messages?limit=50'), { key: '/api/messages', messageId: null, kind: 'inbox' }, 'the first page');
   assert.deepEqual(at('/api/messages/abc2def'), { key: '/api/messages/abc2def', messageId: 'abc2def', kind: 'view' });
   assert.deepEqual(at('/api/messages/abc2def/body'), { key: '/api/messages/abc2def/body', messageId: 'abc2def', kind: 'part' });
   assert.deepEqual(at('/api/messages/abc2def/body?nested=1'), { key: '/api/messages/abc2def/body?nested=1', messageId: 'abc2def', kind: 'part' });
