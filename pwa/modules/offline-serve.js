@@ -10,6 +10,9 @@ export const INBOX_URL = '/api/messages';
 const DAY_MS = 86400 * 1000;
 const MESSAGE_URL = /^\/api\/messages\/([A-Za-z0-9_-]{1,100})(\/body|\/attachments\/\d{1,6}|\/reply-recipients)?$/;
 const encoder = new TextEncoder();
+// Messages this worker deleted as expired: their other parts, asked for at the same moment (the view and
+// its body frame), get the same answer rather than "no connection".
+const expired = new Set();
 
 export const viewUrl = (messageId) => `${INBOX_URL}/${encodeURIComponent(messageId)}`;
 
@@ -61,10 +64,11 @@ export async function answerFromStore(request, { now = Date.now() } = {}) {
     let extra = null;
     if (kept.messageId) {
       const view = await getRecord(db, viewUrl(kept.messageId));
-      if (!view) return null;
+      if (!view) return expired.has(kept.messageId) ? problem(410, 'policy.expired', '', '') : null;
       const why = refusal(view, now);
       const words = why ? await readWords(db) : {};
       if (why === 'expired') {
+        expired.add(kept.messageId);
         await dropMessage(db, kept.messageId);
         return problem(410, 'policy.expired', '', '');  // the app has its own words for this code
       }

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ HTML_SECRET = "Platypus-7431 budget lines"
 FILE_SECRET = "Wombat-8812 attachment figures"
 TEXT_SECRET = "Quokka-9920 plain words"
 DNF_SECRET = "Numbat-5510 not to be kept"
-SUBJECTS = ("Platypus report", "Quokka note", "Numbat memo")
+SUBJECTS = ("Platypus report", "Quokka note", "Numbat memo", "Echidna minutes")
 REPLY = "Thanks, read it on the train."
 
 OPEN = "await new Promise((ok) => { const r = indexedDB.open('mailseal-offline'); r.onsuccess = () => ok(r.result); })"
@@ -31,12 +32,12 @@ IDB_LIST = f"""async () => {{
   db.close();
   return all.map((r) => ({{ url: r.url, messageId: r.messageId ?? null, kind: r.kind }}));
 }}"""
-IDB_AGE = f"""async ([url, days]) => {{
+IDB_SET = f"""async ([url, field, value]) => {{
   const db = {OPEN};
   const tx = db.transaction('records', 'readwrite');
   const store = tx.objectStore('records');
   const record = await ({ASK})(store.get(url));
-  record.confirmedAt -= days * 86400 * 1000;
+  record[field] = value;
   store.put(record);
   await new Promise((ok) => {{ tx.oncomplete = ok; }});
   db.close();
@@ -85,6 +86,8 @@ def test_offline_reading(
     text_id, _ = seal(server, mail(SUBJECTS[1], text=TEXT_SECRET, number=2), tmp_path, to=ADDRESS)
     dnf_id, _ = seal(server, mail(SUBJECTS[2], text=DNF_SECRET, number=3), tmp_path, to=ADDRESS,
                      template="do-not-forward")
+    expiring_id, _ = seal(server, mail(SUBJECTS[3], text="until the end of the year", number=4), tmp_path, to=ADDRESS,
+                          expires_days=30)
     page = context.pages[0] if context.pages else context.new_page()
     sign_in(page, server, ADDRESS)
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
@@ -98,7 +101,7 @@ def test_offline_reading(
     page.eval_on_selector("[data-testid=offline-settings]", "card => card.scrollIntoView({block: 'center'})")
     shot(page, "offline-settings")
 
-    for message_id in (html_id, text_id):  # read online: each is kept, and says so
+    for message_id in (html_id, text_id, expiring_id):  # read online: each is kept, and says so
         page.goto(f"/m/{message_id}")
         screen = f"[data-testid=message][data-id='{message_id}']"
         page.wait_for_selector(f"{screen} [data-testid=offline-mark]", timeout=15000)
@@ -109,7 +112,7 @@ def test_offline_reading(
     page.wait_for_timeout(500)  # the Do-Not-Forward message had its chance to be (wrongly) kept
     records = page.evaluate(IDB_LIST)
     kept_ids = {r["messageId"] for r in records if r["kind"] == "view"}
-    assert kept_ids == {html_id, text_id}, "Do-Not-Forward is never kept"
+    assert kept_ids == {html_id, text_id, expiring_id}, "Do-Not-Forward is never kept"
     urls = sorted(r["url"].removeprefix(f"/api/messages/{html_id}") for r in records if r["messageId"] == html_id)
     assert len(urls) == 5 and urls[1].startswith("/attachments/")
     assert [urls[0], *urls[2:]] == ["", "/body", "/reply-recipients", "/reply-recipients?all=1"]
@@ -130,7 +133,7 @@ def test_offline_reading(
     assert SUBJECTS[0] in subjects and SUBJECTS[1] in subjects
     tagged = page.eval_on_selector_all("[data-testid=inbox-item]:has([data-testid=kept-tag])",
                                        "items => items.map((item) => item.dataset.id)")
-    assert set(tagged) == {html_id, text_id}
+    assert set(tagged) == {html_id, text_id, expiring_id}
     shot(page, "offline-inbox")
 
     page.goto(f"/m/{html_id}")
@@ -158,10 +161,17 @@ def test_offline_reading(
     replies_before = mails_to(server, "alice@example.org")
 
     # Not confirmed by the server for longer than offline_confirm_days (7): it does not open until online.
-    page.evaluate(IDB_AGE, [f"/api/messages/{text_id}", 8])
+    eight_days_ago = int((time.time() - 8 * 86400) * 1000)  # the page's clock is this machine's
+    page.evaluate(IDB_SET, [f"/api/messages/{text_id}", "confirmedAt", eight_days_ago])
     page.goto(f"/m/{text_id}")
     page.wait_for_selector("[data-testid=error-screen][data-code='offline.unconfirmed']")
     assert "Connect to read this message" in page.inner_text("[data-testid=error-screen]")
+
+    # Expired by the device's clock: not shown, and deleted from the device.
+    page.evaluate(IDB_SET, [f"/api/messages/{expiring_id}", "expiresAt", 1_700_000_000])
+    page.goto(f"/m/{expiring_id}")
+    page.wait_for_selector("[data-testid=error-screen][data-code='policy.expired']")
+    assert not any(r["messageId"] == expiring_id for r in page.evaluate(IDB_LIST))
 
     # Revoked while this device is offline: at the next contact it is deleted here, and says it was revoked.
     subprocess.run([sys.executable, "-m", "mailseal", "revoke", html_id], env=server.env, check=True,
