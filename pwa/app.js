@@ -91,6 +91,9 @@ const storage = {
 
 const linkedTo = /^#to=(.+)/.exec(location.hash); // whom a wrapper link's message is for
 if (linkedTo) storage.setItem('mailseal.address-hint', decodeURIComponent(linkedTo[1]));
+/** Offline reading's modules: only where it is on (Settings). */
+const offline = (use) => storage.getItem('mailseal.offline') && import('./modules/offline-keep.js').then(use).catch(() => null);
+
 const main = document.getElementById('main');
 const setOnline = createOfflineBanner(document.querySelector('[data-testid=offline-banner]'));
 const toast = createToast(document.querySelector('[data-testid=toast]'));
@@ -203,6 +206,7 @@ async function show(route) {
       session.me = null;
       session.views.clear();
       for (const id of [...kept.keys()]) dropKept(id);
+      offline((m) => m.forgetDevice(storage));
       session.inbox = null;
       navigator.clearAppBadge?.().catch?.(() => null);
       router.navigate(paths.signIn(), { replace: true });
@@ -319,8 +323,9 @@ function showInLanguage() {
   // For the service worker's notifications, which cannot read localStorage.
   globalThis.caches?.open(LANGUAGE_CACHE).then((cache) => cache.put(LANGUAGE_ENTRY, new Response(language()))).catch(() => null);
 }
-// The catalogue first (from the worker's cache when installed); the screen follows a change of language.
-startI18n().catch(() => null).then(showInLanguage);
+// The catalogue first (from the worker's cache when installed), and where offline reading is on, its
+// listeners, before the first screen asks for anything; the screen follows a change of language.
+Promise.all([startI18n().catch(() => null), offline((m) => m.startKeeping(api, storage, { toast }))]).then(showInLanguage);
 onLanguageChange(showInLanguage);
 WIDE?.addEventListener?.('change', () => show(router.current()));
 

@@ -1,7 +1,8 @@
 """Print the gzip-compressed size of the app shell a phone needs for the first paint.
 
-The shell is what pwa/index.html links (stylesheet, script, icons, module preloads; not the manifest,
-which the browser fetches later), every module reachable from the scripts by static imports, and the
+The shell is what pwa/index.html links (stylesheet, script, module preloads; not the manifest, nor the
+tab and home-screen icons, which browsers fetch at idle priority after the page loads or only when it is
+added to a home screen, and never paint in the page), the images the page shows, every module reachable from the scripts by static imports, and the
 one catalogue of words the app loads before its first render: counted as the largest of pwa/locales/,
 so the budget holds in every language.
 Each file is gzipped on its own at level 6, as a web server would send it. Standard library only.
@@ -19,6 +20,7 @@ from pathlib import Path
 PWA = Path(__file__).resolve().parent.parent / "pwa"
 BUDGET = 60 * 1024
 LINK = re.compile(r'<(?:link|script)\b[^>]*?\b(?:href|src)="(/[^"]+)"[^>]*>')
+NOT_PAINTED = re.compile(r'<link\b[^>]*\brel="(?:icon|apple-touch-icon|manifest)"[^>]*>')
 IMAGE = re.compile(r'<img\b[^>]*?\bsrc="(/[^"]+)"')
 IMPORT = re.compile(r"""^\s*(?:import|export)\s[^'";]*?from\s*['"]([^'"]+)['"]""", re.MULTILINE)
 
@@ -30,8 +32,8 @@ def file_for(url_path: str) -> Path:
 def shell_paths() -> list[str]:
     html = (PWA / "index.html").read_text(encoding="utf-8")
     found = ["/index.html"]
-    for path in LINK.findall(html) + IMAGE.findall(html):
-        if path != "/manifest.json" and path not in found:
+    for path in LINK.findall(NOT_PAINTED.sub("", html)) + IMAGE.findall(html):
+        if path not in found:
             found.append(path)
     queue = [p for p in found if p.endswith(".js")]
     while queue:

@@ -96,6 +96,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     oidc_name: str = ""
     oidc_allow_loopback: bool = False  # tests only: a provider on http://127.0.0.1
 
+    # Offline reading (opt-in per device): what a phone may keep, encrypted under its own key.
+    offline_reading: bool = True  # false: no device keeps anything, and kept copies are deleted at next contact
+    offline_attachment_max_bytes: int = 10 * MiB
+    offline_store_max_mib: int = 200
+    offline_confirm_days: int = 7
+
     # Heavy work (parsing uploads, rendering messages) runs in a pool of worker processes (jobs/).
     jobs_workers: int = 0  # 0: one per CPU
     jobs_waiting: int = 16
@@ -509,6 +515,9 @@ CHECKS: dict[str, Callable[[Settings], str | None]] = {
     "session_idle_minutes": _at_least("session_idle_minutes", 1),
     "session_absolute_hours": _at_least("session_absolute_hours", 1),
     "code_ttl_minutes": _at_least("code_ttl_minutes", 1, 10),
+    "offline_attachment_max_bytes": _at_least("offline_attachment_max_bytes", 0),
+    "offline_store_max_mib": _at_least("offline_store_max_mib", 1, 4096),
+    "offline_confirm_days": _at_least("offline_confirm_days", 1, 365),
     "key_store": _key_store,
     "passcode_off_domains": _domains("passcode_off_domains"),
     "oidc_google_issuer": _provider_url("oidc_google_issuer"),

@@ -87,7 +87,7 @@ export function createApi({
       clearTimeout(timeout);
       signal?.removeEventListener('abort', onAbort);
     }
-    onConnectivity(true);
+    onConnectivity(!response.headers.get('x-mailseal-offline')); // kept offline: still offline
     const data = await readBody(response);
     if (response.ok) return data;
     const error = problemToError(response.status, data, response.headers.get('retry-after'));
@@ -182,6 +182,8 @@ export function createApi({
       upload(`/api/messages/${id(messageId)}/reply`, answerForm({ body, replyAll: replyAll ? '1' : '' }, files), o),
     forward: (messageId, { to, body, files = [] }, o) =>
       upload(`/api/messages/${id(messageId)}/forward`, answerForm({ to, body }, files), o),
+    /** Offline reading: policy, and may each kept message stay. */
+    confirmOffline: (ids, o) => send('POST', '/api/offline/confirm', { ...o, json: { ids } }),
     attachmentUrl: (messageId, index) => `/api/messages/${id(messageId)}/attachments/${Number(index)}`,
     pushKey: (o) => send('GET', '/api/push/key', o),
     addPushSubscription: (subscription, o) =>

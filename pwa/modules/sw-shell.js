@@ -103,6 +103,11 @@ export const SHELL_ASSETS = Object.freeze([
   '/modules/passkey-register.js',
   '/modules/webauthn-json.js',
   '/modules/ui-access-log.js',
+  '/modules/offline-keep.js',
+  '/modules/offline-serve.js',
+  '/modules/offline-store.js',
+  '/modules/ui-offline-mark.js',
+  '/modules/ui-offline-settings.js',
 ]);
 
 export function shellCacheName(version) {

@@ -193,8 +193,11 @@ function renderForm(ctx, params, preview) {
       if (ctx.signal.aborted || error?.code === 'auth.required') return;
       const words = failureWords(error);
       const offline = error?.code === 'network' || error?.code === 'timeout';
+      // Offline reading, when on, marks the draft to be sent back online (after a confirmation) and says so.
+      const waiting = { id, mode, note: '' };
+      if (offline && mode !== 'forward' && !hasFiles) dispatchEvent(new CustomEvent('mailseal:reply-waiting', { detail: waiting }));
       showError({ heading: words.heading, text: offline
-        ? `${words.text} ${t('composer.kept-offline')}`
+        ? waiting.note || `${words.text} ${t('composer.kept-offline')}`
         : words.text });
       alert.dataset.code = error?.code ?? 'server';
     } finally {

@@ -91,6 +91,7 @@ export function renderInbox(ctx) {
       const answer = await ctx.api.messages({ signal: ctx.signal });
       loadedAt = Date.now();
       show(Array.isArray(answer?.messages) ? answer.messages : []);
+      dispatchEvent(new CustomEvent('mailseal:inbox', { detail: answer })); // for offline reading
       status.textContent = quiet ? t('inbox.updated') : '';
     } catch (error) {
       if (ctx.signal.aborted || error?.code === 'auth.required') return;

@@ -136,6 +136,7 @@ export function renderMessage(ctx) {
       const cached = ctx.session.inbox?.find((m) => m.id === id);
       if (cached) cached.unread = false;
       place(message);
+      dispatchEvent(new CustomEvent('mailseal:read', { detail: message })); // for offline reading
     } catch (error) {
       if (ctx.signal.aborted || error?.code === 'auth.required') return;
       early?.remove();

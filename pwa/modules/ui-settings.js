@@ -12,6 +12,7 @@ import { renderDevices } from './ui-devices.js';
 import { renderLanguage } from './ui-language.js';
 import { renderNotifications } from './ui-notifications.js';
 import { renderPasskeys } from './ui-passkeys.js';
+import { renderOfflineSettings } from './ui-offline-settings.js';
 
 function renderForwardAddress(ctx) {
   const address = ctx.session.me?.forwardAddress;
@@ -63,6 +64,7 @@ export function renderSettings(ctx) {
     renderNotifications(ctx),
     renderAccessLogCard(),
     renderLanguage(),
+    renderOfflineSettings(ctx),
     h('section', { class: 'card', 'aria-labelledby': 'install-title' },
       h('h2', { id: 'install-title' }, t('install.title')),
       h('p', { class: 'help' }, t('settings.install-help')),

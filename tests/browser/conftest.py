@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,4 +48,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 def context(browser: Any, server: LiveServer) -> Iterator[Any]:
     ctx = browser.new_context(**PHONE, base_url=server.url)
     yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def persistent_context(browser: Any, server: LiveServer, tmp_path: Path) -> Iterator[tuple[Any, Path]]:
+    """A phone context on a profile folder of its own, so that what it stores (IndexedDB…) is on disk to read."""
+    profile = tmp_path / "profile"
+    ctx = browser.browser_type.launch_persistent_context(
+        str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, base_url=server.url, **PHONE
+    )
+    yield ctx, profile
     ctx.close()

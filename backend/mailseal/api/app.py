@@ -23,6 +23,7 @@ from mailseal.api.controllers.health import HealthController
 from mailseal.api.controllers.invitations import InvitationsController
 from mailseal.api.controllers.me import MeController
 from mailseal.api.controllers.messages import MessagesController
+from mailseal.api.controllers.offline import OfflineController
 from mailseal.api.controllers.passkeys import PasskeysController, PasskeySignInController
 from mailseal.api.controllers.replies import RepliesController
 from mailseal.api.controllers.share_target import ShareTargetController
@@ -65,6 +66,7 @@ def create_app(
         AccessLogController,
         InvitationsController,
         FederatedSignInController,
+        OfflineController,
         RepliesController,
         ShareTargetController,
         HealthController,

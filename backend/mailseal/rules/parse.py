@@ -69,6 +69,7 @@ class TemplateSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     disclaimer: str = ""
     show_subject: bool = True
     languages: list[str] = msgspec.field(default_factory=list)
+    offline: bool = True
 
 
 TOP_LEVEL_KEYS: Final = ("version", "rule", "templates")
@@ -189,6 +190,7 @@ def _templates(raw: object) -> dict[str, Template]:
             disclaimer=spec.disclaimer,
             show_subject=spec.show_subject,
             languages=languages,
+            offline=spec.offline,
         )
     return out
 

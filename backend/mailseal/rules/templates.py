@@ -44,6 +44,7 @@ class Template(msgspec.Struct, frozen=True, kw_only=True):
     disclaimer: str = ""
     show_subject: bool = True
     languages: tuple[str, ...] = ()  # the wrapper's and message.html's; two: bilingual; none: the setting's
+    offline: bool = True  # whether a recipient's device may keep it to read offline (never under Do-Not-Forward)
     builtin: bool = False
 
     def allows(self, right: str) -> bool:
