@@ -145,6 +145,7 @@ class KeyService:
         if await tx.seals.destroy_key(message_id, at=int(at)):
             await tx.audit.add(at=at, action=action, message_id=message_id, actor=actor,
                                detail="content key destroyed")
+            await tx.envelopes.settle_unread(message_id, at=int(at))  # nobody is left to read it
 
     async def audit(self, message_id: str | None = None, *, limit: int = 1000) -> list[AuditEntry]:
         return await self.store.audit.entries(message_id, limit=limit)
