@@ -3,7 +3,7 @@
 
 import { createApi } from './modules/api.js';
 import { h, skeleton } from './modules/dom.js';
-import { pickLocale } from './modules/format.js';
+import { language, locale, onLanguageChange, startI18n, translatePage } from './modules/i18n.js';
 import { CLIENT_CODES } from './modules/problems.js';
 import { paths, startRouter } from './modules/router.js';
 import { updateAppBar } from './modules/ui-app-bar.js';
@@ -11,7 +11,6 @@ import { renderErrorScreen } from './modules/ui-error-screen.js';
 import { renderInbox } from './modules/ui-inbox.js';
 import { renderMessage, startBodyFrame } from './modules/ui-message.js';
 import { createOfflineBanner } from './modules/ui-offline-banner.js';
-import { renderSignIn } from './modules/ui-sign-in.js';
 import { createToast } from './modules/ui-toast.js';
 
 const PUBLIC_ROUTES = new Set(['sign-in', 'install', 'not-found', 'share-failed']);
@@ -32,12 +31,12 @@ const TITLES = {
  * A screen whose module loads on first use (from the worker's cache when installed), so reading a message
  * evaluates only what reading needs. A skeleton holds its place meanwhile.
  */
-function later(load, name) {
+function later(load, name, options) {
   return (ctx) => {
     const slot = h('div', { class: 'screen', 'aria-busy': 'true' }, skeleton(4));
-    load().then((module) => {
+    Promise.all([load(), laterStyles()]).then(([module]) => {
       if (ctx.signal.aborted) return;
-      slot.replaceWith(module[name](ctx));
+      slot.replaceWith(module[name](ctx, options));
       focusHeading(main);
     }).catch((error) => {
       if (!ctx.signal.aborted) slot.replaceWith(renderErrorScreen(ctx, error?.code ? error : { code: 'network' }, { retry: () => show(ctx.route) }));
@@ -46,13 +45,32 @@ function later(load, name) {
   };
 }
 
+/*
+ * The sign-in screen too: whoever signs in waits for a mail anyway, and whoever is signed in never needs
+ * it. A device never signed in starts loading it alongside /api/me (see show).
+ */
+const signIn = () => import('./modules/ui-sign-in.js');
+const SIGNED_IN_HERE = 'mailseal.signed-in-here';
+
+let screensSheet = null;
+/** The styles of the screens that load on first use (screens.css), linked once, before the first of them shows. */
+function laterStyles() {
+  screensSheet ??= new Promise((resolve) => {
+    const link = h('link', { rel: 'stylesheet', href: '/screens.css' });
+    link.addEventListener('load', resolve);
+    link.addEventListener('error', resolve); // unstyled beats nothing
+    document.head.append(link);
+  });
+  return screensSheet;
+}
+
 const SCREENS = {
   inbox: renderInbox,
   message: renderMessage,
   compose: later(() => import('./modules/ui-composer.js'), 'renderComposer'),
   attachment: later(() => import('./modules/ui-attachment-viewer.js'), 'renderAttachmentViewer'),
-  'sign-in': (ctx) => renderSignIn(ctx, { mode: 'sign-in' }),
-  'add-address': (ctx) => renderSignIn(ctx, { mode: 'add' }),
+  'sign-in': later(signIn, 'renderSignIn', { mode: 'sign-in' }),
+  'add-address': later(signIn, 'renderSignIn', { mode: 'add' }),
   settings: later(() => import('./modules/ui-settings.js'), 'renderSettings'),
   install: later(() => import('./modules/ui-install.js'), 'renderInstall'),
   shared: later(() => import('./modules/ui-shared-file.js'), 'renderSharedFile'),
@@ -70,7 +88,6 @@ const storage = {
 const main = document.getElementById('main');
 const setOnline = createOfflineBanner(document.querySelector('[data-testid=offline-banner]'));
 const toast = createToast(document.querySelector('[data-testid=toast]'));
-const locale = pickLocale(navigator.languages ?? [navigator.language]);
 let installPrompt = null;
 let current = null;
 let rendered = 0;
@@ -93,6 +110,7 @@ const session = {
   setMe(me) {
     session.me = me;
     if (me) syncPushLater();
+    if (me) storage.setItem(SIGNED_IN_HERE, '1');
   },
 };
 
@@ -111,6 +129,7 @@ function syncPushLater() {
 }
 
 const api = createApi({
+  language,
   onConnectivity: setOnline,
   onAuthRequired: () => {
     if (!session.me) return;
@@ -143,6 +162,7 @@ async function show(route) {
   document.body.classList.remove('no-print', 'no-copy');
   if (session.me === undefined && route.name !== 'install') {
     main.replaceChildren(h('div', { class: 'screen', 'aria-busy': 'true' }, skeleton(4)));
+    if (!storage.getItem(SIGNED_IN_HERE)) signIn().catch(() => null); // a new device signs in first: fetch it meanwhile
     if (route.name === 'message') {
       const promise = api.message(route.params.id);
       promise.catch(() => null); // signed out: the sign-in screen follows, and the screen asks again
@@ -165,7 +185,7 @@ async function show(route) {
     route,
     session,
     storage,
-    locale,
+    locale: locale(),
     signal: controller.signal,
     caches: globalThis.caches ?? null,
     navigate: (path, options) => router.navigate(path, options),
@@ -286,7 +306,14 @@ addEventListener('beforeinstallprompt', (event) => {
 });
 
 const router = startRouter(show);
-show(router.current());
+/** The page's own words (index.html) and the screen, in the language now chosen. */
+function showInLanguage() {
+  translatePage();
+  show(router.current());
+}
+// The catalogue first (from the worker's cache when installed); the screen follows a change of language.
+startI18n().catch(() => null).then(showInLanguage);
+onLanguageChange(showInLanguage);
 WIDE?.addEventListener?.('change', () => show(router.current()));
 
 if ('serviceWorker' in navigator) {

@@ -3,7 +3,9 @@
 The wrapper is made by the real outgoing flow (a rule seals a sample mail, the wrapper lands in a
 Maildir outbox in a temporary data folder), so the picture shows exactly what recipients get.
 
-    .venv/bin/python scripts/screenshot_wrapper.py [OUTPUT.png]
+    .venv/bin/python scripts/screenshot_wrapper.py [OUTPUT.png] [--languages ar,en]
+
+`--languages` gives the template a language, or two for a bilingual wrapper (docs/wrapper-mail-ar-en.png).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ colour = "#0b5394"
 intro = "Contoso protects mail that carries confidential information. Open it to read it securely."
 disclaimer = "This message is confidential and meant only for its recipients. Contoso Ltd, 1 Harbour Street."
 show_subject = true
-"""
+{languages}"""
 
 SAMPLE = (
     b"From: Alice Martin <alice@contoso.example>\r\nTo: bob@partner.example\r\n"
@@ -57,14 +59,15 @@ SAMPLE = (
 )
 
 
-async def wrapper_html(folder: Path) -> str:
+async def wrapper_html(folder: Path, languages: list[str]) -> str:
     settings = Settings(
         data=str(folder), public_url="https://mail.contoso.example", org_name="Contoso",
         org_domains=("contoso.example",), mail_from="no-reply@contoso.example", inbound_domain="in.contoso.example",
     )
     instance = await open_instance(settings)
     try:
-        instance.folder.rules.write_text(RULES, encoding="utf-8")
+        chosen = f"languages = {languages!r}\n".replace("'", '"') if languages else ""
+        instance.folder.rules.write_text(RULES.replace("{languages}", chosen), encoding="utf-8")
         outbox = MaildirOutbox(instance.folder.outbox)
         flow = OutgoingFlow(instance.messages, RulesFile(instance.folder.rules), outbox, OutgoingSettings.of(settings))
         result = await flow.submit(Submission(
@@ -83,9 +86,14 @@ async def wrapper_html(folder: Path) -> str:
 
 
 def main(argv: list[str]) -> int:
+    languages: list[str] = []
+    if "--languages" in argv:
+        at = argv.index("--languages")
+        languages = argv[at + 1].split(",")
+        argv = argv[:at] + argv[at + 2:]
     output = Path(argv[0]) if argv else ROOT / "docs" / "wrapper-mail.png"
     with tempfile.TemporaryDirectory() as folder:
-        html = asyncio.run(wrapper_html(Path(folder)))
+        html = asyncio.run(wrapper_html(Path(folder), languages))
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

@@ -15,7 +15,7 @@ PWA = Path(__file__).resolve().parent.parent / "pwa"
 
 @pytest.mark.parametrize(("path", "file"), [
     ("/app.js", "app.js"), ("/styles.css", "styles.css"), ("/modules/api.js", "modules/api.js"),
-    ("/sw.js", "sw.js"), ("/icons/icon.svg", "icons/icon.svg"),
+    ("/sw.js", "sw.js"), ("/icons/icon.svg", "icons/icon.svg"), ("/locales/en.json", "locales/en.json"),
 ])  # fmt: skip
 async def test_text_files_go_gzipped_to_who_accepts_it(tmp_path: Path, path: str, file: str) -> None:
     expected = (PWA / file).read_bytes()

@@ -48,7 +48,9 @@ def test_dev_pages_get_their_own_csp() -> None:
     assert as_dict(security_headers([], "/dev/outbox", hsts=False))["content-security-policy"] == DEV_CSP
 
 
-@pytest.mark.parametrize("path", ["/app.js", "/styles.css", "/manifest.json", "/modules/api.js", "/icons/icon-192.png"])
+@pytest.mark.parametrize(
+    "path", ["/app.js", "/styles.css", "/manifest.json", "/modules/api.js", "/icons/icon-192.png", "/locales/en.json"]
+)
 def test_the_static_shell_is_revalidated_not_forbidden(path: str) -> None:
     assert as_dict(security_headers([], path, hsts=False))["cache-control"] == "no-cache"
     kept = [(b"cache-control", b"public, max-age=60")]

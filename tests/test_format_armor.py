@@ -119,7 +119,7 @@ def test_page_is_self_contained_and_explains_itself() -> None:
     assert not re.search(r"(?:\ssrc\s*=|@import|url\()", page_text, re.IGNORECASE)
     html_tag = next(attrs for tag, attrs in parsed.tags if tag == "html")
     assert html_tag["lang"] == "en"
-    assert text.startswith('<!DOCTYPE html>\n<html lang="en" data-mailseal-armor="v1">')
+    assert text.startswith('<!DOCTYPE html>\n<html data-mailseal-armor="v1" lang="en" dir="ltr">')
     metas = [attrs for tag, attrs in parsed.tags if tag == "meta"]
     assert any(m.get("name") == "viewport" and "width=device-width" in (m.get("content") or "") for m in metas)
     csp = next(m["content"] for m in metas if m.get("http-equiv") == "Content-Security-Policy")

@@ -38,6 +38,7 @@ class Sent:
     code: str
     reference: str
     expires_minutes: int
+    language: str = "en"
 
 
 @dataclass
@@ -46,8 +47,9 @@ class Outbox:
 
     sent: list[Sent] = field(default_factory=list)
 
-    async def __call__(self, address: str, code: str, reference: str, expires_minutes: int) -> None:
-        self.sent.append(Sent(address, code, reference, expires_minutes))
+    async def __call__(self, address: str, code: str, reference: str, expires_minutes: int,
+                       language: str = "en") -> None:
+        self.sent.append(Sent(address, code, reference, expires_minutes, language))
 
     def last(self) -> Sent:
         return self.sent[-1]

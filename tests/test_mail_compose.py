@@ -47,7 +47,7 @@ def wrapper(**changes: Any) -> bytes:
         "subject": "Q3 results",
         "view_url": VIEW_URL,
         "expires_at": 1_900_000_000,
-        "template_label": "Do Not Forward",
+        "template": "do-not-forward",
         "message_html": message_html(),
         "forward_hint_domain": "in.contoso.example",
         "message_id_domain": "contoso.example",
@@ -126,7 +126,7 @@ def test_wrapper_says_what_a_recipient_needs() -> None:
         assert "@in.contoso.example" in body
         assert "Do Not Forward" in body
         assert "Confidential." in body and "Hello from Contoso." in body
-        assert "Sunday 17 March 2030, 17:46 UTC" in body  # the expiry, in words
+        assert "Sunday, 17 March 2030, 17:46 UTC" in body  # the expiry, in words (CLDR, en-GB)
     assert "Q3 results" not in html + text  # show_subject is off
     assert f'href="{VIEW_URL.replace("&", "&amp;")}"' in html
     assert VIEW_URL in text
@@ -151,7 +151,7 @@ def test_every_inserted_value_is_escaped() -> None:
         branding=Branding(org_name=evil, intro=evil, disclaimer=evil, show_subject=True),
         sender_display=evil,
         subject=evil,
-        template_label=evil,
+        template=evil,
     )
     html = html_of(raw)
     assert "<script" not in html and "<img src=x" not in html and "onerror=alert(2)>" not in html
@@ -239,7 +239,7 @@ def test_header_injection_never_adds_a_header(payload: str) -> None:
     attempts = [
         {"subject": payload, "branding": Branding(show_subject=True)},
         {"sender_display": payload},
-        {"template_label": payload},
+        {"template": payload},
         {"branding": Branding(org_name=payload)},
         {"recipient": payload},
         {"recipient": f"bob@example.org{payload}"},

@@ -110,7 +110,7 @@ def test_our_own_wrapper_mail() -> None:
     envelope = fake_envelope(3000)
     raw = compose_wrapper_mail(
         branding=Branding(), mail_from="no-reply@example.org", sender_display="Alice", recipient="bob@example.net",
-        subject=None, view_url="https://mail.example.org/m/1", expires_at=None, template_label="Encrypt-Only",
+        subject=None, view_url="https://mail.example.org/m/1", expires_at=None, template="encrypt-only",
         message_html=page(envelope), forward_hint_domain=None, message_id_domain="example.org",
     )
     assert find_envelopes(raw) == [envelope]

@@ -34,6 +34,7 @@ from mailseal.errors import (
 from mailseal.instance import DataFolder
 from mailseal.keys import KEY_STORE_KINDS, Identity, KeyStoreKind, init_key_ring, migrate_key_ring, open_key_ring
 from mailseal.mail.addresses import normalise_address
+from mailseal.mail.message_page import message_page_head
 from mailseal.messages.protect import protect
 from mailseal.output_file import discard_output, is_standard_output, write_output
 from mailseal.private_data import keep_data_private
@@ -170,8 +171,9 @@ async def _protect(settings: Settings, args: argparse.Namespace) -> int:
     def write_page(envelope: BinaryIO, message_id: str) -> None:
         nonlocal written
         view_url = f"{settings.base_url}/m/{message_id}"
-        write_output(args.output, lambda out: fmt.armor(
-            envelope, out, view_url=view_url, org_name=settings.org_name, sender=sender))
+        head = message_page_head(languages=settings.mail_languages, view_url=view_url, org_name=settings.org_name,
+                                 sender=sender)
+        write_output(args.output, lambda out: fmt.armor(envelope, out, head=head))
         written = True
 
     instance = await open_instance(settings)

@@ -221,10 +221,10 @@ def passcode_sender(settings: Settings, transport: Transport) -> PasscodeSender:
     branding = Branding(org_name=settings.org_name)
     domain = settings.mail_from.rpartition("@")[2] or "localhost"
 
-    async def send(address: str, code: str, reference: str, expires_minutes: int) -> None:
+    async def send(address: str, code: str, reference: str, expires_minutes: int, language: str) -> None:
         message = compose_passcode_mail(
             branding=branding, mail_from=settings.mail_from, recipient=address, code=code,
-            reference=reference, expires_minutes=expires_minutes, message_id_domain=domain,
+            reference=reference, expires_minutes=expires_minutes, message_id_domain=domain, language=language,
         )
         await transport.deliver(OutgoingMail(mail_from=settings.mail_from, recipients=(address,), message=message))
 

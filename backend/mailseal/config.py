@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import msgspec
 
 from mailseal.errors import ConfigError, SettingError
+from mailseal.languages import checked_languages
 
 MiB = 1024 * 1024
 DEFAULT_DATA = "./var"
@@ -43,6 +44,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     org_name: str = "Mailseal"
     org_domains: tuple[str, ...] = ("example.org",)
     mail_from: str = "no-reply@localhost"
+    mail_languages: tuple[str, ...] = ("en",)  # the wrapper's and message.html's; two: bilingual
     smtp_url: str = ""
 
     smtp_listeners: bool = True  # false: this server runs no relay and no inbound listener (another does)
@@ -392,7 +394,18 @@ def _needed_for_pkcs11(name: str) -> Callable[[Settings], str | None]:
     return check
 
 
+def _mail_languages(settings: Settings) -> str | None:
+    if not settings.mail_languages:
+        return "name at least one language"
+    try:
+        checked_languages(settings.mail_languages, where="mail_languages")
+    except ConfigError as exc:
+        return str(exc).removeprefix("mail_languages: ")
+    return None
+
+
 CHECKS: dict[str, Callable[[Settings], str | None]] = {
+    "mail_languages": _mail_languages,
     "log_level": _log_level,
     "log_format": _log_format,
     "metrics_listen": _listen_address("metrics_listen"),

@@ -42,7 +42,9 @@ async function readBody(response) {
  *   onConnectivity?: (online: boolean) => void,
  *   onAuthRequired?: () => void,
  *   createXhr?: () => XMLHttpRequest,
- * }} options
+ *   language?: () => string|null,
+ * }} options `language`: the app's language (a BCP 47 tag), sent as Accept-Language so the server
+ *   answers in it (the passcode mail above all); null sends the browser's own header.
  */
 export function createApi({
   fetch: fetchImpl = (...args) => globalThis.fetch(...args),
@@ -51,9 +53,12 @@ export function createApi({
   onConnectivity = () => {},
   onAuthRequired = () => {},
   createXhr = () => new globalThis.XMLHttpRequest(),
+  language = () => null,
 } = {}) {
   async function send(method, path, { json, form, signal, quiet = false } = {}) {
     const headers = { accept: 'application/json, application/problem+json' };
+    const tag = language();
+    if (tag) headers['accept-language'] = tag;
     if (!SAFE_METHODS.has(method)) {
       // The server sets the CSRF cookie on any GET; a shell served from the cache may not have made one yet.
       if (readCookie(cookies(), CSRF_COOKIE) === null) await send('GET', '/api/me', { signal, quiet: true }).catch(() => null);
@@ -116,6 +121,8 @@ export function createApi({
     signal?.addEventListener('abort', onAbort, { once: true });
     xhr.open('POST', path);
     xhr.setRequestHeader('accept', 'application/json, application/problem+json');
+    const tag = language();
+    if (tag) xhr.setRequestHeader('accept-language', tag);
     xhr.setRequestHeader(CSRF_HEADER, token);
     xhr.send(form);
     try {

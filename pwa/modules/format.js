@@ -5,23 +5,6 @@ const MINUTE = 60 * 1000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-/**
- * The locale for dates: the person's first preferred locale in the app's language (so en-GB gets
- * day-month order), else the app's language, so an English screen never shows German month names.
- */
-export function pickLocale(preferred, uiLanguage = UI_LANGUAGE) {
-  for (const tag of preferred ?? []) {
-    if (typeof tag !== 'string') continue;
-    try {
-      const [canonical] = Intl.getCanonicalLocales(tag);
-      if (canonical.split('-')[0].toLowerCase() === uiLanguage) return canonical;
-    } catch {
-      // not a language tag: try the next one
-    }
-  }
-  return uiLanguage;
-}
-
 /** A Date from an ISO 8601 string, an RFC 5322 date, or a Unix time in seconds (or milliseconds); else null. */
 export function toDate(value) {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value;

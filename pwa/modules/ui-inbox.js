@@ -10,7 +10,6 @@ import { paths } from './router.js';
 import { renderCopyButton } from './ui-copy-button.js';
 import { renderErrorScreen } from './ui-error-screen.js';
 import { renderInboxItem } from './ui-inbox-item.js';
-import { attachPullToRefresh } from './ui-pull-to-refresh.js';
 
 export const FILE_TYPES = '.html,.htm,.eml,message/rfc822,text/html';
 const STALE_AFTER_MS = 60 * 1000;
@@ -135,7 +134,10 @@ export function renderInbox(ctx) {
   });
   openButton.addEventListener('click', openFile);
   refresh.addEventListener('click', () => load({ quiet: Boolean(ctx.session.inbox) }));
-  attachPullToRefresh(indicator, () => load({ quiet: Boolean(ctx.session.inbox) }), ctx.signal);
+  // Loaded after the first paint: nobody pulls before the list is there.
+  import('./ui-pull-to-refresh.js').then(({ attachPullToRefresh }) => {
+    attachPullToRefresh(indicator, () => load({ quiet: Boolean(ctx.session.inbox) }), ctx.signal);
+  }).catch(() => null);
   addEventListener('mailseal:new-message', () => load({ quiet: true }), { signal: ctx.signal });
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible' && Date.now() - loadedAt > STALE_AFTER_MS) load({ quiet: true });

@@ -8,7 +8,6 @@ import { describeRights } from './rights.js';
 import { paths } from './router.js';
 import { renderAttachments } from './ui-attachments.js';
 import { renderMessageBody } from './ui-message-body.js';
-import { renderNestedMessages } from './ui-nested-message.js';
 import { renderPartNotes } from './ui-part-note.js';
 
 /** A round initial, coloured from the address so one person keeps one colour. */
@@ -113,8 +112,18 @@ export function renderMessagePart(ctx, message, { people = peopleOf([message], c
           ' to protect your privacy (they could tell the sender when you read this).')
       : null,
     renderPartNotes(message.notes, message),
-    renderNestedMessages(ctx, message, message, { rights }),
+    nestedLater(ctx, message, rights),
     renderAttachments(message, { canSave: rights.canSave, locale: ctx.locale }),
     renderActions(message));
   return { element, rename, rights };
+}
+
+/** Attached messages, rare enough to load their module on first use (it stays out of the first paint). */
+function nestedLater(ctx, message, rights) {
+  if (!Array.isArray(message.nested) || message.nested.length === 0) return null;
+  const slot = h('div', { class: 'nested-messages' });
+  import('./ui-nested-message.js').then(({ renderNestedMessages }) => {
+    slot.replaceWith(renderNestedMessages(ctx, message, message, { rights }) ?? '');
+  }).catch(() => slot.remove());
+  return slot;
 }

@@ -133,3 +133,26 @@ test('push subscriptions are sent with showSender false and removed by endpoint'
   assert.equal(calls[1].method, 'DELETE');
   assert.deepEqual(JSON.parse(calls[1].body), { endpoint: 'https://push.example/1' });
 });
+
+test('requests carry the app\'s language as Accept-Language, uploads too, so the server answers in it', async () => {
+  const { calls, fetch } = recorder(json({ reference: 'K7QF', expiresInMinutes: 10 }, 202));
+  let chosen = 'pt-BR';
+  const sent = [];
+  const createXhr = () => ({
+    upload: {},
+    open() {},
+    setRequestHeader(name, value) { sent.push([name, value]); },
+    send() { this.status = 201; this.getResponseHeader = () => 'application/json'; this.responseText = '{}'; this.onload(); },
+  });
+  const api = createApi({ fetch, cookies: () => 'csrftoken=t', language: () => chosen, createXhr });
+  await api.requestCode('a@example.org');
+  assert.equal(calls[0].headers['accept-language'], 'pt-BR');
+  chosen = 'ar';
+  await api.messages();
+  assert.equal(calls[1].headers['accept-language'], 'ar');
+  const plain = createApi({ fetch, cookies: () => 'csrftoken=t' });
+  await plain.messages();
+  assert.equal(calls[2].headers['accept-language'], undefined, 'without a language the browser\'s own header goes');
+  await api.reply('01HZX3K4M5N6P7Q8R9S0T1V2W3', { body: 'x', files: [new File(['a'], 'a.txt')] });
+  assert.deepEqual(sent.find(([name]) => name === 'accept-language'), ['accept-language', 'ar']);
+});

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { describeExpiry, formatFullDate, formatRelativeDate, formatSize, pickLocale, templateLabel, toDate, typeLabel } from '../modules/format.js';
+import { describeExpiry, formatFullDate, formatRelativeDate, formatSize, templateLabel, toDate, typeLabel } from '../modules/format.js';
 
 const NOW = new Date(2026, 2, 12, 15, 0, 0); // 12 March 2026, 15:00 local time
 const ago = (ms) => new Date(NOW.getTime() - ms);
@@ -55,14 +55,6 @@ test('expiry in words', () => {
   assert.equal(describeExpiry(new Date(2026, 2, 13, 18), NOW).text, 'Expires tomorrow');
   assert.deepEqual(describeExpiry(new Date(2026, 2, 19, 9), NOW), { text: 'Expires in 7 days', expired: false, soon: false });
   assert.equal(describeExpiry(Math.floor(NOW.getTime() / 1000) + 3 * 86400, NOW).text, 'Expires in 3 days', 'Unix seconds from the API');
-});
-
-test('the date locale follows the person within the app language', () => {
-  assert.equal(pickLocale(['de-DE', 'en-GB']), 'en-GB');
-  assert.equal(pickLocale(['de-DE', 'fr']), 'en');
-  assert.equal(pickLocale(['en-us']), 'en-US');
-  assert.equal(pickLocale(['not a tag!', 'en-AU']), 'en-AU');
-  assert.equal(pickLocale(undefined), 'en');
 });
 
 test('template badges and content types in words', () => {

@@ -144,6 +144,10 @@ def test_offline_shell(context: Any, server: LiveServer, tmp_path: Path) -> None
         page.goto("/inbox")
         page.wait_for_selector("[data-testid=offline-banner]:not([hidden])")
         assert page.title() != ""
+        # The words came from the catalogue the worker keeps: the app starts offline in its language.
+        english = json.loads((Path(__file__).parents[2] / "pwa" / "locales" / "en.json").read_text(encoding="utf-8"))
+        assert page.inner_text("[data-testid=offline-banner]") == english["app.offline"]
+        assert page.evaluate("[document.documentElement.lang, document.documentElement.dir]") == ["en", "ltr"]
     finally:
         context.set_offline(False)
 

@@ -27,7 +27,8 @@ CLIENT = "203.0.113.7"
 class Outbox:
     codes: dict[str, str] = field(default_factory=dict)
 
-    async def __call__(self, address: str, code: str, reference: str, expires_minutes: int) -> None:
+    async def __call__(self, address: str, code: str, reference: str, expires_minutes: int,
+                       language: str = "en") -> None:
         self.codes[reference] = code
 
 

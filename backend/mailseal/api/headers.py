@@ -16,7 +16,7 @@ DEV_CSP = (
     "frame-ancestors 'self'; base-uri 'none'"
 )
 
-STATIC_PREFIXES = ("/icons/", "/modules/")
+STATIC_PREFIXES = ("/icons/", "/locales/", "/modules/")
 STATIC_FILES = frozenset({"/app.js", "/styles.css", "/manifest.json"})
 
 Header = tuple[bytes, bytes]

@@ -8,7 +8,15 @@ import re
 from typing import BinaryIO, Literal
 
 from mailseal.errors import DamagedEnvelope, InputError, NoEnvelope
-from mailseal.format.armor_page import ARMOR_MARK, PAGE_HEAD, PAGE_TAIL, SUBJECT_LINE
+from mailseal.format.armor_page import (
+    ARMOR_MARK,
+    PAGE_END_OF_HEAD,
+    PAGE_HEAD,
+    PAGE_START,
+    PAGE_STYLE,
+    PAGE_TAIL,
+    SUBJECT_LINE,
+)
 from mailseal.format.header import MAGIC
 
 BEGIN = b"-----BEGIN MAILSEAL MESSAGE-----"
@@ -25,25 +33,35 @@ def _escape(value: str) -> str:
     return html.escape(value, quote=True)
 
 
-def armor(
-    envelope: BinaryIO,
-    out: BinaryIO,
-    *,
-    view_url: str,
-    org_name: str,
-    sender: str,
-    subject_hint: str | None = None,
-) -> None:
-    """Write `message.html` carrying the envelope read from `envelope`."""
+def english_head(*, view_url: str, org_name: str, sender: str, subject_hint: str | None = None) -> str:
     if not view_url.startswith(("https://", "http://")):
         raise InputError("the view link must be an http(s) URL")
     subject_line = SUBJECT_LINE.format(subject=_escape(subject_hint)) if subject_hint else ""
-    head = PAGE_HEAD.format(
+    return PAGE_HEAD.format(
+        style=PAGE_STYLE,
         sender=_escape(sender),
         org_name=_escape(org_name),
         view_url=_escape(view_url),
         subject_line=subject_line,
     )
+
+
+def armor(
+    envelope: BinaryIO,
+    out: BinaryIO,
+    *,
+    view_url: str = "",
+    org_name: str = "",
+    sender: str = "",
+    subject_hint: str | None = None,
+    head: str | None = None,
+) -> None:
+    """Write `message.html` carrying the envelope read from `envelope`: the English page around it, or
+    `head`, a page written elsewhere in other words (it must start as every armored page does)."""
+    if head is None:
+        head = english_head(view_url=view_url, org_name=org_name, sender=sender, subject_hint=subject_hint)
+    elif not head.startswith(PAGE_START) or not head.endswith(PAGE_END_OF_HEAD) or BEGIN.decode() in head:
+        raise InputError("a message.html page must start and end its head as the armor does")
     out.write(head.encode("utf-8"))
     out.write(BEGIN + b"\n")
     block_size = _LINE_BYTES * _READ_LINES

@@ -1,12 +1,47 @@
 """The text of `message.html`: a page that explains itself, links to the viewer, runs no script and
-loads nothing remote. Placeholders are filled with HTML-escaped values by `armor.py`."""
+loads nothing remote. Placeholders are filled with HTML-escaped values by `armor.py`. This is the English page that
+`mailseal seal` writes; the server writes each template's language(s) with `mail/message_page.py`."""
 
 from __future__ import annotations
 
 ARMOR_MARK = b'data-mailseal-armor="v1"'  # on <html>, within the first 64 bytes
+PAGE_START = '<!DOCTYPE html>\n<html data-mailseal-armor="v1" '  # then lang and dir
+PAGE_END_OF_HEAD = '<pre hidden id="mailseal-envelope">\n'  # the armored envelope follows
+
+# The page's look, shared by every language's page (mail/message_page.py): the mail room writes the words.
+PAGE_STYLE = """:root { --bg: #f3f5f9; --card: #ffffff; --text: #1c2333; --muted: #5a6478; --accent: #1f5eff;
+  --accent-text: #ffffff; --line: #dde2ec; }
+@media (prefers-color-scheme: dark) {
+  :root { --bg: #10131a; --card: #1a1f2b; --text: #e8ebf2; --muted: #a3acbf; --accent: #6f9bff;
+    --accent-text: #0b0f17; --line: #2c3342; }
+}
+*, *::before, *::after { box-sizing: border-box; }
+body { margin: 0; padding: 24px 16px; background: var(--bg); color: var(--text);
+  font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+main { max-width: 34rem; margin: 0 auto; background: var(--card); border: 1px solid var(--line);
+  border-radius: 16px; padding: 28px 24px; }
+.org { margin: 0 0 8px; color: var(--muted); font-size: 14px; letter-spacing: .02em; }
+.lock { display: block; position: relative; width: 44px; height: 44px; border-radius: 50%;
+  background: var(--accent); }
+.lock::before { content: ""; position: absolute; left: 15px; top: 9px; width: 14px; height: 13px;
+  border: 3px solid var(--accent-text); border-bottom: 0; border-radius: 8px 8px 0 0; }
+.lock::after { content: ""; position: absolute; left: 12px; top: 20px; width: 20px; height: 15px;
+  border-radius: 3px; background: var(--accent-text); }
+h1 { font-size: 22px; line-height: 1.3; margin: 16px 0 8px; }
+h2 { font-size: 16px; margin: 28px 0 8px; }
+p { margin: 0 0 12px; }
+.subject { color: var(--muted); overflow-wrap: anywhere; }
+.read { display: block; margin: 24px 0 8px; padding: 14px 20px; min-height: 52px; border-radius: 12px;
+  background: var(--accent); color: var(--accent-text); text-align: center; font-size: 18px;
+  font-weight: 600; text-decoration: none; }
+ol { padding-inline-start: 1.25rem; margin: 0; }
+li { margin: 0 0 10px; }
+.small { color: var(--muted); font-size: 14px; margin-top: 24px; }
+strong { overflow-wrap: anywhere; }
+"""
 
 PAGE_HEAD = """<!DOCTYPE html>
-<html lang="en" data-mailseal-armor="v1">
+<html data-mailseal-armor="v1" lang="en" dir="ltr">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -16,36 +51,7 @@ img-src data:; form-action 'none'; base-uri 'none'">
 <meta name="color-scheme" content="light dark">
 <title>Protected message from {sender}</title>
 <style>
-:root {{ --bg: #f3f5f9; --card: #ffffff; --text: #1c2333; --muted: #5a6478; --accent: #1f5eff;
-  --accent-text: #ffffff; --line: #dde2ec; }}
-@media (prefers-color-scheme: dark) {{
-  :root {{ --bg: #10131a; --card: #1a1f2b; --text: #e8ebf2; --muted: #a3acbf; --accent: #6f9bff;
-    --accent-text: #0b0f17; --line: #2c3342; }}
-}}
-*, *::before, *::after {{ box-sizing: border-box; }}
-body {{ margin: 0; padding: 24px 16px; background: var(--bg); color: var(--text);
-  font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }}
-main {{ max-width: 34rem; margin: 0 auto; background: var(--card); border: 1px solid var(--line);
-  border-radius: 16px; padding: 28px 24px; }}
-.org {{ margin: 0 0 8px; color: var(--muted); font-size: 14px; letter-spacing: .02em; }}
-.lock {{ display: block; position: relative; width: 44px; height: 44px; border-radius: 50%;
-  background: var(--accent); }}
-.lock::before {{ content: ""; position: absolute; left: 15px; top: 9px; width: 14px; height: 13px;
-  border: 3px solid var(--accent-text); border-bottom: 0; border-radius: 8px 8px 0 0; }}
-.lock::after {{ content: ""; position: absolute; left: 12px; top: 20px; width: 20px; height: 15px;
-  border-radius: 3px; background: var(--accent-text); }}
-h1 {{ font-size: 22px; line-height: 1.3; margin: 16px 0 8px; }}
-h2 {{ font-size: 16px; margin: 28px 0 8px; }}
-p {{ margin: 0 0 12px; }}
-.subject {{ color: var(--muted); overflow-wrap: anywhere; }}
-.read {{ display: block; margin: 24px 0 8px; padding: 14px 20px; min-height: 52px; border-radius: 12px;
-  background: var(--accent); color: var(--accent-text); text-align: center; font-size: 18px;
-  font-weight: 600; text-decoration: none; }}
-ol {{ padding-left: 1.25rem; margin: 0; }}
-li {{ margin: 0 0 10px; }}
-.small {{ color: var(--muted); font-size: 14px; margin-top: 24px; }}
-strong {{ overflow-wrap: anywhere; }}
-</style>
+{style}</style>
 </head>
 <body>
 <main>

@@ -10,9 +10,11 @@ import msgspec
 
 
 class PasscodeSender(Protocol):
-    """Composes and queues the passcode mail (the mail room). Called after our transaction commits."""
+    """Composes and queues the passcode mail (the mail room), in `language` (a tag of `languages`).
+    Called after our transaction commits."""
 
-    async def __call__(self, address: str, code: str, reference: str, expires_minutes: int) -> None: ...
+    async def __call__(self, address: str, code: str, reference: str, expires_minutes: int, language: str) -> None:
+        ...
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ from mailseal.identity.passcode import (
 )
 from mailseal.identity.sessions import SessionRow
 from mailseal.identity.user_agent import clean_device_name
+from mailseal.languages import DEFAULT_LANGUAGE
 from mailseal.storage import PendingCode, Store, Transaction
 
 log = logging.getLogger(__name__)
@@ -122,13 +123,14 @@ class IdentityService:
 
     # Passcodes
 
-    async def ask_for_code(self, email: str, *, client: str) -> CodeRequested:
+    async def ask_for_code(self, email: str, *, client: str, language: str = DEFAULT_LANGUAGE) -> CodeRequested:
         """Record a code for `email` (within limits); the caller answers, then calls `send`.
 
         The answer is the same, and ready after the same work, whether or not a mail will go out: the
         mail is composed and queued only by `send`, after the answer (otherwise its time would tell).
         It says how long the codes mailed for the address are now (16 digits while it is guarded), so
-        that the app takes the code from whichever of the newest mails the person has.
+        that the app takes the code from whichever of the newest mails the person has. The mail speaks
+        `language`, the one the person asked in.
         """
         address = normalise_address(email)
         now = self._now()
@@ -162,12 +164,12 @@ class IdentityService:
         return CodeRequested(
             reference=reference,
             code_length=DIGITS_OF_VERSION[version],
-            send=functools.partial(self._mail_code, address if send else None, code, reference),
+            send=functools.partial(self._mail_code, address if send else None, code, reference, language),
         )
 
-    async def request_code(self, email: str, *, client: str) -> str:
+    async def request_code(self, email: str, *, client: str, language: str = DEFAULT_LANGUAGE) -> str:
         """`ask_for_code` and send at once (for callers with no answer to give first); the reference."""
-        requested = await self.ask_for_code(email, client=client)
+        requested = await self.ask_for_code(email, client=client, language=language)
         await requested.send()
         return requested.reference
 
@@ -370,11 +372,11 @@ class IdentityService:
             now,
         )
 
-    async def _mail_code(self, address: str | None, code: str, reference: str) -> None:
+    async def _mail_code(self, address: str | None, code: str, reference: str, language: str) -> None:
         if address is None:
             log.info("passcode not sent: address limit reached (reference %s)", reference)
             return
-        await self._send_passcode(address, code, reference, self._code_ttl_minutes)
+        await self._send_passcode(address, code, reference, self._code_ttl_minutes, language)
         log.info("passcode sent (reference %s)", reference)
 
     async def _forget_old(self, tx: Transaction, now: int) -> None:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from mailseal.errors import InputError
+from mailseal.languages import DEFAULT_LANGUAGE, checked_languages
 
 LOGO_MAX_BYTES = 100 * 1024
 LOGO_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
@@ -39,8 +40,10 @@ class Branding(msgspec.Struct, frozen=True, kw_only=True):
     intro: str = ""
     disclaimer: str = ""
     show_subject: bool = False
+    languages: tuple[str, ...] = (DEFAULT_LANGUAGE,)  # the wrapper's and message.html's; two: bilingual
 
     def __post_init__(self) -> None:
+        checked_languages(self.languages, where="branding")
         if not _COLOUR.fullmatch(self.colour):
             raise InputError("The colour must look like #1a56db")
         if len(self.org_name) > 200 or len(self.intro) > 2000 or len(self.disclaimer) > 4000:

@@ -24,17 +24,19 @@ from email.utils import format_datetime, formataddr, make_msgid
 from urllib.parse import urlsplit
 
 from mailseal.errors import InputError
+from mailseal.languages import DEFAULT_LANGUAGE, LANGUAGES, MAX_LANGUAGES_PER_MAIL
 from mailseal.mail.addresses import normalise_address
 from mailseal.mail.branding import Branding, embedded_logo
 from mailseal.mail.headers import header_text
+from mailseal.mail.language import Words, words
 from mailseal.mail.layout import (
     Frame,
     PasscodeContent,
     WrapperContent,
     body_text,
-    format_expiry,
     passcode_html,
     passcode_text,
+    wrapper_heading,
     wrapper_html,
     wrapper_text,
 )
@@ -43,7 +45,6 @@ ATTACHMENT_NAME = "message.html"
 MAILSEAL_HEADER = "X-Mailseal"
 WRAPPER_KIND = "wrapper; v=1"
 PASSCODE_KIND = "passcode; v=1"
-PASSCODE_SUBJECT = "Your Mailseal code"
 MAX_MESSAGE_HTML = 64 * 1024 * 1024
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
 _DOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
@@ -64,39 +65,42 @@ def compose_wrapper_mail(
     subject: str | None,
     view_url: str,
     expires_at: int | None,
-    template_label: str,
+    template: str,
     message_html: bytes,
     forward_hint_domain: str | None,
     message_id_domain: str,
 ) -> bytes:
-    """The mail a recipient gets: a branded notice, a "Read the message" button, `message.html` attached."""
-    sender = header_text(sender_display, limit=100) or "Someone"
+    """The mail a recipient gets: a branded notice, a "Read the message" button, `message.html` attached;
+    in the branding's language, or in two (the first leads: subject, sender line, page language)."""
+    said = _words_for(branding.languages)
+    first = said[0]
+    sender = header_text(sender_display, limit=100) or first.text("someone")
     real_subject = header_text(subject or "", limit=300)
-    heading = f"{sender} sent you a protected message"
+    heading = wrapper_heading(first, sender)
     shown_subject = real_subject if branding.show_subject else ""
     if len(message_html) > MAX_MESSAGE_HTML:
         raise InputError("The protected message is too large to send")
     hint = _checked_domain(forward_hint_domain) if forward_hint_domain else ""
     frame, logo = _frame(branding, message_id_domain)
     content = WrapperContent(
-        heading=heading,
         sender=sender,
         subject=shown_subject,
         intro=body_text(branding.intro),
-        template_label=header_text(template_label, limit=60),
+        template=header_text(template, limit=60),
         view_url=_checked_url(view_url),
-        expires=format_expiry(expires_at) if expires_at is not None else "",
+        expires_at=expires_at,
         forward_hint_domain=hint,
     )
     msg = _message(
-        mail_from=(header_text(f"{sender} via {frame.org_name}", limit=100), _checked_address(mail_from)),
+        mail_from=(header_text(first.text("wrapper_from", sender=sender, org=frame.org_name), limit=100),
+                   _checked_address(mail_from)),
         recipient=_checked_address(recipient),
         subject=shown_subject or heading,
         kind=WRAPPER_KIND,
         message_id_domain=message_id_domain,
     )
-    msg.set_content(wrapper_text(frame, content))
-    msg.add_alternative(wrapper_html(frame, content), subtype="html")
+    msg.set_content(wrapper_text(frame, content, said))
+    msg.add_alternative(wrapper_html(frame, content, said), subtype="html")
     if logo is not None:
         _embed_logo(msg, logo)
     msg.add_attachment(
@@ -118,26 +122,29 @@ def compose_passcode_mail(
     reference: str,
     expires_minutes: int,
     message_id_domain: str,
+    language: str = DEFAULT_LANGUAGE,
 ) -> bytes:
-    """The one-time passcode mail: the code, the sign-in reference it belongs to, how long it lasts."""
+    """The one-time passcode mail: the code, the sign-in reference it belongs to, how long it lasts; in
+    the language the person used when asking for it."""
     if not _CODE.fullmatch(code):
         raise InputError("A passcode is 6 to 16 digits")
     if not _REFERENCE.fullmatch(reference):
         raise InputError("A sign-in reference is 2 to 16 capital letters or digits")
     if not 1 <= expires_minutes <= 24 * 60:
         raise InputError("A passcode lasts between 1 minute and 1 day")
+    said = _words_for((language,))[0]
     frame, logo = _frame(branding, message_id_domain)
     content = PasscodeContent(code=code, reference=reference, expires_minutes=expires_minutes)
     msg = _message(
         mail_from=(frame.org_name, _checked_address(mail_from)),
         recipient=_checked_address(recipient),
-        subject=PASSCODE_SUBJECT,
+        subject=said.text("passcode_subject"),
         kind=PASSCODE_KIND,
         message_id_domain=message_id_domain,
     )
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(passcode_text(frame, content))
-    msg.add_alternative(passcode_html(frame, content), subtype="html")
+    msg.set_content(passcode_text(frame, content, said))
+    msg.add_alternative(passcode_html(frame, content, said), subtype="html")
     if logo is not None:
         _embed_logo(msg, logo)
     return _render(msg)
@@ -166,6 +173,12 @@ def _frame(branding: Branding, message_id_domain: str) -> tuple[Frame, _Logo | N
         disclaimer=body_text(branding.disclaimer),
     )
     return frame, embedded
+
+
+def _words_for(languages: tuple[str, ...]) -> list[Words]:
+    """The words of each language, checked: one or two known languages, else English."""
+    checked = [words(tag) for tag in dict.fromkeys(languages) if tag in LANGUAGES][:MAX_LANGUAGES_PER_MAIL]
+    return checked or [words(DEFAULT_LANGUAGE)]
 
 
 def _message(*, mail_from: tuple[str, str], recipient: str, subject: str, kind: str,

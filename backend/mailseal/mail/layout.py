@@ -3,7 +3,8 @@
 The HTML is what mail clients render reliably: nested tables, inline styles, a 600 px column that
 shrinks on a phone, a button built from a coloured table cell, web-safe fonts, no script, no CSS
 blocks and no remote image except an https logo. Every inserted value is HTML-escaped here, at the one
-place where text meets markup.
+place where text meets markup. The words come from `language.Words`, one language or two (bilingual),
+each part marked with its own `lang` and `dir`.
 """
 
 from __future__ import annotations
@@ -11,17 +12,15 @@ from __future__ import annotations
 import html
 import re
 import textwrap
-from datetime import UTC, datetime
+from collections.abc import Sequence
 
 import msgspec
 
+from mailseal.mail.language import Words
+
 FONT = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
 MONO = "'SFMono-Regular',Menlo,Consolas,'Liberation Mono',monospace"
-READ_BUTTON = "Read the message"
 TABLE = 'role="presentation" cellpadding="0" cellspacing="0" border="0"'
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December")
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _BODY_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -36,15 +35,14 @@ class Frame(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class WrapperContent(msgspec.Struct, frozen=True, kw_only=True):
-    """What the wrapper mail says (plain text values)."""
+    """What the wrapper mail is about (plain text values; the words around them come per language)."""
 
-    heading: str
     sender: str
     subject: str
     intro: str
-    template_label: str
+    template: str
     view_url: str
-    expires: str
+    expires_at: int | None
     forward_hint_domain: str
 
 
@@ -54,11 +52,17 @@ class PasscodeContent(msgspec.Struct, frozen=True, kw_only=True):
     expires_minutes: int
 
 
-def format_expiry(expires_at: int) -> str:
-    """`Friday 28 November 2025, 14:05 UTC`: unambiguous in every locale, no clock of the reader needed."""
-    moment = datetime.fromtimestamp(expires_at, UTC)
-    return (f"{_WEEKDAYS[moment.weekday()]} {moment.day} {_MONTHS[moment.month - 1]} {moment.year}, "
-            f"{moment.hour:02d}:{moment.minute:02d} UTC")
+# The built-in templates' names, said in each language; an organisation's own template keeps its name.
+TEMPLATE_KEYS = {"encrypt-only": "template_encrypt_only", "do-not-forward": "template_do_not_forward"}
+
+
+def template_label(words: Words, template: str) -> str:
+    key = TEMPLATE_KEYS.get(template)
+    return words.text(key) if key else template
+
+
+def wrapper_heading(words: Words, sender: str) -> str:
+    return words.text("wrapper_heading", sender=sender)
 
 
 def body_text(value: str, *, limit: int = 4000) -> str:
@@ -67,75 +71,95 @@ def body_text(value: str, *, limit: int = 4000) -> str:
     return value.strip()[:limit]
 
 
-def wrapper_text(frame: Frame, content: WrapperContent) -> str:
-    lines = [content.heading, ""]
-    if content.subject:
-        lines += [f"Subject: {content.subject}", ""]
-    if content.intro:
-        lines += [content.intro, ""]
-    if content.template_label:
-        lines.append(f"Protection: {content.template_label}")
-    if content.expires:
-        lines.append(f"You can read it until {content.expires}.")
-    lines += [
-        "",
-        "Read the message:",
-        content.view_url,
-        "",
-        "How to open it with Mailseal:",
-        "- open the link above and sign in with a code we send to this address (any phone or computer);",
-        "- iPhone or iPad: or save the attached message.html to Files, then open it in the Mailseal app"
-        " (Open a protected message);",
-        "- Android: or share the attached message.html to the Mailseal app;",
-    ]
-    if content.forward_hint_domain:
-        lines.append(f"- or forward this mail to your Mailseal address (it ends in @{content.forward_hint_domain}).")
-    lines += ["", *_footer_lines(frame)]
+def wrapper_text(frame: Frame, content: WrapperContent, languages: Sequence[Words]) -> str:
+    lines: list[str] = []
+    for index, words in enumerate(languages):
+        if index:
+            lines += ["", "* * *", ""]
+        lines += _wrapper_text_section(words, content)
+    lines += ["", *_footer_lines(frame, languages)]
     return _wrap(lines)
 
 
-def wrapper_html(frame: Frame, content: WrapperContent) -> str:
-    e = _escape
-    rows = [_heading_row(content.heading)]
+def _wrapper_text_section(words: Words, content: WrapperContent) -> list[str]:
+    button = words.text("read_button")
+    lines = [wrapper_heading(words, content.sender), ""]
     if content.subject:
-        rows.append(_text_row(f"<strong>Subject:</strong> {e(content.subject)}"))
+        lines += [words.text("subject", subject=content.subject), ""]
     if content.intro:
-        rows.append(_text_row(_paragraphs(content.intro)))
-    facts = []
-    if content.template_label:
-        facts.append(
-            f'<span style="display:inline-block;padding:2px 8px;border-radius:4px;background-color:#eef2ff;'
-            f'color:#3730a3;font-size:13px;">{e(content.template_label)}</span>'
-        )
-    if content.expires:
-        facts.append(f"You can read it until <strong>{e(content.expires)}</strong>.")
-    if facts:
-        rows.append(_text_row(" ".join(facts), size=14))
-    rows.append(_button_row(frame, content.view_url))
-    ways = [
-        f"Tap <strong>{READ_BUTTON}</strong> and sign in with a code we send to this address.",
-        "<strong>iPhone or iPad:</strong> or save the attached <strong>message.html</strong> to Files, then "
-        "open it in the Mailseal app (<em>Open a protected message</em>).",
-        "<strong>Android:</strong> or share the attached <strong>message.html</strong> to the Mailseal app.",
+        lines += [content.intro, ""]
+    if content.template:
+        lines.append(f"{words.text('protection')} {template_label(words, content.template)}")
+    if content.expires_at is not None:
+        lines.append(words.text("read_until", moment=words.moment(content.expires_at)))
+    lines += [
+        "",
+        f"{button}:",
+        content.view_url,
+        "",
+        f"{words.text('ways_heading')}:",
+        f"- {words.text('way_link', button=button)}",
+        f"- {words.text('way_ios')}",
+        f"- {words.text('way_android')}",
     ]
     if content.forward_hint_domain:
-        ways.append(
-            "Or forward this mail to your Mailseal address "
-            f"(it ends in <strong>@{e(content.forward_hint_domain)}</strong>)."
+        lines.append(f"- {words.text('way_forward', domain='@' + content.forward_hint_domain)}")
+    return lines
+
+
+def wrapper_html(frame: Frame, content: WrapperContent, languages: Sequence[Words]) -> str:
+    rows: list[str] = []
+    for index, words in enumerate(languages):
+        if index:
+            rows.append(_divider_row())
+        rows += _wrapper_html_section(frame, content, words)
+    first = languages[0]
+    heading = wrapper_heading(first, content.sender)
+    return _page(frame, languages, title=heading, preheader=heading, rows=rows)
+
+
+def _wrapper_html_section(frame: Frame, content: WrapperContent, words: Words) -> list[str]:
+    e = _escape
+    button = words.text("read_button")
+    rows = [_heading_row(words, wrapper_heading(words, content.sender))]
+    if content.subject:
+        rows.append(_text_row(words, words.markup("subject", bold=False, subject=content.subject)))
+    if content.intro:  # the organisation's words, in whatever language it wrote them
+        rows.append(_text_row(words, f'<div dir="auto">{_paragraphs(content.intro)}</div>'))
+    facts = []
+    if content.template:
+        facts.append(
+            f'<span style="display:inline-block;padding:2px 8px;border-radius:4px;background-color:#eef2ff;'
+            f'color:#3730a3;font-size:13px;">{e(template_label(words, content.template))}</span>'
         )
+    if content.expires_at is not None:
+        facts.append(words.markup("read_until", moment=words.moment(content.expires_at)))
+    if facts:
+        rows.append(_text_row(words, " ".join(facts), size=14))
+    rows.append(_button_row(frame, words, content.view_url))
+    ways = [
+        words.markup("way_link", button=button),
+        _labelled(words.text("way_ios")),
+        _labelled(words.text("way_android")),
+    ]
+    if content.forward_hint_domain:
+        ways.append(words.markup("way_forward", domain="@" + content.forward_hint_domain))
     items = "".join(f'<li style="margin:0 0 6px 0;">{way}</li>' for way in ways)
+    indent = "0 20px 0 0" if words.direction == "rtl" else "0 0 0 20px"
     rows.append(_text_row(
-        '<p style="margin:0 0 8px 0;font-weight:bold;color:#111827;">How to open it</p>'
-        f'<ul style="margin:0;padding:0 0 0 20px;">{items}</ul>',
+        words,
+        f'<p style="margin:0 0 8px 0;font-weight:bold;color:#111827;">{e(words.text("ways_heading"))}</p>'
+        f'<ul style="margin:0;padding:{indent};">{items}</ul>',
         size=15,
     ))
     rows.append(_text_row(
-        f'If the button does not work, open this link: <a href="{e(content.view_url)}" '
-        f'style="color:{e(frame.colour)};word-break:break-all;">{e(content.view_url)}</a>',
+        words,
+        f'{e(words.text("link_fallback"))} <a href="{e(content.view_url)}" '
+        f'style="color:{e(frame.colour)};word-break:break-all;" dir="ltr">{e(content.view_url)}</a>',
         size=13,
         colour="#6b7280",
     ))
-    return _page(frame, title=content.heading, preheader=content.heading, rows=rows)
+    return rows
 
 
 def _readable_code(code: str) -> str:
@@ -145,46 +169,47 @@ def _readable_code(code: str) -> str:
     return " ".join(code[i:i + 4] for i in range(0, len(code), 4))
 
 
-def passcode_text(frame: Frame, content: PasscodeContent) -> str:
+def passcode_text(frame: Frame, content: PasscodeContent, words: Words) -> str:
     lines = [
-        "Your Mailseal code:",
+        f"{words.text('passcode_heading')}:",
         "",
         f"    {_readable_code(content.code)}",
         "",
-        f"This code belongs to sign-in {content.reference}. Check that the screen shows the same reference.",
-        f"It is valid for {content.expires_minutes} minutes and works once.",
+        words.text("passcode_reference", reference=content.reference),
+        words.text("passcode_valid", count=content.expires_minutes),
         "",
-        "If you did not ask for it, ignore this mail: nobody can sign in without the code.",
-        "Never give this code to anyone.",
+        words.text("passcode_ignore"),
         "",
-        *_footer_lines(frame),
+        *_footer_lines(frame, [words]),
     ]
     return _wrap(lines)
 
 
-def passcode_html(frame: Frame, content: PasscodeContent) -> str:
+def passcode_html(frame: Frame, content: PasscodeContent, words: Words) -> str:
     e = _escape
     size, line, spacing = (36, 44, 6) if len(content.code) <= 8 else (24, 32, 3)
+    heading = words.text("passcode_heading")
     rows = [
-        _heading_row("Your Mailseal code"),
-        '<tr><td align="center" style="padding:8px 24px 16px 24px;">'
+        _heading_row(words, heading),
+        '<tr><td align="center" dir="ltr" style="padding:8px 24px 16px 24px;">'
         f'<div style="display:inline-block;padding:12px 20px;border-radius:8px;background-color:#f3f4f6;'
         f"font-family:{MONO};font-size:{size}px;line-height:{line}px;letter-spacing:{spacing}px;font-weight:bold;"
         f'color:#111827;">{e(_readable_code(content.code))}</div></td></tr>',
-        _text_row(
-            f"This code belongs to sign-in <strong>{e(content.reference)}</strong>. "
-            "Check that the screen shows the same reference."
-        ),
-        _text_row(f"It is valid for {content.expires_minutes} minutes and works once."),
-        _text_row(
-            "If you did not ask for it, ignore this mail: nobody can sign in without the code. "
-            "Never give this code to anyone.",
-            size=14,
-            colour="#6b7280",
-        ),
+        _text_row(words, words.markup("passcode_reference", reference=content.reference)),
+        _text_row(words, e(words.text("passcode_valid", count=content.expires_minutes))),
+        _text_row(words, e(words.text("passcode_ignore")), size=14, colour="#6b7280"),
     ]
-    return _page(frame, title="Your Mailseal code",
-                 preheader=f"This code belongs to sign-in {content.reference}.", rows=rows)
+    preheader = words.text("passcode_reference", reference=content.reference).split(". ")[0].rstrip(".") + "."
+    return _page(frame, [words], title=heading, preheader=preheader, rows=rows)
+
+
+def _labelled(text: str) -> str:
+    """"iPhone or iPad: or save…" with the part before the first colon in bold (any language's colon)."""
+    for colon in (":", "\uff1a"):  # the ASCII colon, and the full-width one of Chinese and Japanese
+        label, found, rest = text.partition(colon)
+        if found and len(label) <= 40:
+            return f"<strong>{_escape(label)}{colon}</strong>{_escape(rest)}"
+    return _escape(text)
 
 
 def _wrap(lines: list[str]) -> str:
@@ -200,23 +225,24 @@ def _wrap(lines: list[str]) -> str:
 PRODUCT = "Mailseal"
 
 
-def sent_by(org_name: str) -> str:
+def sent_by(words: Words, org_name: str) -> str:
     """The footer's last line; an organisation that kept the default name is not named twice."""
     if org_name.strip().casefold() == PRODUCT.casefold():
-        return f"Sent with {PRODUCT}."
-    return f"Sent by {org_name} with {PRODUCT}."
+        return words.text("sent_with")
+    return words.text("sent_by", org=org_name)
 
 
-def _footer_lines(frame: Frame) -> list[str]:
+def _footer_lines(frame: Frame, languages: Sequence[Words]) -> list[str]:
     lines = ["--"]
     if frame.disclaimer:
         lines += [frame.disclaimer, ""]
-    lines.append(sent_by(frame.org_name))
+    lines += [sent_by(words, frame.org_name) for words in languages]
     return lines
 
 
-def _page(frame: Frame, *, title: str, preheader: str, rows: list[str]) -> str:
+def _page(frame: Frame, languages: Sequence[Words], *, title: str, preheader: str, rows: list[str]) -> str:
     e = _escape
+    first = languages[0]
     if frame.logo_src:
         brand = (f'<img src="{e(frame.logo_src)}" alt="{e(frame.org_name)}" height="40" '
                  'style="display:block;height:40px;width:auto;max-width:240px;border:0;outline:none;">')
@@ -225,12 +251,13 @@ def _page(frame: Frame, *, title: str, preheader: str, rows: list[str]) -> str:
                  f"{e(frame.org_name)}</span>")
     footer = []
     if frame.disclaimer:
-        footer.append(f'<p style="margin:0 0 8px 0;">{_lines(frame.disclaimer)}</p>')
-    footer.append(f'<p style="margin:0;">{e(sent_by(frame.org_name))}</p>')
+        footer.append(f'<p dir="auto" style="margin:0 0 8px 0;">{_lines(frame.disclaimer)}</p>')
+    footer += [f'<p style="margin:0;" lang="{words.tag}" dir="{words.direction}">'
+               f"{e(sent_by(words, frame.org_name))}</p>" for words in languages]
     body = "\n".join(rows)
     footer_html = "".join(footer)
     return f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{first.tag}" dir="{first.direction}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -258,26 +285,37 @@ line-height:18px;color:#6b7280;">{footer_html}</td></tr>
 """
 
 
-def _heading_row(text: str) -> str:
-    return (f'<tr><td style="padding:8px 24px 8px 24px;font-family:{FONT};font-size:22px;line-height:30px;'
-            f'font-weight:bold;color:#111827;">{_escape(text)}</td></tr>')
+def _cell(words: Words) -> str:
+    """A cell's language and direction, so a bilingual mail reads each part in its own."""
+    align = "right" if words.direction == "rtl" else "left"
+    return f'lang="{words.tag}" dir="{words.direction}" align="{align}"'
 
 
-def _text_row(inner_html: str, *, size: int = 16, colour: str = "#374151") -> str:
-    return (f'<tr><td style="padding:8px 24px 8px 24px;font-family:{FONT};font-size:{size}px;'
+def _heading_row(words: Words, text: str) -> str:
+    return (f'<tr><td {_cell(words)} style="padding:8px 24px 8px 24px;font-family:{FONT};font-size:22px;'
+            f'line-height:30px;font-weight:bold;color:#111827;">{_escape(text)}</td></tr>')
+
+
+def _text_row(words: Words, inner_html: str, *, size: int = 16, colour: str = "#374151") -> str:
+    return (f'<tr><td {_cell(words)} style="padding:8px 24px 8px 24px;font-family:{FONT};font-size:{size}px;'
             f'line-height:{size + 8}px;color:{colour};">{inner_html}</td></tr>')
 
 
-def _button_row(frame: Frame, url: str) -> str:
+def _divider_row() -> str:
+    return ('<tr><td style="padding:16px 24px 8px 24px;">'
+            '<hr style="border:0;border-top:1px solid #e5e7eb;margin:0;"></td></tr>')
+
+
+def _button_row(frame: Frame, words: Words, url: str) -> str:
     e = _escape
     return (
-        '<tr><td align="center" style="padding:16px 24px 24px 24px;">'
+        f'<tr><td align="center" lang="{words.tag}" dir="{words.direction}" style="padding:16px 24px 24px 24px;">'
         f'<table {TABLE} width="100%" style="max-width:360px;">'
         f'<tr><td align="center" bgcolor="{e(frame.colour)}" '
         f'style="border-radius:8px;background-color:{e(frame.colour)};">'
         f'<a href="{e(url)}" target="_blank" style="display:block;padding:16px 24px;font-family:{FONT};font-size:18px;'
         f'line-height:24px;font-weight:bold;color:{e(frame.button_text_colour)};text-decoration:none;border-radius:8px;">'
-        f"{READ_BUTTON}</a></td></tr></table></td></tr>"
+        f"{e(words.text('read_button'))}</a></td></tr></table></td></tr>"
     )
 
 

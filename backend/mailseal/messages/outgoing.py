@@ -31,6 +31,7 @@ from mailseal.mail.addresses import display_name, normalise_address, parse_addre
 from mailseal.mail.branding import Branding
 from mailseal.mail.compose import compose_wrapper_mail
 from mailseal.mail.headers import display_text
+from mailseal.mail.message_page import message_page_head
 from mailseal.mail.outbox import OutgoingMail, Transport
 from mailseal.mail.relay import Submission
 from mailseal.messages.deps import MessageDeps
@@ -40,7 +41,6 @@ from mailseal.templates import policy_from_template
 
 log = logging.getLogger("mailseal.messages.outgoing")
 
-TEMPLATE_LABELS = {"encrypt-only": "Encrypt-Only", "do-not-forward": "Do Not Forward"}
 _HEADERS = email.parser.BytesHeaderParser(policy=email.policy.compat32)
 
 
@@ -52,6 +52,7 @@ class OutgoingSettings(msgspec.Struct, frozen=True, kw_only=True):
     mail_from: str
     base_url: str
     inbound_domain: str = ""
+    mail_languages: tuple[str, ...] = ("en",)
 
     @classmethod
     def of(cls, settings: Settings) -> OutgoingSettings:
@@ -61,6 +62,7 @@ class OutgoingSettings(msgspec.Struct, frozen=True, kw_only=True):
             mail_from=settings.mail_from,
             base_url=settings.base_url,
             inbound_domain=settings.inbound_domain,
+            mail_languages=settings.mail_languages,
         )
 
     @property
@@ -149,7 +151,7 @@ class OutgoingFlow:
         policy = policy_from_template(template, now=self._clock())
         actor = f"relay:{submission.login or submission.client}"
         groups = _recipient_groups(headers, submission.recipients)
-        branding = branding_for(template, self.settings.org_name)  # before sealing: a bad one refuses early
+        branding = branding_for(template, self.settings)  # before sealing: a bad one refuses early
         sealed = []
         for group in groups:
             result = await protect(
@@ -190,7 +192,7 @@ async def send_wrappers(
     view_url = f"{settings.base_url}/m/{message_id}"
     message_html = await asyncio.to_thread(
         armor_message, deps, message_id, view_url=view_url, org_name=settings.org_name, sender=sender,
-        subject_hint=subject if branding.show_subject else None,
+        subject_hint=subject if branding.show_subject else None, languages=branding.languages,
     )
     mails = 0
     for recipient in recipients:
@@ -203,7 +205,7 @@ async def send_wrappers(
             subject=subject,
             view_url=view_url,
             expires_at=expires_at,
-            template_label=TEMPLATE_LABELS.get(template_name, template_name),
+            template=template_name,
             message_html=message_html,
             forward_hint_domain=settings.inbound_domain or None,
             message_id_domain=settings.message_id_domain,
@@ -214,17 +216,22 @@ async def send_wrappers(
 
 
 def armor_message(
-    deps: MessageDeps, message_id: str, *, view_url: str, org_name: str, sender: str, subject_hint: str | None
+    deps: MessageDeps, message_id: str, *, view_url: str, org_name: str, sender: str, subject_hint: str | None,
+    languages: tuple[str, ...] = ("en",),
 ) -> bytes:
     """The stored envelope as `message.html` (blocking: call it in a thread)."""
     out = io.BytesIO()
+    head = message_page_head(languages=languages, view_url=view_url, org_name=org_name, sender=sender,
+                             subject_hint=subject_hint or None)
     with deps.blobs.open(message_id) as envelope:
-        fmt.armor(envelope, out, view_url=view_url, org_name=org_name, sender=sender, subject_hint=subject_hint or None)
+        fmt.armor(envelope, out, head=head)
     return out.getvalue()
 
 
-def branding_for(template: Template, org_name: str) -> Branding:
-    """The wrapper's look under a template: the template's logo, colour and words, the org's name."""
+def branding_for(template: Template, settings: OutgoingSettings) -> Branding:
+    """The wrapper's look under a template: the template's logo, colour, words and languages (else the
+    organisation's), the org's name."""
+    org_name = settings.org_name
     colour = template.colour
     if len(colour) == 4:  # #rgb, as the rules file allows
         colour = "#" + "".join(char * 2 for char in colour[1:])
@@ -234,6 +241,7 @@ def branding_for(template: Template, org_name: str) -> Branding:
         intro=template.intro,
         disclaimer=template.disclaimer,
         show_subject=template.show_subject,
+        languages=template.languages or settings.mail_languages,
     )
     return msgspec.structs.replace(branding, colour=colour.lower()) if colour else branding
 

@@ -267,7 +267,7 @@ async def _seal_and_send(
     template = delivery.templates(original.template) or Template(name=original.template, rights=original.rights)
     mails = await send_wrappers(
         deps, delivery.transport, delivery.settings, message_id=sealed.message_id, recipients=recipients,
-        branding=branding_for(template, delivery.settings.org_name), template_name=original.template,
+        branding=branding_for(template, delivery.settings), template_name=original.template,
         sender=replier, sender_display=replier, subject=subject, expires_at=original.expires_at,
     )
     log.info("%s: sealed %s in thread %s with template %r; %d wrapper mail(s) queued",

@@ -16,7 +16,8 @@ from typing import Any, Final, TypeVar
 
 import msgspec
 
-from mailseal.errors import RulesError
+from mailseal.errors import ConfigError, RulesError
+from mailseal.languages import checked_languages
 from mailseal.rules.conditions import Condition, ConditionError, ConditionsSpec, build_conditions
 from mailseal.rules.locate import KeyLines, KeyPath
 from mailseal.rules.ruleset import Rule, RuleSet
@@ -67,6 +68,7 @@ class TemplateSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     intro: str = ""
     disclaimer: str = ""
     show_subject: bool = True
+    languages: list[str] = msgspec.field(default_factory=list)
 
 
 TOP_LEVEL_KEYS: Final = ("version", "rule", "templates")
@@ -173,6 +175,10 @@ def _templates(raw: object) -> dict[str, Template]:
         ):
             if reason_or_none:
                 raise _Problem((*path, key), reason_or_none, where)
+        try:
+            languages = checked_languages(spec.languages, where=where)
+        except ConfigError as exc:
+            raise _Problem((*path, "languages"), str(exc).removeprefix(f"{where}: "), where) from exc
         out[name] = Template(
             name=name,
             rights=rights,
@@ -182,6 +188,7 @@ def _templates(raw: object) -> dict[str, Template]:
             intro=spec.intro,
             disclaimer=spec.disclaimer,
             show_subject=spec.show_subject,
+            languages=languages,
         )
     return out
 

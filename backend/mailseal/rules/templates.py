@@ -43,6 +43,7 @@ class Template(msgspec.Struct, frozen=True, kw_only=True):
     intro: str = ""
     disclaimer: str = ""
     show_subject: bool = True
+    languages: tuple[str, ...] = ()  # the wrapper's and message.html's; two: bilingual; none: the setting's
     builtin: bool = False
 
     def allows(self, right: str) -> bool:

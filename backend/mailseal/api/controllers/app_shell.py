@@ -126,3 +126,10 @@ class AssetController(Controller):
         self, name: FromPath[str], request: Request[Any, Any, Any], services: ServicesDependency
     ) -> Response[bytes]:
         return serve_file(services.pwa_dir, "modules", name, request)
+
+    @get("/locales/{name:str}")
+    async def catalogue(
+        self, name: FromPath[str], request: Request[Any, Any, Any], services: ServicesDependency
+    ) -> Response[bytes]:
+        """The app's words in one language (`en.json`, `pt-BR.json`): only the chosen one is fetched."""
+        return serve_file(services.pwa_dir, "locales", name, request)

@@ -15,6 +15,7 @@ from mailseal.api.me import MeView, me_view
 from mailseal.api.session import cleared_session_cookie, raw_session_id, session_cookie
 from mailseal.api.state import ServicesDependency, provide_services
 from mailseal.identity import device_name_from_user_agent
+from mailseal.languages import negotiate
 
 
 class CodeRequest(msgspec.Struct):
@@ -47,7 +48,9 @@ class AuthController(Controller):
     @post("/code", status_code=202, summary="Send a one-time passcode to an address")
     async def request_code(self, data: JSONBody[CodeRequest], request: Request[Any, Any, Any],
                            services: ServicesDependency) -> Response[CodeSent]:
-        requested = await services.identity.ask_for_code(data.email[:320], client=client_of(request))
+        # The mail speaks the app's language: it sends the one the person chose as Accept-Language.
+        language = negotiate(request.headers.get("accept-language"), default=services.settings.mail_languages[0])
+        requested = await services.identity.ask_for_code(data.email[:320], client=client_of(request), language=language)
         # The mail is queued after the answer has gone, whether or not one goes out: same time either way.
         answer = CodeSent(reference=requested.reference, expires_in_minutes=services.settings.code_ttl_minutes,
                           code_length=requested.code_length)
