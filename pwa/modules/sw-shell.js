@@ -50,6 +50,8 @@ export const SHELL_ASSETS = Object.freeze([
   '/modules/ui-foreign-mail.js',
   '/modules/ui-inbox.js',
   '/modules/ui-inbox-item.js',
+  '/modules/ui-inbox-more.js',
+  '/modules/inbox-pages.js',
   '/modules/ui-install.js',
   '/modules/ui-message.js',
   '/modules/ui-message-body.js',
