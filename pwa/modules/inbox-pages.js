@@ -24,6 +24,6 @@ export function appendPage(pages, answer) {
 export function refreshPages(pages, answer) {
   const first = firstPage(answer);
   const fresh = new Set(first.messages.map((m) => m.id));
-  if (!pages?.nextCursor || !first.nextCursor || !pages.messages.some((m) => fresh.has(m.id))) return first;
+  if (!pages || !first.nextCursor || !pages.messages.some((m) => fresh.has(m.id))) return first;
   return { ...first, messages: [...first.messages, ...pages.messages.filter((m) => !fresh.has(m.id))], nextCursor: pages.nextCursor };
 }

@@ -35,6 +35,11 @@ test('a refresh puts the new first page on top and keeps what was loaded below, 
   // Only one page was loaded: the new one replaces it.
   assert.deepEqual(refreshPages(firstPage({ messages: m('a') }), { messages: m('b', 'a') }), firstPage({ messages: m('b', 'a') }));
   assert.deepEqual(ids(refreshPages(null, { messages: m('a') })), ['a']);
+  // Every page was loaded: they all stay, and there is still nothing after them.
+  const all = appendPage(loaded, { messages: m('a'), nextCursor: null });
+  const after = refreshPages(all, { messages: m('g', 'e'), nextCursor: 'Z' });
+  assert.deepEqual(ids(after), ['g', 'e', 'd', 'c', 'b', 'a']);
+  assert.equal(after.nextCursor, null);
   // Everything fits on one page now (messages taken away): the new page alone.
   assert.deepEqual(ids(refreshPages(loaded, { messages: m('e', 'c'), nextCursor: null })), ['e', 'c']);
 });
