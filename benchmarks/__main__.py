@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import asgi, blobs, crypto, engines, hostile, http, memory, phone, push, server_memory, smtp
+from benchmarks import asgi, blobs, crypto, engines, hostile, http, inbox, memory, phone, push, server_memory, smtp
 from benchmarks.results import Report, Result, skipped, warn
 from benchmarks.server import SignedIn, running_server, sign_in
 from benchmarks.workload import KiB, MiB, write_attachment_message
@@ -34,10 +34,13 @@ class Plan:
     smtp_senders: int
     push_subscriptions: int
     first_opens: int  # messages sealed only to be opened once each
+    inbox: inbox.Plan
 
 
-QUICK = Plan(16 * MiB, 3, http.Load(seconds=3, connections=4, rounds=1, warmup=1), 100, 4, 250, 5)
-FULL = Plan(100 * MiB, 5, http.Load(seconds=10, connections=4, rounds=3, warmup=1), 1000, 4, 1000, 20)
+QUICK = Plan(16 * MiB, 3, http.Load(seconds=3, connections=4, rounds=1, warmup=1), 100, 4, 250, 5,
+             inbox.Plan(large=2_000, requests=30, cold_starts=1, load_seconds=2))
+FULL = Plan(100 * MiB, 5, http.Load(seconds=10, connections=4, rounds=3, warmup=1), 1000, 4, 1000, 20,
+            inbox.Plan(large=inbox.LARGE, requests=300, cold_starts=5, load_seconds=10))
 
 
 def machine() -> str:
@@ -136,6 +139,7 @@ def run(plan: Plan, *, compare_asgi: bool) -> int:
         sealed = smtp.prepare(data, plan.smtp_mails) if smtp.inbound_available() else None
         served, session = server_runs(report, plan, work, data, message_id, first_ids, sealed, hostile_load)
         ok &= served
+        ok &= guarded(report, inbox.LINES, lambda: inbox.measure(work / "inbox", plan.inbox))
         ok &= guarded(report, engines.LINES, lambda: engines.measure(
             work, HTML_SIZE, plan.smtp_mails, plan.load, plan.smtp_senders))
         ok &= guarded(report, push.LINES, lambda: push.measure(work, plan.push_subscriptions, plan.load.rounds))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from mailseal.storage import InboxCounts, InboxRow, Store
+from mailseal.storage import InboxCounts, InboxRow, NewSeal, Store
 from mailseal.storage.repositories.envelopes import page_query
 from mailseal.storage.sqlite_engine import open_sqlite
 
@@ -127,3 +127,15 @@ async def test_sqlite_reads_a_page_from_the_index_without_sorting_the_inbox(tmp_
     details = " | ".join(row[-1] for row in plan)
     assert "inbox_by_address (address=? AND added_at<?)" in details, details
     assert "TEMP B-TREE" not in details, details
+
+
+async def test_the_seals_of_a_page_are_read_at_once(store: Store) -> None:
+    for number in (1, 2):
+        await store.seals.add(NewSeal(message_id=mid(number), issuer="here", sender="alice@example.org",
+                                      recipients=(BOB,), template="encrypt-only", rights=("reply",), created_at=5,
+                                      expires_at=None, header_fingerprint=b"\1" * 32), key_id="k1", wrapped_key=b"w")
+    await store.seals.destroy_key(mid(2), at=9)
+    found = await store.seals.records([mid(2), mid(1), mid(3), mid(1)])
+    assert sorted(found) == [mid(1), mid(2)]
+    assert found[mid(1)].recipients == (BOB,) and not found[mid(1)].destroyed and found[mid(2)].destroyed
+    assert await store.seals.records([]) == {}

@@ -84,6 +84,21 @@ class KeyService:
         decide(record, identity, self.clock())
         return record
 
+    async def check_listed(
+        self, message_ids: Sequence[str], identity: Identity
+    ) -> dict[str, tuple[SealRecord, MailsealError | None]]:
+        """The policy decision for each message of a listing, from one read: its record and the refusal, if
+        any (not audited here, as in `check`). A message with no seal here is left out."""
+        now = self.clock()
+        decided: dict[str, tuple[SealRecord, MailsealError | None]] = {}
+        for message_id, record in (await self.store.seals.records(message_ids)).items():
+            try:
+                decide(record, identity, now)
+                decided[message_id] = (record, None)
+            except MailsealError as refusal:
+                decided[message_id] = (record, refusal)
+        return decided
+
     async def unwrap(
         self, message_id: str, identity: Identity, *, purpose: str = "open", loaded: LoadedSeal | None = None
     ) -> ContentKey:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import msgspec
 
 from mailseal.errors import BadInboxLimit, MailsealError
-from mailseal.keys import Identity
+from mailseal.keys import Identity, SealRecord
 from mailseal.mail.addresses import display_name
 from mailseal.messages.deps import MessageDeps
 from mailseal.messages.open import open_envelope
@@ -94,26 +94,30 @@ async def list_inbox(
     following = rows[limit - 1].position if len(rows) > limit else None
     rows = rows[:limit]
     sizes = await envelopes.thread_sizes([row.thread_id for row in rows], identity.addresses)
-    items = [await _item(deps, identity, cache, row, sizes.get(row.thread_id, 1)) for row in group_by_thread(rows)]
+    decided = await deps.keys.check_listed([row.message_id for row in rows], identity)
+    items = []
+    for row in group_by_thread(rows):
+        if row.message_id in decided:  # a row without a seal here cannot be listed (it never is)
+            record, refusal = decided[row.message_id]
+            items.append(await _item(deps, identity, cache, row, record, refusal, sizes.get(row.thread_id, 1)))
     return InboxPage(items=items, next_position=following, counts=await envelopes.counts(identity.addresses))
 
 
 async def _item(
-    deps: MessageDeps, identity: Identity, cache: SummaryCache, row: InboxRow, thread_count: int
+    deps: MessageDeps, identity: Identity, cache: SummaryCache, row: InboxRow, record: SealRecord,
+    refusal: MailsealError | None, thread_count: int,
 ) -> InboxItem:
     message_id = row.message_id
-    state = "ok"
-    summary = cache.get(message_id)
-    try:
-        record = await deps.keys.check(message_id, identity)
-        if summary is None:
+    state = "ok" if refusal is None else refusal.code
+    summary = cache.get(message_id) if refusal is None else None
+    if refusal is not None:
+        cache.forget(message_id)
+    elif summary is None:
+        try:
             summary = await _summary(deps, message_id, identity)
             cache.put(message_id, summary)
-    except MailsealError as refusal:
-        state = refusal.code
-        cache.forget(message_id)
-        summary = None
-        record = await deps.keys.record(message_id)
+        except MailsealError as failure:  # refused at the unwrap (expired meanwhile): listed as such
+            state = failure.code
     return InboxItem(
         id=message_id,
         thread_id=row.thread_id,
