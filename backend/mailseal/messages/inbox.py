@@ -7,6 +7,7 @@ memory cache does not hold, whatever the size of the inbox. The counts are kept 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -95,11 +96,12 @@ async def list_inbox(
     rows = rows[:limit]
     sizes = await envelopes.thread_sizes([row.thread_id for row in rows], identity.addresses)
     decided = await deps.keys.check_listed([row.message_id for row in rows], identity)
-    items = []
-    for row in group_by_thread(rows):
-        if row.message_id in decided:  # a row without a seal here cannot be listed (it never is)
-            record, refusal = decided[row.message_id]
-            items.append(await _item(deps, identity, cache, row, record, refusal, sizes.get(row.thread_id, 1)))
+    listed = [row for row in group_by_thread(rows) if row.message_id in decided]  # a row has a seal (always)
+    # The summaries not in memory are unwrapped together: each is decided and audited alone, and their
+    # audit rows may then share their commits where the engine groups them.
+    items = list(await asyncio.gather(*(
+        _item(deps, identity, cache, row, *decided[row.message_id], sizes.get(row.thread_id, 1)) for row in listed
+    )))
     return InboxPage(items=items, next_position=following, counts=await envelopes.counts(identity.addresses))
 
 
