@@ -11,6 +11,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import struct
 from typing import Final
 
@@ -21,6 +22,7 @@ LABEL_INBOX_CURSOR: Final = b"mailseal.org/messages/v1/inbox-cursor"
 VERSION: Final = 1
 _BODY: Final = struct.Struct(">Bqq")
 _MAC_BYTES: Final = 16
+_ALPHABET: Final = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class InboxCursors:
@@ -40,7 +42,7 @@ class InboxCursors:
 
     def read(self, cursor: str) -> InboxPosition:
         """The position a cursor names; `BadInboxCursor` for anything this server did not make."""
-        if len(cursor) > 64 or not cursor.isascii():
+        if len(cursor) > 64 or not _ALPHABET.fullmatch(cursor):  # b64decode alone would skip other characters
             raise BadInboxCursor()
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
