@@ -24,6 +24,7 @@ from benchmarks import (
     engines,
     hostile,
     http,
+    inbox,
     memory,
     passkey,
     phone,
@@ -48,10 +49,13 @@ class Plan:
     smtp_senders: int
     push_subscriptions: int
     first_opens: int  # messages sealed only to be opened once each
+    inbox: inbox.Plan
 
 
-QUICK = Plan(16 * MiB, 3, http.Load(seconds=3, connections=4, rounds=1, warmup=1), 100, 4, 250, 5)
-FULL = Plan(100 * MiB, 5, http.Load(seconds=10, connections=4, rounds=3, warmup=1), 1000, 4, 1000, 20)
+QUICK = Plan(16 * MiB, 3, http.Load(seconds=3, connections=4, rounds=1, warmup=1), 100, 4, 250, 5,
+             inbox.Plan(large=2_000, requests=30, cold_starts=1, load_seconds=2))
+FULL = Plan(100 * MiB, 5, http.Load(seconds=10, connections=4, rounds=3, warmup=1), 1000, 4, 1000, 20,
+            inbox.Plan(large=inbox.LARGE, requests=300, cold_starts=5, load_seconds=10))
 
 
 def machine() -> str:
@@ -150,6 +154,7 @@ def run(plan: Plan, *, compare_asgi: bool) -> int:
         sealed = smtp.prepare(data, plan.smtp_mails) if smtp.inbound_available() else None
         served, session = server_runs(report, plan, work, data, message_id, first_ids, sealed, hostile_load)
         ok &= served
+        ok &= guarded(report, inbox.LINES, lambda: inbox.measure(work / "inbox", plan.inbox))
         ok &= guarded(report, engines.LINES, lambda: engines.measure(
             work, HTML_SIZE, plan.smtp_mails, plan.load, plan.smtp_senders))
         ok &= guarded(report, workers.LINES, lambda: workers.measure(work, plan.load))

@@ -1,8 +1,9 @@
 """Print the gzip-compressed size of the app shell a phone needs for the first paint.
 
-The shell is what pwa/index.html links (stylesheet, script, module preloads; not the manifest, nor the
-tab and home-screen icons, which browsers fetch at idle priority after the page loads or only when it is
-added to a home screen, and never paint in the page), the images the page shows, every module reachable from the scripts by static imports, and the
+The shell is what pwa/index.html links (stylesheet, script, module preloads; not the manifest, nor
+the tab and home-screen icons, which browsers fetch at idle priority after the page loads or only
+when it is added to a home screen, and never paint in the page), the images the page shows, every
+module reachable from the scripts by static imports, and the
 one catalogue of words the app loads before its first render: counted as the largest of pwa/locales/,
 so the budget holds in every language.
 Each file is gzipped on its own at level 6, as a web server would send it. Standard library only.

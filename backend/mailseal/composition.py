@@ -33,6 +33,7 @@ from mailseal.messages import MessageDeps
 from mailseal.messages.deps import NoNotifier, Notifier
 from mailseal.messages.forward_addresses import ForwardAddresses
 from mailseal.messages.inbox import SummaryCache
+from mailseal.messages.inbox_cursor import InboxCursors
 from mailseal.messages.outgoing import OutgoingSettings
 from mailseal.messages.reply import Delivery
 from mailseal.messages.view_cache import SealedViewCache
@@ -85,6 +86,7 @@ class Services:
     pwa_dir: Path
     manifest: Path
     jobs: JobPool
+    cursors: InboxCursors
     summaries: SummaryCache = field(default_factory=SummaryCache)
     views: SealedViewCache = field(default_factory=lambda: SealedViewCache(0))
 
@@ -215,6 +217,7 @@ def _build_services(settings: Settings, core: _Core, *, pwa_dir: Path, manifest:
         pwa_dir=pwa_dir,
         manifest=manifest,
         jobs=JobPool(JobLimits.from_settings(settings), preload=JOB_MODULES),
+        cursors=InboxCursors(core.secret),
         views=SealedViewCache(settings.view_cache_mib * 1024 * 1024),
     )
 

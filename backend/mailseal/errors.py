@@ -11,7 +11,9 @@ plaintext, a passcode or a key.
     │   │   ├── ForeignMail (422)      protected by someone else: Microsoft 365, S/MIME, OpenPGP
     │   │   └── NotEmail (415)         an Outlook .msg, a .zip, random bytes: not an e-mail message
     │   ├── MalformedMail
-    │   └── CannotWrite                an output file of the CLI cannot be written
+    │   ├── CannotWrite                an output file of the CLI cannot be written
+    │   ├── BadInboxCursor             an inbox cursor this server did not give, or changed
+    │   └── BadInboxLimit              an inbox page size out of range
     ├── DamagedEnvelope (400)          any authentication failure: one opaque error
     ├── UnknownKey (404)               not sealed here, or its key is gone
     ├── NotFound (404)
@@ -86,6 +88,18 @@ class MalformedMail(InputError):
 class CannotWrite(InputError):
     code = "output.cannot-write"
     title = "The output cannot be written"
+
+
+class BadInboxCursor(InputError):
+    """A `cursor` that is not one this server gave (tampered, truncated, from another installation)."""
+
+    code = "inbox.bad-cursor"
+    title = "This inbox cursor is not valid: start again from the first page"
+
+
+class BadInboxLimit(InputError):
+    code = "inbox.bad-limit"
+    title = "The page size is out of range"
 
 
 class DamagedEnvelope(MailsealError):

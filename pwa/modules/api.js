@@ -168,6 +168,8 @@ export function createApi({
     removeDevice: (deviceId, o) => send('DELETE', `/api/devices/${id(deviceId)}`, o),
     removeAddress: (address, o) => send('DELETE', `/api/me/addresses/${id(address)}`, o),
     messages: (o) => send('GET', '/api/messages', o),
+    /** The page of the inbox after `cursor` (the `nextCursor` of the page before). */
+    messagesPage: (cursor, o) => send('GET', `/api/messages?cursor=${encodeURIComponent(cursor)}`, o),
     message: (messageId, o) => send('GET', `/api/messages/${id(messageId)}`, o),
     upload: (file, o) => {
       const form = new FormData();

@@ -19,5 +19,6 @@ export function groupByThread(messages) {
     thread.count += 1;
     if (message.unread === true && thread.row.unread !== true) thread.row = message;
   }
-  return [...threads.values()].map(({ row, count }) => ({ ...row, threadCount: count }));
+  // The server says how many of a thread's messages the person holds (`threadCount`), loaded or not yet.
+  return [...threads.values()].map(({ row, count }) => ({ ...row, threadCount: Math.max(count, Number.isInteger(row.threadCount) ? row.threadCount : 0) }));
 }

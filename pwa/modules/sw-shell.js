@@ -73,6 +73,8 @@ export const SHELL_ASSETS = Object.freeze([
   '/modules/ui-foreign-mail.js',
   '/modules/ui-inbox.js',
   '/modules/ui-inbox-item.js',
+  '/modules/ui-inbox-more.js',
+  '/modules/inbox-pages.js',
   '/modules/ui-install.js',
   '/modules/ui-language.js',
   '/modules/ui-message.js',

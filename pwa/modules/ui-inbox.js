@@ -1,7 +1,9 @@
-// The inbox: every message for every verified address, newest first; refresh, pull to refresh, open a
-// file, and an empty state that explains the three ways a message gets here.
+// The inbox: every message for every verified address, newest first, a page at a time (older pages load
+// as the person scrolls: ui-inbox-more.js); refresh, pull to refresh, open a file, and an empty state that
+// explains the three ways a message gets here.
 
 import { groupByThread } from './conversation.js';
+import { firstPage, refreshPages } from './inbox-pages.js';
 import { busy, h, icon, screenHeading, skeleton } from './dom.js';
 import { peopleOf } from './people.js';
 import { isForeignCode } from './foreign-mail.js';
@@ -62,25 +64,55 @@ export function renderInbox(ctx) {
   const refresh = h('button', { type: 'button', class: 'icon-button', 'aria-label': t('inbox.refresh'), 'data-testid': 'refresh' }, icon('refresh'));
   const openButton = h('button', { type: 'button', class: 'button secondary wide', 'data-testid': 'open-file' }, icon('file'), t('inbox.open-file'));
   const indicator = h('p', { class: 'pull-indicator', 'aria-hidden': 'true' }, h('span', { class: 'pull-more' }, t('inbox.pull')), h('span', { class: 'pull-ready' }, t('inbox.release')));
+  const head = h('div', { class: 'screen-head' }, screenHeading(t('inbox.title')), refresh);
   let loading = false;
   let loadedAt = 0;
+  let pages = cached ? ctx.session.inboxPages ?? null : null; // pages kept from before belong with a cached inbox only
+  let more = null; // the count and the older pages, loaded with the first page that has either
+  const rows = new Map(); // message id -> its row as last drawn, kept while a page is added below
 
   const openFile = () => picker.click();
 
-  function show(messages) {
-    ctx.session.inbox = messages;
+  function draw(messages, { below }) {
+    if (!below) rows.clear();
+    if (messages.length === 0) return list.replaceChildren(renderEmpty(ctx, openFile));
+    let ul = list.querySelector(':scope > .inbox-list');
+    if (!ul) list.replaceChildren(ul = h('ul', { class: 'inbox-list', 'aria-label': t('inbox.messages'), 'data-testid': 'inbox-list' }));
     const now = new Date();
     const people = peopleOf(messages); // one name per person across the inbox
-    list.replaceChildren(
-      messages.length === 0
-        ? renderEmpty(ctx, openFile)
-        : h('ul', { class: 'inbox-list', 'aria-label': t('inbox.messages'), 'data-testid': 'inbox-list' },
-            groupByThread(messages).map((message) => renderInboxItem(message, { now, locale: ctx.locale, people }))),
-    );
-    setAppBadge(messages.filter((m) => m.unread === true).length);
+    const items = groupByThread(messages).map((message) => {
+      const key = JSON.stringify([message, people.name(message.from)]);
+      const row = rows.get(message.id);
+      if (row?.key === key) return row.li;
+      const li = renderInboxItem(message, { now, locale: ctx.locale, people });
+      rows.set(message.id, { key, li });
+      return li;
+    });
+    let same = 0; // a page added below keeps every row above it in place: only the new ones are added
+    while (same < items.length && ul.children[same] === items[same]) same += 1;
+    if (same === ul.children.length) ul.append(...items.slice(same));
+    else ul.replaceChildren(...items);
   }
 
-  async function load({ quiet = false } = {}) {
+  function show(next, { below = false } = {}) {
+    pages = next;
+    ctx.session.inbox = next.messages;
+    ctx.session.inboxPages = next;
+    draw(next.messages, { below });
+    setAppBadge(next.unread ?? next.messages.filter((m) => m.unread === true).length);
+    if (more) more.update(next);
+    else if (next.nextCursor || next.total) {
+      import('./ui-inbox-more.js').then(({ createInboxMore }) => {
+        if (more || ctx.signal.aborted) return;
+        more = createInboxMore(ctx, { onPages: (loaded) => show(loaded, { below: true }), onStale: () => load({ quiet: true, fresh: true }) });
+        head.after(more.count);
+        list.after(more.more);
+        more.update(pages);
+      }).catch(() => null);
+    }
+  }
+
+  async function load({ quiet = false, fresh = false } = {}) {
     if (loading) return;
     loading = true;
     alert.hidden = true;
@@ -90,7 +122,7 @@ export function renderInbox(ctx) {
     try {
       const answer = await ctx.api.messages({ signal: ctx.signal });
       loadedAt = Date.now();
-      show(Array.isArray(answer?.messages) ? answer.messages : []);
+      show(fresh ? firstPage(answer) : refreshPages(pages, answer));
       dispatchEvent(new CustomEvent('mailseal:inbox', { detail: answer })); // for offline reading
       status.textContent = quiet ? t('inbox.updated') : '';
     } catch (error) {
@@ -146,7 +178,7 @@ export function renderInbox(ctx) {
   }, { signal: ctx.signal });
 
   if (cached) {
-    show(cached);
+    show(pages?.messages === cached ? pages : firstPage({ messages: cached }));
     load({ quiet: true });
   } else {
     load();
@@ -156,7 +188,7 @@ export function renderInbox(ctx) {
     'section',
     { class: 'screen inbox', 'data-testid': 'inbox' },
     indicator,
-    h('div', { class: 'screen-head' }, screenHeading(t('inbox.title')), refresh),
+    head,
     openButton,
     picker,
     alert,

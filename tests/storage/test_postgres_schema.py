@@ -91,7 +91,10 @@ async def postgres_shape(engine: PostgresEngine) -> Shape:
         " JOIN pg_namespace s ON s.oid = t.relnamespace"
         " WHERE s.nspname = 'public' AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)")
     for r in indexes:
-        shape["indexes"][r["name"]] = (r["tbl"], tuple(zip(r["cols"], r["descending"], strict=True)), r["is_unique"])
+        keys = tuple(zip(r["cols"], r["descending"], strict=True))
+        if r["tbl"] in ROWID_STAND_INS and keys[-1] == ("seq", False):  # SQLite's indexes end with the rowid
+            keys = keys[:-1]
+        shape["indexes"][r["name"]] = (r["tbl"], keys, r["is_unique"])
     return shape
 
 

@@ -84,6 +84,21 @@ class KeyService:
         decide(record, identity, self.clock())
         return record
 
+    async def check_listed(
+        self, message_ids: Sequence[str], identity: Identity
+    ) -> dict[str, tuple[SealRecord, MailsealError | None]]:
+        """The policy decision for each message of a listing, from one read: its record and the refusal, if
+        any (not audited here, as in `check`). A message with no seal here is left out."""
+        now = self.clock()
+        decided: dict[str, tuple[SealRecord, MailsealError | None]] = {}
+        for message_id, record in (await self.store.seals.records(message_ids)).items():
+            try:
+                decide(record, identity, now)
+                decided[message_id] = (record, None)
+            except MailsealError as refusal:
+                decided[message_id] = (record, refusal)
+        return decided
+
     async def unwrap(
         self, message_id: str, identity: Identity, *, purpose: str = "open", loaded: LoadedSeal | None = None
     ) -> ContentKey:
@@ -149,6 +164,7 @@ class KeyService:
         if await tx.seals.destroy_key(message_id, at=int(at)):
             await tx.audit.add(at=at, action=action, message_id=message_id, actor=actor,
                                detail="content key destroyed")
+            await tx.envelopes.settle_unread(message_id, at=int(at))  # nobody is left to read it
 
     async def audit(self, message_id: str | None = None, *, limit: int = 1000) -> list[AuditEntry]:
         return await self.store.audit.entries(message_id, limit=limit)

@@ -1,19 +1,28 @@
-"""Inboxes: which messages each verified address holds, read state, and the listing with summaries."""
+"""Inboxes: which messages each verified address holds, read state, and the listing with summaries.
+
+The listing comes in pages, newest first, each from the position where the last one ended (see
+`inbox_cursor`): a page reads `limit` rows from an index and unwraps at most `limit` summaries that the
+memory cache does not hold, whatever the size of the inbox. The counts are kept by the storage room.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
 
 import msgspec
 
-from mailseal.errors import MailsealError
-from mailseal.keys import Identity
+from mailseal.errors import BadInboxLimit, MailsealError
+from mailseal.keys import Identity, SealRecord
 from mailseal.mail.addresses import display_name
 from mailseal.messages.deps import MessageDeps
 from mailseal.messages.open import open_envelope
-from mailseal.storage import InboxRow
+from mailseal.storage import InboxCounts, InboxPosition, InboxRow
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
 
 
 class InboxItem(msgspec.Struct, frozen=True, rename="camel"):
@@ -30,6 +39,7 @@ class InboxItem(msgspec.Struct, frozen=True, rename="camel"):
     unread: bool = True
     via: str = "seal"
     state: str = "ok"
+    thread_count: int = 1
 
 
 class Summary(msgspec.Struct, frozen=True):
@@ -61,47 +71,71 @@ class SummaryCache:
         self._items.pop(message_id, None)
 
 
+class InboxPage(msgspec.Struct, frozen=True):
+    """One page of the listing; `next_position` is None on the last page."""
+
+    items: list[InboxItem]
+    next_position: InboxPosition | None
+    counts: InboxCounts
+
+
 async def list_inbox(
-    deps: MessageDeps, identity: Identity, cache: SummaryCache, *, limit: int = 200
-) -> list[InboxItem]:
-    """The inbox of every verified address of `identity`, one row per message, grouped by thread: the
-    thread with the newest message first, and newest first within a thread."""
+    deps: MessageDeps, identity: Identity, cache: SummaryCache, *, limit: int = DEFAULT_PAGE,
+    before: InboxPosition | None = None,
+) -> InboxPage:
+    """A page of the inbox of every verified address of `identity`: up to `limit` messages from just after
+    `before` (or the newest), newest first, regrouped by thread within the page (the thread of the newest
+    message first). Each item says how many messages of its thread the person holds."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise BadInboxLimit(f"limit must be between 1 and {MAX_PAGE}")
     if not identity.addresses:
-        return []
-    rows = await deps.store.envelopes.inbox(identity.addresses, limit=limit)
-    items = []
-    for row in group_by_thread(rows):
-        message_id = row.message_id
-        record = await deps.keys.record(message_id)
-        state = "ok"
-        summary = cache.get(message_id)
+        return InboxPage(items=[], next_position=None, counts=InboxCounts(messages=0, unread=0))
+    envelopes = deps.store.envelopes
+    rows = await envelopes.inbox(identity.addresses, limit=limit + 1, before=before)
+    following = rows[limit - 1].position if len(rows) > limit else None
+    rows = rows[:limit]
+    sizes = await envelopes.thread_sizes([row.thread_id for row in rows], identity.addresses)
+    decided = await deps.keys.check_listed([row.message_id for row in rows], identity)
+    listed = [row for row in group_by_thread(rows) if row.message_id in decided]  # a row has a seal (always)
+    # The summaries not in memory are unwrapped together: each is decided and audited alone, and their
+    # audit rows may then share their commits where the engine groups them.
+    items = list(await asyncio.gather(*(
+        _item(deps, identity, cache, row, *decided[row.message_id], sizes.get(row.thread_id, 1)) for row in listed
+    )))
+    return InboxPage(items=items, next_position=following, counts=await envelopes.counts(identity.addresses))
+
+
+async def _item(
+    deps: MessageDeps, identity: Identity, cache: SummaryCache, row: InboxRow, record: SealRecord,
+    refusal: MailsealError | None, thread_count: int,
+) -> InboxItem:
+    message_id = row.message_id
+    state = "ok" if refusal is None else refusal.code
+    summary = cache.get(message_id) if refusal is None else None
+    if refusal is not None:
+        cache.forget(message_id)
+    elif summary is None:
         try:
-            await deps.keys.check(message_id, identity)
-            if summary is None:
-                summary = await _summary(deps, message_id, identity)
-                cache.put(message_id, summary)
-        except MailsealError as refusal:
-            state = refusal.code
-            cache.forget(message_id)
-            summary = None
-        items.append(
-            InboxItem(
-                id=message_id,
-                thread_id=row.thread_id,
-                from_=record.sender,
-                from_name=summary.from_ if summary else "",
-                to=record.recipients,
-                subject=summary.subject if summary else "",
-                date=summary.date if summary else "",
-                template=record.template,
-                rights=record.rights,
-                expires_at=record.expires_at,
-                unread=row.unread,
-                via=row.via,
-                state=state,
-            )
-        )
-    return items
+            summary = await _summary(deps, message_id, identity)
+            cache.put(message_id, summary)
+        except MailsealError as failure:  # refused at the unwrap (expired meanwhile): listed as such
+            state = failure.code
+    return InboxItem(
+        id=message_id,
+        thread_id=row.thread_id,
+        from_=record.sender,
+        from_name=summary.from_ if summary else "",
+        to=record.recipients,
+        subject=summary.subject if summary else "",
+        date=summary.date if summary else "",
+        template=record.template,
+        rights=record.rights,
+        expires_at=record.expires_at,
+        unread=row.unread,
+        via=row.via,
+        state=state,
+        thread_count=max(thread_count, 1),
+    )
 
 
 def group_by_thread(rows: Sequence[InboxRow]) -> list[InboxRow]:

@@ -9,7 +9,7 @@ from mailseal.storage.repositories.admin_tokens import AdminToken
 from mailseal.storage.repositories.audit import AuditEntry
 from mailseal.storage.repositories.codes import PendingCode
 from mailseal.storage.repositories.devices import DeviceRow
-from mailseal.storage.repositories.envelopes import InboxRow, ThreadEntry, ThreadState
+from mailseal.storage.repositories.envelopes import InboxCounts, InboxPosition, InboxRow, ThreadEntry, ThreadState
 from mailseal.storage.repositories.limits import RateEvents
 from mailseal.storage.repositories.mail_queue import ClaimedMail, FailedMail, QueueDepth, QueuedMail
 from mailseal.storage.repositories.passkeys import ChallengeRow, PasskeyRow
@@ -30,6 +30,8 @@ __all__ = [
     "EndpointHolder",
     "FailedMail",
     "HeldMessage",
+    "InboxCounts",
+    "InboxPosition",
     "InboxRow",
     "LiveWrappedKey",
     "NewSeal",

@@ -8,7 +8,8 @@
 2. Reads the tables from the source's schema (`sqlite_master`, their foreign keys for the order) and checks
    that the target has the same tables and columns; PostgreSQL's `seq` identity columns take SQLite's rowid.
 3. Carries destroyed keys over first: a seal whose key the source has destroyed (revoked, expired) since an
-   earlier, interrupted run loses its wrapped key in the target too, before anything else is looked at.
+   earlier, interrupted run loses its wrapped key in the target too, before anything else is looked at (and,
+   as in the source, its inbox rows stop being unread, in the kept counts too).
 4. Refuses a target that holds any row not identical to the source's (another installation's data, or this
    one's as it was before it changed): nothing is written to it.
 5. Copies every table in dependency order, in batches of at most `batch_rows` rows and about `BATCH_BYTES`,
@@ -39,6 +40,7 @@ import msgspec
 from mailseal.errors import MigrationIncomplete, MigrationRefused
 from mailseal.storage.blobs import BlobStore
 from mailseal.storage.engine import Connection, Dialect, Engine, Executor, Row
+from mailseal.storage.repositories.envelopes import Envelopes
 from mailseal.storage.store import Store, open_store, sqlite_path
 
 BATCH_ROWS: Final = 500  # rows per page read and per insert transaction
@@ -319,12 +321,16 @@ async def carry_destroyed_keys(source: Executor, target: Engine) -> int:
             return changed
         values = ", ".join("(?, ?::bigint, ?::bigint)" for _ in rows)
         async with target.transaction() as conn:
-            changed += await conn.execute(
+            destroyed = await conn.fetch_all(
                 "UPDATE seals AS s SET wrapped_key = NULL, revoked_at = v.revoked_at, destroyed_at = v.destroyed_at"
                 f" FROM (VALUES {values}) AS v (message_id, revoked_at, destroyed_at)"
-                " WHERE s.message_id = v.message_id AND s.wrapped_key IS NOT NULL",
+                " WHERE s.message_id = v.message_id AND s.wrapped_key IS NOT NULL"
+                " RETURNING s.message_id, s.destroyed_at",
                 [value for row in rows for value in (row[0], row[1], row[2])],
             )
+            for row in destroyed:  # as the source did: the message's inbox rows are no longer unread
+                await Envelopes(target, conn).settle_unread(str(row[0]), at=int(row[1] or 0))
+            changed += len(destroyed)
         after = str(rows[-1][0])
 
 

@@ -25,20 +25,35 @@ from mailseal.api.state import (
     provide_services,
     provide_session,
 )
-from mailseal.errors import NotFound, TooLarge
+from mailseal.errors import BadInboxLimit, NotFound, TooLarge
 from mailseal.identity.models import Session
 from mailseal.messages.charsets import response_charset
 from mailseal.messages.display import MessageView, RenderedMessage, stream_pieces
 from mailseal.messages.display_layout import LeafBytes, Offer
 from mailseal.messages.display_model import offered_file
-from mailseal.messages.inbox import InboxItem, list_inbox
+from mailseal.messages.inbox import DEFAULT_PAGE, MAX_PAGE, InboxItem, list_inbox
 from mailseal.messages.ingest import ingest_record, recognise_upload
 from mailseal.messages.open import open_envelope
 from mailseal.messages.read import read_message
 
 
-class Inbox(msgspec.Struct):
+class Inbox(msgspec.Struct, rename="camel"):
+    """A page of the inbox. `next_cursor` (None on the last page) asks for the next one; `total` and
+    `unread` count the whole inbox (kept per address: a message two of one's addresses hold counts twice)."""
+
     messages: list[InboxItem]
+    next_cursor: str | None = None
+    total: int = 0
+    unread: int = 0
+
+
+def page_size(limit: str | None) -> int:
+    """The `limit` query parameter: a whole number of messages per page, 1 to MAX_PAGE."""
+    if limit is None or limit == "":
+        return DEFAULT_PAGE
+    if not limit.isascii() or not limit.isdigit() or len(limit) > 4 or not 1 <= int(limit) <= MAX_PAGE:
+        raise BadInboxLimit(f"limit must be a whole number from 1 to {MAX_PAGE}")
+    return int(limit)
 
 
 class Created(msgspec.Struct):
@@ -83,10 +98,18 @@ class MessagesController(Controller):
     dependencies = {"services": Provide(provide_services), "session": Provide(provide_session)}
     tags = ["messages"]
 
-    @get("/", summary="The inbox of every verified address, newest first")
-    async def inbox(self, services: ServicesDependency, session: SessionDependency) -> Inbox:
-        items = await list_inbox(services.instance.messages, identity_of(session), services.summaries)
-        return Inbox(messages=items)
+    @get("/", summary="A page of the inbox of every verified address, newest first")
+    async def inbox(
+        self, services: ServicesDependency, session: SessionDependency,
+        cursor: FromQuery[str | None] = None, limit: FromQuery[str | None] = None,
+    ) -> Inbox:
+        size = page_size(limit)
+        before = services.cursors.read(cursor) if cursor else None
+        page = await list_inbox(services.instance.messages, identity_of(session), services.summaries,
+                                limit=size, before=before)
+        following = services.cursors.make(page.next_position) if page.next_position else None
+        return Inbox(messages=page.items, next_cursor=following, total=page.counts.messages,
+                     unread=page.counts.unread)
 
     @post("/", summary="Receive a shared message.html, raw envelope or .eml carrying one")
     async def upload(

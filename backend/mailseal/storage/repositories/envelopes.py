@@ -7,10 +7,20 @@ from typing import Final
 
 import msgspec
 
+from mailseal.storage.engine import Dialect
 from mailseal.storage.repositories.base import Repository, marks
 
 # Arrival order within one second: SQLite's rowid, PostgreSQL's identity column `seq`.
 ARRIVAL: Final = {"sqlite": "rowid", "postgresql": "seq"}
+# A position after every row: where the first page starts.
+_END: Final = 2**62
+
+
+class InboxPosition(msgspec.Struct, frozen=True):
+    """Where a row sits in a listing (newest first): its time, then its arrival within that second."""
+
+    added_at: int
+    arrival: int
 
 
 class InboxRow(msgspec.Struct, frozen=True):
@@ -21,6 +31,18 @@ class InboxRow(msgspec.Struct, frozen=True):
     added_at: int
     via: str
     unread: bool
+    arrival: int = 0
+
+    @property
+    def position(self) -> InboxPosition:
+        return InboxPosition(self.added_at, self.arrival)
+
+
+class InboxCounts(msgspec.Struct, frozen=True):
+    """Kept per address; summed over the addresses asked for (a message two of them hold counts twice)."""
+
+    messages: int
+    unread: int
 
 
 class ThreadState(msgspec.Struct, frozen=True):
@@ -33,6 +55,27 @@ class ThreadState(msgspec.Struct, frozen=True):
 class ThreadEntry(msgspec.Struct, frozen=True):
     message_id: str
     in_reply_to: str | None
+
+
+def page_query(dialect: Dialect, addresses: int) -> str:
+    """One address's rows of a page over `addresses` addresses, read backwards in `inbox_by_address`.
+
+    Parameters: the addresses (three times), the address, the start position (time, time, arrival), the
+    addresses again, the limit. A row is left out where one of the addresses holds the same message at a
+    newer row; `via` and `unread` are over all of them."""
+    arrival = ARRIVAL[dialect]
+    among = f"j.address IN ({marks(addresses)})"
+    return (
+        f"SELECT i.message_id, e.thread_id, i.added_at, i.{arrival},"
+        f" (SELECT MIN(j.via) FROM inbox j WHERE j.message_id = i.message_id AND {among}),"
+        f" CASE WHEN EXISTS (SELECT 1 FROM inbox j WHERE j.message_id = i.message_id AND {among}"
+        "  AND j.read_at IS NULL) THEN 1 ELSE 0 END"
+        " FROM inbox i JOIN envelopes e ON e.message_id = i.message_id"
+        f" WHERE i.address = ? AND i.added_at <= ? AND (i.added_at < ? OR i.{arrival} < ?)"
+        f" AND NOT EXISTS (SELECT 1 FROM inbox j WHERE j.message_id = i.message_id AND {among}"
+        f"  AND (j.added_at > i.added_at OR (j.added_at = i.added_at AND j.{arrival} > i.{arrival})))"
+        f" ORDER BY i.added_at DESC, i.{arrival} DESC LIMIT ?"
+    )
 
 
 class Envelopes(Repository):
@@ -51,12 +94,19 @@ class Envelopes(Repository):
     async def add_to_inboxes(self, message_id: str, addresses: Sequence[str], *, via: str, at: int) -> None:
         """Add a message to each address's inbox; an address that holds it already keeps its row."""
         async with self._atomic() as conn:
-            for address in addresses:
-                await conn.execute(
+            for address in dict.fromkeys(a.lower() for a in addresses):
+                added = await conn.execute(
                     "INSERT INTO inbox (address, message_id, added_at, via) VALUES (?, ?, ?, ?)"
                     " ON CONFLICT (address, message_id) DO NOTHING",
-                    (address.lower(), message_id, at, via),
+                    (address, message_id, at, via),
                 )
+                if added:
+                    await conn.execute(
+                        "INSERT INTO inbox_counts (address, messages, unread) VALUES (?, 1, 1)"
+                        " ON CONFLICT (address) DO UPDATE SET messages = inbox_counts.messages + 1,"
+                        " unread = inbox_counts.unread + 1",
+                        (address,),
+                    )
 
     async def held_by(self, message_id: str, addresses: Sequence[str]) -> int:
         """How many of `addresses` hold the message in their inbox."""
@@ -85,28 +135,92 @@ class Envelopes(Repository):
             return None
         return ThreadState(thread_id=row[0], unread=bool(row[1]))
 
-    async def inbox(self, addresses: Sequence[str], *, limit: int) -> list[InboxRow]:
-        """One row per message held by any of `addresses`, newest first (arrival order within a second)."""
-        if not addresses:
+    async def inbox(
+        self, addresses: Sequence[str], *, limit: int, before: InboxPosition | None = None
+    ) -> list[InboxRow]:
+        """Up to `limit` messages held by any of `addresses`, newest first (arrival order within a second),
+        from just after `before` (a page's last position) or from the newest.
+
+        Each address's rows are read backwards in its index from that position, at most `limit` of them,
+        and merged: a page costs the same however many rows there are. A message several of the addresses
+        hold sits at its newest row (its older rows are left out); it is unread if unread for any."""
+        lowered = list(dict.fromkeys(a.lower() for a in addresses))
+        if not lowered or limit < 1:
             return []
-        arrival = ARRIVAL[self.dialect]
-        rows = await self._fetch_all(
-            "SELECT i.message_id, e.thread_id, MAX(i.added_at) AS added_at, MIN(i.via) AS via,"
-            " MAX(CASE WHEN i.read_at IS NULL THEN 1 ELSE 0 END) AS unread"
-            " FROM inbox i JOIN envelopes e ON e.message_id = i.message_id"
-            f" WHERE i.address IN ({marks(len(addresses))}) GROUP BY i.message_id, e.thread_id"
-            f" ORDER BY MAX(i.added_at) DESC, MAX(i.{arrival}) DESC LIMIT ?",
-            (*[a.lower() for a in addresses], limit),
+        sql = page_query(self.dialect, len(lowered))
+        start = (before.added_at, before.added_at, before.arrival) if before else (_END, _END, _END)
+        found: list[InboxRow] = []
+        for address in lowered:
+            rows = await self._lookup_all(sql, (*lowered, *lowered, address, *start, *lowered, limit))
+            found.extend(
+                InboxRow(message_id=r[0], thread_id=r[1], added_at=r[2], arrival=r[3], via=r[4], unread=bool(r[5]))
+                for r in rows
+            )
+        found.sort(key=lambda row: (row.added_at, row.arrival), reverse=True)
+        return found[:limit]
+
+    async def counts(self, addresses: Sequence[str]) -> InboxCounts:
+        """The kept counts of `addresses`: one indexed row each, whatever the size of their inboxes."""
+        lowered = list(dict.fromkeys(a.lower() for a in addresses))
+        if not lowered:
+            return InboxCounts(messages=0, unread=0)
+        row = await self._lookup_one(
+            "SELECT COALESCE(SUM(messages), 0), COALESCE(SUM(unread), 0) FROM inbox_counts"
+            f" WHERE address IN ({marks(len(lowered))})",
+            lowered,
         )
-        return [InboxRow(message_id=r[0], thread_id=r[1], added_at=r[2], via=r[3], unread=bool(r[4])) for r in rows]
+        return InboxCounts(messages=int(row[0]), unread=int(row[1])) if row else InboxCounts(messages=0, unread=0)
+
+    async def thread_sizes(self, thread_ids: Sequence[str], addresses: Sequence[str]) -> dict[str, int]:
+        """How many messages of each thread any of `addresses` holds: read through the thread index, so the
+        cost is the threads' sizes, not the inbox's."""
+        lowered = list(dict.fromkeys(a.lower() for a in addresses))
+        threads = list(dict.fromkeys(thread_ids))
+        if not lowered or not threads:
+            return {}
+        rows = await self._lookup_all(
+            f"SELECT e.thread_id, COUNT(*) FROM envelopes e WHERE e.thread_id IN ({marks(len(threads))})"
+            " AND EXISTS (SELECT 1 FROM inbox i WHERE i.message_id = e.message_id"
+            f" AND i.address IN ({marks(len(lowered))})) GROUP BY e.thread_id",
+            (*threads, *lowered),
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
 
     async def mark_read(self, message_id: str, addresses: Sequence[str], *, at: int) -> None:
-        """Mark the message read for each address that holds it unread."""
+        """Mark the message read for each address that holds it unread, and count it off."""
         async with self._atomic() as conn:
             for address in dict.fromkeys(a.lower() for a in addresses):
-                await conn.execute(
+                if await conn.execute(
                     "UPDATE inbox SET read_at = ? WHERE address = ? AND message_id = ? AND read_at IS NULL",
                     (at, address, message_id),
+                ):
+                    await conn.execute(
+                        "UPDATE inbox_counts SET unread = unread - 1 WHERE address = ?", (address,)
+                    )
+
+    async def settle_unread(self, message_id: str, *, at: int) -> None:
+        """The message's content key is destroyed (revoked, expired): nobody holds it unread any more, and
+        every holder's count says so. Each row changes once, so a concurrent open cannot count it twice."""
+        async with self._atomic() as conn:
+            rows = await conn.fetch_all(
+                "UPDATE inbox SET read_at = ? WHERE message_id = ? AND read_at IS NULL RETURNING address",
+                (at, message_id),
+            )
+            for row in rows:
+                await conn.execute("UPDATE inbox_counts SET unread = unread - 1 WHERE address = ?", (row[0],))
+
+    async def remove_from_inbox(self, message_id: str, address: str) -> None:
+        """Take a message out of one address's inbox (its counts with it)."""
+        async with self._atomic() as conn:
+            rows = await conn.fetch_all(
+                # read_at itself: SQLite 3.40 computes `CASE WHEN read_at IS NULL …` in a DELETE's RETURNING wrongly
+                "DELETE FROM inbox WHERE address = ? AND message_id = ? RETURNING read_at",
+                (address.lower(), message_id),
+            )
+            for row in rows:
+                await conn.execute(
+                    "UPDATE inbox_counts SET messages = messages - 1, unread = unread - ? WHERE address = ?",
+                    (1 if row[0] is None else 0, address.lower()),
                 )
 
     async def thread(self, thread_id: str, *, limit: int) -> list[ThreadEntry]:

@@ -119,6 +119,16 @@ class Seals(Repository):
         wrapped = row["wrapped_key"]
         return StoredSeal(_record(row), None if wrapped is None else bytes(wrapped))
 
+    async def records(self, message_ids: Sequence[str]) -> dict[str, SealRecord]:
+        """The records of several messages in one indexed read (a page of a listing), by message id."""
+        wanted = list(dict.fromkeys(message_ids))
+        if not wanted:
+            return {}
+        rows = await self._lookup_all(
+            f"SELECT {_COLUMNS} FROM seals WHERE message_id IN ({marks(len(wanted))})", wanted
+        )
+        return {row["message_id"]: _record(row) for row in rows}
+
     async def mark_revoked(self, message_id: str, *, at: int) -> bool:
         """Set the revocation time unless already set; False when no such seal exists."""
         changed = await self._execute(

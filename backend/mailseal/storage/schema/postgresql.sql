@@ -1,4 +1,4 @@
--- The current schema for the PostgreSQL engine: storage/migrations/0001…0009 (written for SQLite),
+-- The current schema for the PostgreSQL engine: storage/migrations/0001…0012 (written for SQLite),
 -- translated. BLOB is BYTEA, INTEGER is BIGINT (SQLite's integers are 64-bit), an INTEGER PRIMARY KEY
 -- (SQLite's rowid) is an identity column, and text compares byte by byte (COLLATE "C", SQLite's BINARY),
 -- so ORDER BY and equality mean the same on both engines whatever the database's locale. A table without
@@ -61,7 +61,15 @@ CREATE TABLE inbox (
     read_at    BIGINT,
     PRIMARY KEY (address, message_id)
 );
-CREATE INDEX inbox_by_address ON inbox (address, added_at DESC);
+-- 0012: pages read each address's rows backwards from a cursor (added_at, then arrival).
+CREATE INDEX inbox_by_address ON inbox (address, added_at, seq);
+
+-- 0012: counts kept per address in the transaction that changes the rows (messages; unread = read_at NULL).
+CREATE TABLE inbox_counts (
+    address  TEXT COLLATE "C" PRIMARY KEY,
+    messages BIGINT NOT NULL DEFAULT 0,
+    unread   BIGINT NOT NULL DEFAULT 0
+);
 
 -- 0002: the identity room (passcodes as 0008 left them). Several pending passcodes per address, each with
 -- its own reference; version = the code's shape (1: 8 digits, 2: 16 digits); requester is no longer
@@ -230,4 +238,6 @@ CREATE INDEX sign_in_flows_by_expiry ON sign_in_flows (expires_at);
 
 -- 0011: the access log's columns and indexes are in the audit and seals tables above.
 
-INSERT INTO schema_version (version) VALUES (11);
+-- 0012: the inbox's paging index and kept counts are with the inbox table above.
+
+INSERT INTO schema_version (version) VALUES (12);

@@ -1,4 +1,4 @@
--- The current schema of the SQLite engine: what storage/migrations/0001…0011 build, in one place to read.
+-- The current schema of the SQLite engine: what storage/migrations/0001…0012 build, in one place to read.
 -- New installations and old ones both get it through the numbered migrations (the engine applies those
 -- it has not recorded in `schema_version`); tests/test_storage_schema.py checks that applying every
 -- migration to an empty file gives exactly this schema. Change both together: a new migration, and this
@@ -60,7 +60,16 @@ CREATE TABLE inbox (
     read_at    INTEGER,
     PRIMARY KEY (address, message_id)
 );
-CREATE INDEX inbox_by_address ON inbox (address, added_at DESC);
+-- 0012: pages read each address's rows backwards from a cursor (added_at, then the implicit rowid).
+CREATE INDEX inbox_by_address ON inbox (address, added_at);
+
+-- 0012: counts kept per address in the transaction that changes the rows (messages; unread = read_at NULL).
+-- A destroyed content key sets read_at on the message's unread rows.
+CREATE TABLE inbox_counts (
+    address  TEXT PRIMARY KEY,
+    messages INTEGER NOT NULL DEFAULT 0,
+    unread   INTEGER NOT NULL DEFAULT 0
+);
 
 -- 0002: The identity room: pending passcodes, rate-limit events, devices and sessions.
 -- No raw passcode, session id, or client address is stored: only HMACs and SHA-256 hashes.
