@@ -1,16 +1,18 @@
 // Mailseal's service worker. It only wires events; what it caches and how lives in /modules/sw-*.js.
-// It never stores an API answer or anything decrypted: /api/ goes straight to the network, and
-// /m/<id> is answered with the cached app shell, which then asks the API.
+// It never stores an API answer or anything decrypted in a cache: /api/ goes to the network, and /m/<id>
+// is answered with the cached app shell, which then asks the API. Offline reading (opt-in per device):
+// when the network fails, a message's answers come from the encrypted offline store (offline-serve.js).
 
 import { createApi, CSRF_COOKIE } from './modules/api.js';
 import { renewSubscription } from './modules/push.js';
 import { pruneShares, receiveShare } from './modules/share.js';
 import { cacheFirst, deleteStaleCaches, precache, serveShell } from './modules/sw-cache.js';
+import { afterNetwork, answerFromStore, keptUrl } from './modules/offline-serve.js';
 import { notificationFromPush, notificationTarget, readPushData } from './modules/sw-notify.js';
 import { classify, SHELL_ASSETS, shellCacheName } from './modules/sw-shell.js';
 
 // A hash of the shell's files; pwa/tests/shell.test.js fails until it is updated after any change.
-const VERSION = '5233d31aa3dd';
+const VERSION = '1b94f07cbf33';
 const SHELL_CACHE = shellCacheName(VERSION);
 
 self.addEventListener('install', (event) => {
@@ -28,7 +30,27 @@ self.addEventListener('fetch', (event) => {
   if (kind === 'share') event.respondWith(receiveShare(event.request, { caches }));
   else if (kind === 'shell') event.respondWith(serveShell(caches, SHELL_CACHE, event.request));
   else if (kind === 'asset') event.respondWith(cacheFirst(caches, SHELL_CACHE, event.request));
+  else if (event.request.method === 'GET' && isKept(event.request.url)) event.respondWith(networkOrKept(event.request));
 });
+
+function isKept(href) {
+  const url = new URL(href);
+  return url.origin === self.location.origin && keptUrl(url) !== null;
+}
+
+/** The network's answer; without a network, what this device keeps (else the same failure). */
+async function networkOrKept(request) {
+  let response;
+  try {
+    response = await fetch(request);
+  } catch (failure) {
+    const kept = await answerFromStore(request).catch(() => null);
+    if (kept) return kept;
+    throw failure;
+  }
+  if ([401, 404, 410].includes(response.status)) await afterNetwork(request, response).catch(() => null);
+  return response;
+}
 
 self.addEventListener('push', (event) => {
   const { title, options } = notificationFromPush(readPushData(event));
