@@ -135,7 +135,8 @@ async def _open_core(settings: Settings, *, create_keys: bool) -> _Core:
     except BaseException:
         ring.close()
         raise
-    return _Core(folder, ring, created, secret, blobs, store, KeyService(store, ring))
+    keys = KeyService(store, ring, audit_retention_days=settings.audit_retention_days)
+    return _Core(folder, ring, created, secret, blobs, store, keys)
 
 
 def _instance(settings: Settings, core: _Core, notifier: Notifier) -> Instance:

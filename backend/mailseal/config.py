@@ -72,6 +72,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     session_idle_minutes: int = 12 * 60
     session_absolute_hours: int = 14 * 24
     code_ttl_minutes: int = 10
+    audit_retention_days: int = 0  # 0: keep every audit row; else opens older than this go (see keys/audit_retention)
 
     # Heavy work (parsing uploads, rendering messages) runs in a pool of worker processes (jobs/).
     jobs_workers: int = 0  # 0: one per CPU
@@ -413,6 +414,7 @@ CHECKS: dict[str, Callable[[Settings], str | None]] = {
     "session_idle_minutes": _at_least("session_idle_minutes", 1),
     "session_absolute_hours": _at_least("session_absolute_hours", 1),
     "code_ttl_minutes": _at_least("code_ttl_minutes", 1, 10),
+    "audit_retention_days": _at_least("audit_retention_days", 0),
     "key_store": _key_store,
     "pkcs11_module": _needed_for_pkcs11("pkcs11_module"),
     "pkcs11_token_label": _needed_for_pkcs11("pkcs11_token_label"),

@@ -34,7 +34,8 @@ log = logging.getLogger("mailseal.server")
 
 EXPIRY_SWEEP_SECONDS = 60
 async def _sweep_expired(services: Services) -> None:
-    """Every minute: destroy the keys of expired messages, and drop expired sessions and codes."""
+    """Every minute: destroy the keys of expired messages, drop expired sessions and codes, and audit rows
+    past `audit_retention_days` (a bounded amount each time)."""
     while True:
         await asyncio.sleep(EXPIRY_SWEEP_SECONDS)
         try:
@@ -43,6 +44,7 @@ async def _sweep_expired(services: Services) -> None:
                 services.summaries.forget(message_id)
                 services.views.discard(message_id)
             await services.identity.purge_expired()
+            await services.instance.keys.drop_expired_audit()
         except Exception:
             log.exception("expiry sweep failed")
 

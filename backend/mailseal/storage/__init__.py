@@ -5,7 +5,7 @@ engine runs underneath. The blob store of sealed envelopes is a separate contrac
 """
 
 from mailseal.storage.repositories.admin_tokens import AdminToken
-from mailseal.storage.repositories.audit import AuditEntry
+from mailseal.storage.repositories.audit import KEPT_FOREVER, AuditEntry
 from mailseal.storage.repositories.codes import PendingCode
 from mailseal.storage.repositories.devices import DeviceRow
 from mailseal.storage.repositories.envelopes import InboxRow, ThreadEntry, ThreadState
@@ -17,6 +17,7 @@ from mailseal.storage.repositories.sessions import SessionRow, SessionWithAddres
 from mailseal.storage.store import Store, Transaction, open_store, sqlite_url
 
 __all__ = [
+    "KEPT_FOREVER",
     "AdminToken",
     "AuditEntry",
     "ClaimedMail",
