@@ -99,7 +99,7 @@ class Services:
 
 
 # The modules whose functions run in the job pool, imported once by its forkserver.
-JOB_MODULES = ("mailseal.messages.ingest", "mailseal.messages.read")
+JOB_MODULES = ("mailseal.messages.ingest", "mailseal.messages.read", "mailseal.messages.unpack")
 
 
 @dataclass(frozen=True)
