@@ -2,10 +2,10 @@
 
 Every open writes an audit row, and the key is handed out only once that row is durable. One commit per
 row makes every open wait for its own disk sync, one after another on SQLite's single writer. Here a row
-joins the batch that is being gathered; one writer task commits a whole batch in one statement (one
-transaction, one sync), then answers every caller in it. No timer: while a commit is in flight the next
-batch gathers, so an open alone commits at once and under load each waits for at most one commit ahead
-of its own (a millisecond or two).
+that finds no commit in flight is committed at once by its caller; one that finds a commit in flight
+joins the batch gathering behind it, and one writer task commits each such batch in one statement (one
+transaction, one sync), then answers every caller in it. No timer: an open alone pays nothing, and
+under load each waits for at most one commit ahead of its own (a millisecond or two).
 
 A caller returns only after its batch's commit returned; if that commit fails, every caller in the batch
 gets the error (`AuditNotRecorded`), none is told its row is written.
@@ -35,17 +35,31 @@ class GroupCommit(Generic[T]):
         self._max_batch = max_batch
         self._waiting: list[tuple[T, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._busy = False
         self.commits = 0
         """Batches committed so far (for tests and the benchmark: rows per commit)."""
 
     async def add(self, item: T) -> None:
         """Returns once `item` is committed with its batch; raises `AuditNotRecorded` if that commit failed."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((item, future))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_batches(), name="mailseal-group-commit")
-        # A caller that goes away cancels only its future: its row is still written with the others.
-        await future
+        if self._busy:  # a commit is in flight: join the batch that gathers behind it
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiting.append((item, future))
+            # A caller that goes away cancels only its future: its row is still written with the others.
+            await future
+            return
+        # Nothing in flight: commit this row at once, here (no task, no future: an open alone pays nothing).
+        self._busy = True
+        try:
+            await self._write([item])
+        except Exception as error:
+            log.error("an audit row could not be committed: %s", type(error).__name__)
+            raise AuditNotRecorded() from error
+        finally:
+            if self._waiting:
+                self._writer = asyncio.create_task(self._write_batches(), name="mailseal-group-commit")
+            else:
+                self._busy = False
+        self.commits += 1
 
     async def drain(self) -> None:
         """Wait until every item handed in so far is committed (or has failed): before the engine closes."""
@@ -53,6 +67,12 @@ class GroupCommit(Generic[T]):
             await asyncio.wait({self._writer})
 
     async def _write_batches(self) -> None:
+        try:
+            await self._write_waiting()
+        finally:
+            self._busy = False
+
+    async def _write_waiting(self) -> None:
         while self._waiting:
             batch = self._waiting[: self._max_batch]
             del self._waiting[: self._max_batch]
