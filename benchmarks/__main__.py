@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import asgi, blobs, crypto, engines, hostile, http, memory, phone, push, server_memory, smtp
+from benchmarks import asgi, audit, blobs, crypto, engines, hostile, http, memory, phone, push, server_memory, smtp
 from benchmarks.results import Report, Result, skipped, warn
 from benchmarks.server import SignedIn, running_server, sign_in
 from benchmarks.workload import KiB, MiB, write_attachment_message
@@ -138,6 +138,7 @@ def run(plan: Plan, *, compare_asgi: bool) -> int:
         ok &= served
         ok &= guarded(report, engines.LINES, lambda: engines.measure(
             work, HTML_SIZE, plan.smtp_mails, plan.load, plan.smtp_senders))
+        ok &= guarded(report, audit.LINES, lambda: audit.measure(work, plan.load.seconds))
         ok &= guarded(report, push.LINES, lambda: push.measure(work, plan.push_subscriptions, plan.load.rounds))
         phone_data = work / "phone-data"
         ok &= guarded(report, phone.LINES, lambda: phone.measure(work, phone_data))
