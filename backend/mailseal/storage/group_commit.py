@@ -35,30 +35,30 @@ class GroupCommit(Generic[T]):
         self._max_batch = max_batch
         self._waiting: list[tuple[T, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
-        self._busy = False
+        self._leading = False  # a caller is committing its own row
         self.commits = 0
         """Batches committed so far (for tests and the benchmark: rows per commit)."""
 
     async def add(self, item: T) -> None:
         """Returns once `item` is committed with its batch; raises `AuditNotRecorded` if that commit failed."""
-        if self._busy:  # a commit is in flight: join the batch that gathers behind it
+        if self._leading or (self._writer is not None and not self._writer.done()):
+            # A commit is in flight: join the batch that gathers behind it.
             future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiting.append((item, future))
             # A caller that goes away cancels only its future: its row is still written with the others.
             await future
             return
         # Nothing in flight: commit this row at once, here (no task, no future: an open alone pays nothing).
-        self._busy = True
+        self._leading = True
         try:
             await self._write([item])
         except Exception as error:
             log.error("an audit row could not be committed: %s", type(error).__name__)
             raise AuditNotRecorded() from error
         finally:
+            self._leading = False
             if self._waiting:
                 self._writer = asyncio.create_task(self._write_batches(), name="mailseal-group-commit")
-            else:
-                self._busy = False
         self.commits += 1
 
     async def drain(self) -> None:
@@ -67,12 +67,6 @@ class GroupCommit(Generic[T]):
             await asyncio.wait({self._writer})
 
     async def _write_batches(self) -> None:
-        try:
-            await self._write_waiting()
-        finally:
-            self._busy = False
-
-    async def _write_waiting(self) -> None:
         while self._waiting:
             batch = self._waiting[: self._max_batch]
             del self._waiting[: self._max_batch]
