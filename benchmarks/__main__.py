@@ -19,6 +19,7 @@ from pathlib import Path
 
 from benchmarks import (
     asgi,
+    audit,
     blobs,
     crypto,
     engines,
@@ -158,6 +159,7 @@ def run(plan: Plan, *, compare_asgi: bool) -> int:
         ok &= guarded(report, engines.LINES, lambda: engines.measure(
             work, HTML_SIZE, plan.smtp_mails, plan.load, plan.smtp_senders))
         ok &= guarded(report, workers.LINES, lambda: workers.measure(work, plan.load))
+        ok &= guarded(report, audit.LINES, lambda: audit.measure(work, plan.load.seconds))
         ok &= guarded(report, push.LINES, lambda: push.measure(work, plan.push_subscriptions, plan.load.rounds))
         phone_data = work / "phone-data"
         ok &= guarded(report, phone.LINES, lambda: phone.measure(work, phone_data))

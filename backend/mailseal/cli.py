@@ -80,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     a = sub.add_parser("audit", help="print the audit trail")
     a.add_argument("message_id", nargs="?")
     a.add_argument("--json", action="store_true")
+    a.add_argument("--export", metavar="FILE",
+                   help="write the whole trail (or what follows --after-id) as JSON Lines with a SHA-256, - for stdout")
+    a.add_argument("--after-id", type=int, default=0, help="with --export: only rows after this id")
 
     s = sub.add_parser("serve", help="run the web app, the SMTP listeners and the queues (or one role of them)")
     s.add_argument("--host")
@@ -251,6 +254,27 @@ async def _revoke(settings: Settings, message_id: str) -> int:
     return EXIT_OK
 
 
+async def _audit_export(settings: Settings, target: str, after_id: int) -> int:
+    from mailseal.keys.audit_export import ExportSummary, export_to, page_reader
+
+    instance = await open_instance(settings, create_keys=False)
+    try:
+        next_page = page_reader(instance.store, asyncio.get_running_loop())
+        done: list[ExportSummary] = []
+
+        def write(out: BinaryIO) -> None:
+            done.append(export_to(out, next_page, after_id=after_id, now=int(time.time())))
+
+        await asyncio.to_thread(write_output, target, write)
+    finally:
+        await instance.close()
+    summary = done[0]
+    span = f"ids {summary.first_id}-{summary.last_id}" if summary.rows else "nothing new"
+    print(f"exported {summary.rows} audit rows ({span}), sha256 {summary.sha256}; "
+          f"next time: --after-id {summary.last_id or after_id}", file=sys.stderr)
+    return EXIT_OK
+
+
 async def _audit(settings: Settings, message_id: str | None, as_json: bool) -> int:
     instance = await open_instance(settings, create_keys=False)
     try:
@@ -366,6 +390,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "revoke":
             return asyncio.run(_revoke(settings, args.message_id))
         if args.command == "audit":
+            if args.export:
+                return asyncio.run(_audit_export(settings, args.export, args.after_id))
             return asyncio.run(_audit(settings, args.message_id, args.json))
         if args.command == "rules" and args.rules_command == "test":
             return _rules_test(settings, args)

@@ -109,7 +109,7 @@ QUEUE_POLL_SECONDS = 30.0
 WORKER_QUEUE_POLL_SECONDS = 1.0
 
 # The modules whose functions run in the job pool, imported once by its forkserver.
-JOB_MODULES = ("mailseal.messages.ingest", "mailseal.messages.read")
+JOB_MODULES = ("mailseal.messages.ingest", "mailseal.messages.read", "mailseal.messages.unpack")
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,8 @@ async def _open_core(settings: Settings, *, create_keys: bool) -> _Core:
     except BaseException:
         ring.close()
         raise
-    return _Core(folder, ring, created, secret, blobs, store, KeyService(store, ring))
+    keys = KeyService(store, ring, audit_retention_days=settings.audit_retention_days)
+    return _Core(folder, ring, created, secret, blobs, store, keys)
 
 
 def _instance(settings: Settings, core: _Core, notifier: Notifier) -> Instance:

@@ -102,6 +102,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     offline_store_max_mib: int = 200
     offline_confirm_days: int = 7
 
+    audit_retention_days: int = 0  # 0: keep every audit row; else opens older than this go (see keys/audit_retention)
+
     # Heavy work (parsing uploads, rendering messages) runs in a pool of worker processes (jobs/).
     jobs_workers: int = 0  # 0: one per CPU
     jobs_waiting: int = 16
@@ -518,6 +520,7 @@ CHECKS: dict[str, Callable[[Settings], str | None]] = {
     "offline_attachment_max_bytes": _at_least("offline_attachment_max_bytes", 0),
     "offline_store_max_mib": _at_least("offline_store_max_mib", 1, 4096),
     "offline_confirm_days": _at_least("offline_confirm_days", 1, 365),
+    "audit_retention_days": _at_least("audit_retention_days", 0),
     "key_store": _key_store,
     "passcode_off_domains": _domains("passcode_off_domains"),
     "oidc_google_issuer": _provider_url("oidc_google_issuer"),

@@ -35,6 +35,7 @@ plaintext, a passcode or a key.
     ├── Conflict (409)
     │   └── PushSubscriptionTaken      a push endpoint held by another device, without its keys
     ├── ServerBusy (503)               the pool of heavy work is full; `retry_after` says when to come back
+    │   └── AuditNotRecorded (503)     an open's audit row could not be committed: no key is handed out
     ├── JobFailed (500)                heavy work stopped in its worker
     │   ├── JobTimedOut (503)          it ran past the time limit
     │   └── JobTooLarge (413)          it needed more memory than a worker may take
@@ -213,6 +214,16 @@ class ServerBusy(MailsealError):
     def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class AuditNotRecorded(ServerBusy):
+    """The commit that would have made an open's audit row durable failed, so the key is not handed out."""
+
+    code = "audit.not-recorded"
+    title = "The server could not record this open; try again shortly"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 2) -> None:
+        super().__init__(detail, retry_after=retry_after)
 
 
 class JobFailed(MailsealError):

@@ -25,7 +25,8 @@ EXPIRY_SWEEP_SECONDS = 60
 
 
 async def sweep_expired(services: Services) -> None:
-    """Every minute: destroy the keys of expired messages, and drop expired sessions and codes.
+    """Every minute: destroy the keys of expired messages, drop expired sessions and codes, and audit rows
+    past `audit_retention_days` (a bounded amount each time).
 
     Other processes need not hear of it: their caches hold nothing an open can use without the policy
     decision, which reads the key's state from the database each time.
@@ -38,6 +39,7 @@ async def sweep_expired(services: Services) -> None:
                 services.summaries.forget(message_id)
                 services.views.discard(message_id)
             await services.identity.purge_expired()
+            await services.instance.keys.drop_expired_audit()
         except Exception:
             log.exception("expiry sweep failed")
 

@@ -9,6 +9,7 @@ import msgspec
 
 from mailseal import metrics
 from mailseal.errors import MailsealError, MessageExpired, NotFound, UnknownKey
+from mailseal.keys.audit_retention import AuditRetention
 from mailseal.keys.policy import Identity, decide, party_address
 from mailseal.keys.ring import KeyRing
 from mailseal.storage import AuditEntry, NewSeal, SealRecord, Store, Transaction
@@ -45,10 +46,13 @@ class LoadedSeal(msgspec.Struct, frozen=True):
 class KeyService:
     """The only place a content key is wrapped, unwrapped or destroyed."""
 
-    def __init__(self, store: Store, ring: KeyRing, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, store: Store, ring: KeyRing, *, clock: Callable[[], float] = time.time, audit_retention_days: int = 0
+    ) -> None:
         self.store = store
         self.ring = ring
         self.clock = clock
+        self.retention = AuditRetention(store, days=audit_retention_days, clock=lambda: self.clock())
 
     @property
     def current_key_id(self) -> str:
@@ -165,6 +169,10 @@ class KeyService:
             await tx.audit.add(at=at, action=action, message_id=message_id, actor=actor,
                                detail="content key destroyed")
             await tx.envelopes.settle_unread(message_id, at=int(at))  # nobody is left to read it
+
+    async def drop_expired_audit(self) -> int:
+        """Delete audit rows past `audit_retention_days` (never the kinds kept forever), a bounded amount."""
+        return await self.retention.sweep()
 
     async def audit(self, message_id: str | None = None, *, limit: int = 1000) -> list[AuditEntry]:
         return await self.store.audit.entries(message_id, limit=limit)

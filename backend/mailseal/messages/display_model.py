@@ -267,10 +267,16 @@ def display(opened: OpenMessage) -> Displayed:
 def offered_file(opened: OpenMessage, index: int) -> tuple[Offer, Iterator[bytes]] | None:
     """The offered file numbered `index` (as in the view's attachment lists) and its bytes; None when no
     file of the message has that number."""
+    offer = find_offer(opened, index)
+    return None if offer is None else (offer, offer_bytes(opened, offer))
+
+
+def find_offer(opened: OpenMessage, index: int) -> Offer | None:
+    """The offered file numbered `index`, from the message's layout (which decodes its text and TNEF parts)."""
     for layout in layout_of(opened).walk():
         for offer in layout.offers:
             if offer.index == index:
-                return offer, offer_bytes(opened, offer)
+                return offer
     return None
 
 

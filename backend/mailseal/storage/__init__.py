@@ -6,7 +6,7 @@ engine runs underneath. The blob store of sealed envelopes is a separate contrac
 
 from mailseal.storage.repositories.access_log import AccessRow, Delivery, HeldMessage, Opens
 from mailseal.storage.repositories.admin_tokens import AdminToken
-from mailseal.storage.repositories.audit import AuditEntry
+from mailseal.storage.repositories.audit import KEPT_FOREVER, AuditEntry
 from mailseal.storage.repositories.codes import PendingCode
 from mailseal.storage.repositories.devices import DeviceRow
 from mailseal.storage.repositories.envelopes import InboxCounts, InboxPosition, InboxRow, ThreadEntry, ThreadState
@@ -20,6 +20,7 @@ from mailseal.storage.repositories.sign_in_flows import SignInFlow
 from mailseal.storage.store import Store, Transaction, open_store, sqlite_url
 
 __all__ = [
+    "KEPT_FOREVER",
     "AccessRow",
     "AdminToken",
     "AuditEntry",

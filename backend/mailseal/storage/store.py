@@ -13,15 +13,16 @@ from __future__ import annotations
 import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from mailseal.errors import ConfigError
 from mailseal.storage.engine import Connection, Dialect, Engine
+from mailseal.storage.group_commit import GroupCommit
 from mailseal.storage.repositories.access_log import AccessLog
 from mailseal.storage.repositories.admin_tokens import AdminTokenRows
-from mailseal.storage.repositories.audit import Audit
+from mailseal.storage.repositories.audit import Audit, AuditRow, write_rows
 from mailseal.storage.repositories.codes import PasscodeRows
 from mailseal.storage.repositories.devices import DeviceRows
 from mailseal.storage.repositories.envelopes import Envelopes
@@ -114,6 +115,12 @@ class Store(Repositories):
         super().__init__(engine)
         self.engine = engine
         self.url = url
+        self.audit_commits: GroupCommit[AuditRow] = GroupCommit(partial(write_rows, engine))
+        """Audit rows written outside a transaction share commits (see `storage/group_commit.py`)."""
+
+    @cached_property
+    def audit(self) -> Audit:
+        return Audit(self._engine, commits=self.audit_commits)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -132,6 +139,7 @@ class Store(Repositories):
         await self.engine.after_key_destroyed()
 
     async def close(self) -> None:
+        await self.audit_commits.drain()
         await self.engine.close()
 
 

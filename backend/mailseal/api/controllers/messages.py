@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -30,11 +29,11 @@ from mailseal.identity.models import Session
 from mailseal.messages.charsets import response_charset
 from mailseal.messages.display import MessageView, RenderedMessage, stream_pieces
 from mailseal.messages.display_layout import LeafBytes, Offer
-from mailseal.messages.display_model import offered_file
 from mailseal.messages.inbox import DEFAULT_PAGE, MAX_PAGE, InboxItem, list_inbox
 from mailseal.messages.ingest import ingest_record, recognise_upload
 from mailseal.messages.open import open_envelope
 from mailseal.messages.read import read_message
+from mailseal.messages.unpack import offered_file_off_loop
 
 
 class Inbox(msgspec.Struct, rename="camel"):
@@ -159,7 +158,7 @@ class MessagesController(Controller):
         try:
             envelope = opened.envelope
             do_not_forward = envelope.header.policy.template == "do-not-forward"
-            found = await asyncio.to_thread(offered_file, opened, index)
+            found = await offered_file_off_loop(services.jobs, opened, index)
             if found is None:
                 raise NotFound("No such attachment")
             offer, chunks = found
