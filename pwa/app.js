@@ -92,7 +92,9 @@ const storage = {
 const linkedTo = /^#to=(.+)/.exec(location.hash); // whom a wrapper link's message is for
 if (linkedTo) storage.setItem('mailseal.address-hint', decodeURIComponent(linkedTo[1]));
 /** Offline reading's modules: only where it is on (Settings). */
-const offline = (use) => storage.getItem('mailseal.offline') && import('./modules/offline-keep.js').then(use).catch(() => null);
+// Its marks and notes speak the later screens' words: those load with it, before it draws anything.
+const offline = (use) => storage.getItem('mailseal.offline')
+  && Promise.all([import('./modules/offline-keep.js'), wordsStarted.then(laterWords)]).then(([m]) => use(m)).catch(() => null);
 
 const main = document.getElementById('main');
 const setOnline = createOfflineBanner(document.querySelector('[data-testid=offline-banner]'));
@@ -325,7 +327,8 @@ function showInLanguage() {
 }
 // The catalogue first (from the worker's cache when installed), and where offline reading is on, its
 // listeners, before the first screen asks for anything; the screen follows a change of language.
-Promise.all([startI18n().catch(() => null), offline((m) => m.startKeeping(api, storage, { toast }))]).then(showInLanguage);
+const wordsStarted = startI18n().catch(() => null); // the chosen language, before any later words load
+Promise.all([wordsStarted, offline((m) => m.startKeeping(api, storage, { toast }))]).then(showInLanguage);
 onLanguageChange(showInLanguage);
 WIDE?.addEventListener?.('change', () => show(router.current()));
 

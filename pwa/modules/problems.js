@@ -126,6 +126,7 @@ export const KNOWN_CODES = Object.freeze({
   'push.endpoint-refused': null,
   'push.subscription-taken': null,
   'envelope.foreign': 'inbox',
+  'offline.unconfirmed': 'retry', // a kept copy the server has not re-confirmed for too long (offline-serve.js)
 });
 
 function waitWords(seconds) {

@@ -4,12 +4,16 @@
 import { busy, h } from './dom.js';
 import { t } from './i18n.js';
 import { addPasskey, passkeysAvailable, registrationOptions } from './passkey-register.js';
+import { browserFacts, inAppBrowser } from './platform.js';
+import { renderInstallNudge } from './ui-install-nudge.js';
 
 export const OFFER_KEY = 'mailseal.passkey-offer';
 
+/** The offer, or where no passkey can be made here (none on this browser, a mail app's own browser whose
+ * passkey would not work elsewhere, passkeys off on the server), the install card in its place. */
 export function renderPasskeyOffer(ctx) {
+  if (!passkeysAvailable() || inAppBrowser(browserFacts())) return renderInstallNudge(ctx);
   ctx.storage.setItem(OFFER_KEY, 'offered'); // once, whatever the answer
-  if (!passkeysAvailable()) return null;
   const add = h('button', { type: 'button', class: 'button primary', 'data-testid': 'passkey-offer-add', disabled: true }, t('passkey.offer-add'));
   const later = h('button', { type: 'button', class: 'button link', 'data-testid': 'passkey-offer-later' }, t('passkey.offer-later'));
   const status = h('p', { class: 'help', role: 'status', 'data-testid': 'passkey-offer-status', hidden: true });
@@ -23,7 +27,7 @@ export function renderPasskeyOffer(ctx) {
     options = found;
     add.disabled = false;
     card.hidden = false;
-  }).catch(() => card.remove()); // passkeys off here, or offline: nothing to offer
+  }).catch(() => card.replaceWith(renderInstallNudge(ctx) ?? '')); // passkeys off here, or offline
   later.addEventListener('click', () => card.remove());
   add.addEventListener('click', async () => {
     const done = busy(add, t('passkey.adding'));
