@@ -11,6 +11,7 @@ from mailseal.storage.repositories.devices import DeviceRow
 from mailseal.storage.repositories.envelopes import InboxRow, ThreadEntry, ThreadState
 from mailseal.storage.repositories.limits import RateEvents
 from mailseal.storage.repositories.mail_queue import ClaimedMail, FailedMail, QueueDepth, QueuedMail
+from mailseal.storage.repositories.push_queue import PushQueued, QueuedPush
 from mailseal.storage.repositories.push_subscriptions import EndpointHolder, Subscription
 from mailseal.storage.repositories.seals import LiveWrappedKey, NewSeal, SealRecord, StoredSeal
 from mailseal.storage.repositories.sessions import SessionRow, SessionWithAddresses
@@ -27,8 +28,10 @@ __all__ = [
     "LiveWrappedKey",
     "NewSeal",
     "PendingCode",
+    "PushQueued",
     "QueueDepth",
     "QueuedMail",
+    "QueuedPush",
     "RateEvents",
     "SealRecord",
     "SessionRow",
