@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from mailseal.storage import PushQueued, Store
+from mailseal.storage import PushQueued, Store, open_store
 
 CAPS = {"per_device": 3, "total": 5}
 
@@ -82,3 +82,23 @@ async def test_a_row_holds_ids_only(store: Store) -> None:
     assert sorted(row.keys()) == sorted(  # type: ignore[attr-defined]
         ["id", "device_id", "message_id", "kind", "queued_ms", "attempts", "next_attempt_ms"]
     )
+
+
+async def test_another_store_adding_rows_wakes_a_listener_where_the_engine_can(store: Store) -> None:
+    other = await open_store(store.url)  # another process, as far as the database can tell
+    woken = asyncio.Event()
+    try:
+        async with store.push_queue.listen(woken.set) as listening:
+            assert listening == (store.dialect == "postgresql")
+            await other.push_queue.add(("d1",), message_id="m1", kind="message", at_ms=1, **CAPS)
+            if listening:
+                await asyncio.wait_for(woken.wait(), 10)
+                woken.clear()
+                # A duplicate adds nothing and announces nothing.
+                await other.push_queue.add(("d1",), message_id="m1", kind="message", at_ms=2, **CAPS)
+                await asyncio.sleep(0.3)
+                assert not woken.is_set()
+            else:
+                assert not woken.is_set()
+    finally:
+        await other.close()

@@ -44,6 +44,8 @@ MAX_DEVICE_ID = 128
 SUCCESS_WRITE_INTERVAL = 60
 # The shortest wait between two looks at the queue while rows are due but claimed by another worker.
 MIN_WAIT = 0.01
+# How often a worker that PostgreSQL tells of new rows still looks (a lost LISTEN connection, say).
+LISTENING_POLL = 2.0
 _TRANSIENT_ERRORS = (TimeoutError, OSError, httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError)
 
 
@@ -242,36 +244,42 @@ class PushService:
         await self.stop()
 
     async def _run(self) -> None:
-        config = self._config
-        while True:
-            self._wake.clear()
-            delay = config.poll_seconds
-            try:
-                room = min(config.batch, config.max_pending_deliveries - len(self._deliveries))
-                if room > 0:
-                    now = self._now_ms()
-                    rows = await self._store.push_queue.claim_due(
-                        now_ms=now, lease_until_ms=now + round(config.lease_seconds * 1000), limit=room
-                    )
-                    for row in rows:
-                        task = asyncio.create_task(self._deliver(row))
-                        self._deliveries[task] = row.id
-                        task.add_done_callback(self._delivery_done)
-                    if len(rows) == room:
-                        continue  # more may be due
-                    delay = max(await self._delay_until_due(), MIN_WAIT)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the worker must outlive a bad run (the database away a moment)
-                log.exception("push: could not claim queued notifications")
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
+        async with self._store.push_queue.listen(self._wake.set) as listening:
+            # Told of other processes' rows at once (PostgreSQL), the poll is only a safety net.
+            poll = max(self._config.poll_seconds, LISTENING_POLL) if listening else self._config.poll_seconds
+            while True:
+                await self._run_once(poll)
 
-    async def _delay_until_due(self) -> float:
+    async def _run_once(self, poll: float) -> None:
+        """Claim what is due (as much as there is room for), then wait for a wake-up or the next due row."""
+        config = self._config
+        self._wake.clear()
+        delay = poll
+        try:
+            room = min(config.batch, config.max_pending_deliveries - len(self._deliveries))
+            if room > 0:
+                now = self._now_ms()
+                rows = await self._store.push_queue.claim_due(
+                    now_ms=now, lease_until_ms=now + round(config.lease_seconds * 1000), limit=room
+                )
+                for row in rows:
+                    task = asyncio.create_task(self._deliver(row))
+                    self._deliveries[task] = row.id
+                    task.add_done_callback(self._delivery_done)
+                if len(rows) == room:
+                    return  # more may be due
+                delay = max(await self._delay_until_due(poll), MIN_WAIT)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the worker must outlive a bad run (the database away a moment)
+            log.exception("push: could not claim queued notifications")
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=delay)
+        except TimeoutError:
+            pass
+
+    async def _delay_until_due(self, poll: float) -> float:
         due = await self._store.push_queue.next_due_ms()
-        poll = self._config.poll_seconds
         if due is None:
             return poll
         return min(max((due - self._now_ms()) / 1000, 0.0), poll)

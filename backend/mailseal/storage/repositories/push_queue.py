@@ -6,11 +6,18 @@ device that unsubscribed meanwhile is simply skipped. Times are milliseconds sin
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Final
+
 import msgspec
 
 from mailseal.storage.repositories.base import Repository, marks
 
 _COLUMNS = "id, device_id, message_id, kind, queued_ms, attempts"
+
+CHANNEL: Final = "mailseal_push_queue"
+"""Where PostgreSQL announces new rows to the workers (NOTIFY, delivered when the adding transaction commits)."""
 
 
 class QueuedPush(msgspec.Struct, frozen=True):
@@ -82,7 +89,13 @@ class PushQueueRows(Repository):
                     coalesced += 1
                 else:
                     refused += 1
+            if added and self.dialect == "postgresql":
+                await conn.execute("SELECT pg_notify(?, '')", (CHANNEL,))
         return PushQueued(added=added, coalesced=coalesced, refused=refused)
+
+    def listen(self, wake: Callable[[], None]) -> AbstractAsyncContextManager[bool]:
+        """Call `wake` when another process adds rows, where the engine can tell (see `Engine.listen`)."""
+        return self._engine.listen(CHANNEL, wake)
 
     async def claim_due(self, *, now_ms: int, lease_until_ms: int, limit: int) -> list[QueuedPush]:
         """Take up to `limit` due rows for one attempt each (their next attempt moves to `lease_until_ms`)."""
