@@ -30,7 +30,7 @@ import asyncpg
 from mailseal.errors import ConfigError
 from mailseal.storage.engine import Params, Row
 
-SCHEMA_VERSION: Final = 11
+SCHEMA_VERSION: Final = 13
 """The version `schema/postgresql.sql` creates: the number of the latest SQLite migration it matches."""
 
 _SCHEMA_LOCK: Final = 0x6D61696C7365616C  # "mailseal": an advisory lock key for creating the schema

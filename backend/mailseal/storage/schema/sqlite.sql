@@ -1,4 +1,4 @@
--- The current schema of the SQLite engine: what storage/migrations/0001…0011 build, in one place to read.
+-- The current schema of the SQLite engine: what storage/migrations/0001…0013 build, in one place to read.
 -- New installations and old ones both get it through the numbered migrations (the engine applies those
 -- it has not recorded in `schema_version`); tests/test_storage_schema.py checks that applying every
 -- migration to an empty file gives exactly this schema. Change both together: a new migration, and this
@@ -187,7 +187,7 @@ CREATE TABLE admin_tokens (
     last_used_at INTEGER
 );
 
--- 0011: The push queue (push room): one row per (device, message, kind) still to be notified, written where
+-- 0013: The push queue (push room): one row per (device, message, kind) still to be notified, written where
 -- the message is recorded and sent by a `worker` process. Ids only: no endpoint, key, address or text.
 -- Times in milliseconds. Claiming a row pushes next_attempt_ms forward by a lease.
 CREATE TABLE push_queue (
