@@ -223,3 +223,21 @@ async def test_unsubscribe_and_forget_device(tmp_path: Path) -> None:
         await stack.push.notify(["dev-a", "dev-b"], "m1", "message")
         await asyncio.wait_for(stack.push.drain(), GUARD)
         assert stack.service.received == []
+
+
+@pytest.mark.engines
+async def test_per_device_cap_drops_with_a_log_line_and_duplicates_coalesce(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with push_stack(tmp_path, per_device=2) as stack:
+        await stack.subscribe_device("dev")
+        await stack.push.stop()  # no worker: the rows wait
+        for message_id in ("m1", "m1", "m2", "m3"):
+            await asyncio.wait_for(stack.push.notify(["dev"], message_id, "message"), GUARD)  # never raises
+        assert [row.message_id for row in await stack.db.push_queue.pending()] == ["m1", "m2"]
+        assert stack.push.stats.queued == 2 and stack.push.stats.dropped == 1
+        assert "push queue is full" in caplog.text
+        await stack.push.start()
+        await asyncio.wait_for(stack.push.drain(), GUARD)
+        ids = [json.loads(r.payload or b"")["mailseal"]["id"] for r in stack.service.received]
+        assert sorted(ids) == ["m1", "m2"]

@@ -90,11 +90,14 @@ class Services:
     summaries: SummaryCache = field(default_factory=SummaryCache)
     views: SealedViewCache = field(default_factory=lambda: SealedViewCache(0))
 
-    async def start(self, *, mail_queue: bool = True) -> None:
-        """Start push delivery and, with `mail_queue`, the outbound queue's sender (the worker part's)."""
-        if mail_queue:
+    async def start(self, *, queues: bool = True) -> None:
+        """With `queues` (the worker part's), start the senders of the outbound mail and the push queues.
+
+        Without them this process only writes to the queues; a `worker` process sends.
+        """
+        if queues:
             await self.outbox.start()
-        await self.push.start()
+            await self.push.start()
 
     async def close(self) -> None:
         """Stop the workers, then close the store."""

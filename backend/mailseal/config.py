@@ -115,6 +115,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     push_contact: str = "mailto:admin@example.org"
     push_services: tuple[str, ...] = ()
     push_allow_loopback: bool = False
+    push_queue_lease_seconds: int = 60
+    push_queue_per_device: int = 100
+    push_queue_max: int = 100000
 
     # Watching it run: /metrics (admin token), optionally also on a listener of its own; /readyz.
     metrics_listen: str = ""
@@ -507,6 +510,9 @@ CHECKS: dict[str, Callable[[Settings], str | None]] = {
     "smtp_url": _smtp_url,
     "smtp_client_connections": _at_least("smtp_client_connections", 1),
     "mail_queue_lease_seconds": _at_least("mail_queue_lease_seconds", 2, 86400),
+    "push_queue_lease_seconds": _at_least("push_queue_lease_seconds", 2, 86400),
+    "push_queue_per_device": _at_least("push_queue_per_device", 1, 100000),
+    "push_queue_max": _at_least("push_queue_max", 1, 100000000),
     "role": _role,
     "web_workers": _web_workers,
     "relay_tls_cert_file": _together("relay_tls_cert_file", "relay_tls_key_file"),

@@ -3,7 +3,7 @@
     all     the web app, the SMTP listeners and the background work (today's single process)
     web     HTTP only (`web_workers` processes on one port)
     smtp    the relay and the inbound listener
-    worker  the outbound mail queue and the expiry sweep
+    worker  the outbound mail queue, the push queue and the expiry sweep
 
 Any number of each may share one PostgreSQL database and one object store. The older setting
 `smtp_listeners = false` keeps working: it takes the SMTP part out of `all`.

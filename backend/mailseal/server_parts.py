@@ -1,5 +1,5 @@
 """What a `mailseal serve` process runs beside (or instead of) HTTP, by its role's parts: the SMTP
-listeners, the outbound queue's worker and the expiry sweep, and the `metrics_listen` listener.
+listeners, the outbound mail and push queues' workers and the expiry sweep, and the `metrics_listen` listener.
 
 One place starts and stops them, for the web app's startup (`all`, `web`) and for the processes
 without HTTP (`smtp`, `worker`), so that each part runs in exactly the processes its role names.
@@ -61,7 +61,7 @@ class ServerParts:
 
     async def start(self, services: Services, *, required: bool) -> None:
         """`required`: fail when an SMTP port is taken (`mailseal serve`), else log and go on (tests)."""
-        await services.start(mail_queue=self.parts.worker)
+        await services.start(queues=self.parts.worker)
         if self.parts.worker:
             self._tasks.append(asyncio.create_task(sweep_expired(services), name="mailseal-expiry-sweep"))
         if self.parts.smtp:

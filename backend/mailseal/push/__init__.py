@@ -4,9 +4,9 @@ Public surface (pinned by tests/test_push_subscriptions.py::test_public_surface)
 
     keys = load_or_create_vapid(data_path / "keys")         # GET /api/push/key -> keys.application_server_key
     push = PushService(store, keys, PushConfig.from_settings(settings))
-    await push.start()                                       # the background worker
+    await push.start()                                       # the queue's worker (the worker part)
     await push.subscribe(device_id, subscription_json)       # PushSubscriptionInvalid / PushEndpointRefused
-    await push.notify(device_ids, message_id, "message")     # returns at once
+    await push.notify(device_ids, message_id, "message")     # one durable row per device; returns
     await push.stop()
 """
 

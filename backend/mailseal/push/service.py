@@ -1,11 +1,12 @@
 """The push service: subscriptions in, notifications out, without ever making a caller wait.
 
-`notify()` only puts a job on a bounded queue. A background worker (started by `start()`) looks up the
-devices' subscriptions and delivers with bounded concurrency: every attempt passes the egress guard and
-has timeouts; 404/410 delete the subscription; 429, 5xx and network failures are retried with
+`notify()` records one row per subscribed device in the durable push queue (`store.push_queue`), within
+its caps, and returns. The queue's worker (started by `start()`, in the processes of the `worker` part)
+claims due rows under a lease and delivers with bounded concurrency: every attempt passes the egress
+guard and has timeouts; 404/410 delete the subscription; 429, 5xx and network failures are retried with
 exponential backoff a bounded number of times; anything else counts as a failure, and a subscription
-that fails `max_failures` deliveries in a row is pruned. Pushes are best effort: a stopped service
-drops what is still queued.
+that fails `max_failures` deliveries in a row is pruned. A row is deleted once settled, so a worker
+killed mid-send leaves its rows to be sent again when their lease ends: at least once.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import logging
 import random
 import ssl
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +27,7 @@ import httpcore
 
 from mailseal import metrics
 from mailseal.errors import InputError, PushEndpointRefused, PushSubscriptionTaken
-from mailseal.storage import Store, Subscription
+from mailseal.storage import QueuedPush, Store, Subscription
 
 from .config import PushConfig
 from .egress import EgressPolicy, ResolutionFailed, Resolver, parse_endpoint, resolve_checked, system_resolver
@@ -40,6 +42,10 @@ MAX_DEVICE_ID = 128
 # A delivery to a healthy subscription records its success at most this often: one write per push
 # would cost a durable commit each, for a timestamp that only needs to be roughly right.
 SUCCESS_WRITE_INTERVAL = 60
+# The shortest wait between two looks at the queue while rows are due but claimed by another worker.
+MIN_WAIT = 0.01
+# How often a worker that PostgreSQL tells of new rows still looks (a lost LISTEN connection, say).
+LISTENING_POLL = 2.0
 _TRANSIENT_ERRORS = (TimeoutError, OSError, httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError)
 
 
@@ -64,13 +70,6 @@ class _Outcome(enum.Enum):
     FAILED = "failed"  # an answer that retrying will not change
     REFUSED = "refused"  # the egress guard refused the resolved addresses
     INVALID = "invalid"  # the stored endpoint text itself is refused: it can never work
-
-
-@dataclass(frozen=True)
-class _Job:
-    device_ids: tuple[str, ...]
-    message_id: str
-    kind: Kind
 
 
 class PushService:
@@ -101,12 +100,13 @@ class PushService:
         self._network_backend = network_backend
         self._ssl_context = ssl_context
         self._sender: PushSender | None = None
-        self._queue: asyncio.Queue[_Job] = asyncio.Queue(maxsize=config.queue_size)
         self._slots = asyncio.Semaphore(config.concurrency)
-        self._pending = asyncio.Semaphore(config.max_pending_deliveries)
+        self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
-        self._deliveries: set[asyncio.Task[None]] = set()
+        self._deliveries: dict[asyncio.Task[None], int] = {}  # each delivery in flight, and its queue row
         self.stats = PushStats()
+        # Queue-to-answer time of the latest deliveries, for the bench and the tests.
+        self.latencies_ms: deque[int] = deque(maxlen=1000)
 
     @property
     def application_server_key(self) -> str:
@@ -163,23 +163,37 @@ class PushService:
         return await self._store.push_subscriptions.for_devices(device_ids)
 
     async def notify(self, device_ids: Sequence[str], message_id: str, kind: Kind) -> None:
-        """Queue one push per subscribed device and return at once; never waits on the network or the queue."""
+        """Queue one push per subscribed device and return; never waits on the network or a full queue.
+
+        A notification the caps refuse is dropped with a log line: a person is never told of it.
+        """
         check_message_id(message_id)
         if kind not in ("message", "reply"):
             raise InputError("A push kind is 'message' or 'reply'")
-        job = _Job(tuple(dict.fromkeys(device_ids)), message_id, kind)
-        if not job.device_ids:
+        wanted = tuple(dict.fromkeys(device_ids))
+        if not wanted:
             return
         try:
-            self._queue.put_nowait(job)
-        except asyncio.QueueFull:
-            self.stats.dropped += 1
-            log.warning("push queue is full; a notification was dropped")
+            subscribed = tuple(sorted({s.device_id for s in await self._store.push_subscriptions.for_devices(wanted)}))
+            if not subscribed:
+                return
+            queued = await self._store.push_queue.add(
+                subscribed, message_id=message_id, kind=kind, at_ms=self._now_ms(),
+                per_device=self._config.per_device, total=self._config.queue_size,
+            )
+        except Exception:
+            self.stats.dropped += len(wanted)
+            log.exception("push: could not queue a notification; it was dropped")
             return
-        self.stats.queued += 1
+        self.stats.queued += queued.added
+        if queued.refused:
+            self.stats.dropped += queued.refused
+            log.warning("push queue is full (per device or in all): %d notification(s) dropped", queued.refused)
+        if queued.added:
+            self._wake.set()
 
     async def start(self) -> None:
-        """Start the background worker; notifications queued before this wait for it."""
+        """Start the queue's worker; rows queued before (here or by another process) wait for it."""
         if self._sender is None:
             self._sender = PushSender(
                 self._policy,
@@ -194,24 +208,33 @@ class PushService:
             self._worker = asyncio.create_task(self._run(), name="mailseal-push-worker")
 
     async def stop(self) -> None:
-        """Stop the worker and cancel deliveries in flight; queued notifications are dropped."""
-        tasks = [*self._deliveries, *([self._worker] if self._worker else [])]
+        """Stop the worker and cancel deliveries in flight; their rows are due again at once, for the next
+        worker (a process killed instead leaves them leased until `lease_seconds` runs out)."""
+        in_flight = dict(self._deliveries)
+        tasks = [*in_flight, *([self._worker] if self._worker else [])]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._worker = None
+        if in_flight:
+            try:
+                await self._store.push_queue.release(tuple(in_flight.values()), at_ms=self._now_ms())
+            except Exception:
+                log.exception("push: could not release the rows in flight; they wait for their lease")
         if self._sender is not None:
             sender, self._sender = self._sender, None
             await sender.aclose()
 
     async def drain(self) -> None:
-        """Wait until everything queued so far is delivered or given up (needs a started worker)."""
+        """Wait until the queue is empty and nothing is in flight (needs a started worker somewhere)."""
         while True:
-            await self._queue.join()
             pending = set(self._deliveries)
-            if not pending:
+            if pending:
+                await asyncio.wait(pending)
+            elif await self._store.push_queue.depth() == 0:
                 return
-            await asyncio.wait(pending)
+            else:
+                await asyncio.sleep(0.01)
 
     async def __aenter__(self) -> PushService:
         await self.start()
@@ -221,76 +244,116 @@ class PushService:
         await self.stop()
 
     async def _run(self) -> None:
-        while True:
-            job = await self._queue.get()
-            try:
-                await self._dispatch(job)
-            except Exception:
-                log.exception("push: could not look up subscriptions for a notification")
-            finally:
-                self._queue.task_done()
+        async with self._store.push_queue.listen(self._wake.set) as listening:
+            # Told of other processes' rows at once (PostgreSQL), the poll is only a safety net.
+            poll = max(self._config.poll_seconds, LISTENING_POLL) if listening else self._config.poll_seconds
+            while True:
+                await self._run_once(poll)
 
-    async def _dispatch(self, job: _Job) -> None:
-        payload = build_payload(job.message_id, job.kind, self._public_url)
-        for subscription in await self._store.push_subscriptions.for_devices(job.device_ids):
-            await self._pending.acquire()
-            task = asyncio.create_task(self._deliver(subscription.id, payload, job))
-            self._deliveries.add(task)
-            task.add_done_callback(self._delivery_done)
+    async def _run_once(self, poll: float) -> None:
+        """Claim what is due (as much as there is room for), then wait for a wake-up or the next due row."""
+        config = self._config
+        self._wake.clear()
+        delay = poll
+        try:
+            room = min(config.batch, config.max_pending_deliveries - len(self._deliveries))
+            if room > 0:
+                now = self._now_ms()
+                rows = await self._store.push_queue.claim_due(
+                    now_ms=now, lease_until_ms=now + round(config.lease_seconds * 1000), limit=room
+                )
+                for row in rows:
+                    task = asyncio.create_task(self._deliver(row))
+                    self._deliveries[task] = row.id
+                    task.add_done_callback(self._delivery_done)
+                if len(rows) == room:
+                    return  # more may be due
+                delay = max(await self._delay_until_due(poll), MIN_WAIT)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the worker must outlive a bad run (the database away a moment)
+            log.exception("push: could not claim queued notifications")
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=delay)
+        except TimeoutError:
+            pass
+
+    async def _delay_until_due(self, poll: float) -> float:
+        due = await self._store.push_queue.next_due_ms()
+        if due is None:
+            return poll
+        return min(max((due - self._now_ms()) / 1000, 0.0), poll)
 
     def _delivery_done(self, task: asyncio.Task[None]) -> None:
-        self._deliveries.discard(task)
-        self._pending.release()
+        self._deliveries.pop(task, None)
+        self._wake.set()  # room for more, or a retry to schedule
 
-    async def _deliver(self, subscription_id: int, payload: bytes, job: _Job) -> None:
+    async def _deliver(self, row: QueuedPush) -> None:
         try:
-            await self._deliver_with_retries(subscription_id, payload, job)
+            await self._deliver_row(row)
+        except asyncio.CancelledError:
+            raise
         except Exception:
-            log.exception("push: delivery to subscription %d failed unexpectedly", subscription_id)
+            # The row stays, leased: it is tried again when the lease runs out.
+            log.exception("push: delivery of queued row %d failed unexpectedly", row.id)
             self.stats.failed += 1
             metrics.push_answered("failed")
 
-    async def _deliver_with_retries(self, subscription_id: int, payload: bytes, job: _Job) -> None:
+    async def _deliver_row(self, row: QueuedPush) -> None:
         config = self._config
-        for attempt in range(1, config.max_attempts + 1):
-            # Read the row again for every attempt: it may have been removed or replaced meanwhile.
-            subscription = await self._store.push_subscriptions.get(subscription_id)
-            if subscription is None:
-                return
-            async with self._slots:
-                outcome, retry_after = await self._attempt(subscription, payload, job)
-            if outcome is _Outcome.DELIVERED:
-                self.stats.delivered += 1
-                metrics.push_answered("sent")
-                now = int(self._clock())
-                if _success_worth_writing(subscription, now):
-                    await self._store.push_subscriptions.record_success(subscription_id, now=now)
-                return
-            if outcome in (_Outcome.GONE, _Outcome.INVALID):
-                if outcome is _Outcome.GONE:
-                    self.stats.gone += 1
-                    metrics.push_answered("gone")
-                else:
-                    self.stats.refused += 1
-                    metrics.push_answered("refused")
-                await self._store.push_subscriptions.delete_by_id(subscription_id)
-                return
-            if outcome is _Outcome.RETRY and attempt < config.max_attempts:
-                self.stats.retried += 1
-                metrics.push_answered("retried")
-                await asyncio.sleep(self._backoff(attempt, retry_after))
-                continue
-            if outcome is _Outcome.REFUSED:
+        queue = self._store.push_queue
+        subscriptions = await self._store.push_subscriptions.for_devices([row.device_id])
+        if not subscriptions:  # unsubscribed or signed out since it was queued
+            await queue.remove(row.id)
+            return
+        subscription = subscriptions[0]
+        kind: Kind = "reply" if row.kind == "reply" else "message"
+        payload = build_payload(row.message_id, kind, self._public_url)
+        async with self._slots:
+            outcome, retry_after = await self._attempt(subscription, payload, row.message_id)
+        attempts = row.attempts + 1
+        if outcome is _Outcome.DELIVERED:
+            await queue.remove(row.id)
+            self.stats.delivered += 1
+            metrics.push_answered("sent")
+            if (latency := self._now_ms() - row.queued_ms) >= 0:
+                self.latencies_ms.append(latency)
+            now = int(self._clock())
+            if _success_worth_writing(subscription, now):
+                await self._store.push_subscriptions.record_success(subscription.id, now=now)
+            return
+        if outcome in (_Outcome.GONE, _Outcome.INVALID):
+            if outcome is _Outcome.GONE:
+                self.stats.gone += 1
+                metrics.push_answered("gone")
+            else:
                 self.stats.refused += 1
                 metrics.push_answered("refused")
-            else:
-                self.stats.failed += 1
-                metrics.push_answered("failed")
-            if await self._store.push_subscriptions.record_failure(subscription_id, max_failures=config.max_failures):
-                log.info("push: subscription %d pruned after repeated failures", subscription_id)
+            await self._store.push_subscriptions.delete_by_id(subscription.id)
+            await queue.remove(row.id)
             return
+        if outcome is _Outcome.RETRY and attempts < config.max_attempts:
+            self.stats.retried += 1
+            metrics.push_answered("retried")
+            delay_ms = round(self._backoff(attempts, retry_after) * 1000)
+            await queue.retry_later(row.id, attempts=attempts, at_ms=self._now_ms() + delay_ms)
+            return
+        if outcome is _Outcome.REFUSED:
+            self.stats.refused += 1
+            metrics.push_answered("refused")
+        else:
+            self.stats.failed += 1
+            metrics.push_answered("failed")
+        await queue.remove(row.id)
+        if await self._store.push_subscriptions.record_failure(subscription.id, max_failures=config.max_failures):
+            log.info("push: subscription %d pruned after repeated failures", subscription.id)
 
-    async def _attempt(self, subscription: Subscription, payload: bytes, job: _Job) -> tuple[_Outcome, float | None]:
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    async def _attempt(
+        self, subscription: Subscription, payload: bytes, message_id: str
+    ) -> tuple[_Outcome, float | None]:
         try:
             endpoint = parse_endpoint(subscription.endpoint, self._policy)
         except PushEndpointRefused as exc:
@@ -300,7 +363,7 @@ class PushService:
             ("Authorization", self._authorization.header(endpoint.origin, self._clock())),
             ("TTL", str(self._config.ttl)),
             ("Urgency", "high"),
-            ("Topic", topic(job.message_id)),
+            ("Topic", topic(message_id)),
             ("Content-Encoding", "aes128gcm"),
             ("Content-Type", "application/octet-stream"),
         ]

@@ -13,6 +13,7 @@ from mailseal.storage.repositories.envelopes import InboxCounts, InboxPosition, 
 from mailseal.storage.repositories.limits import RateEvents
 from mailseal.storage.repositories.mail_queue import ClaimedMail, FailedMail, QueueDepth, QueuedMail
 from mailseal.storage.repositories.passkeys import ChallengeRow, PasskeyRow
+from mailseal.storage.repositories.push_queue import PushQueued, QueuedPush
 from mailseal.storage.repositories.push_subscriptions import EndpointHolder, Subscription
 from mailseal.storage.repositories.seals import LiveWrappedKey, NewSeal, SealRecord, StoredSeal
 from mailseal.storage.repositories.sessions import SessionRow, SessionWithAddresses
@@ -39,8 +40,10 @@ __all__ = [
     "Opens",
     "PasskeyRow",
     "PendingCode",
+    "PushQueued",
     "QueueDepth",
     "QueuedMail",
+    "QueuedPush",
     "RateEvents",
     "SealRecord",
     "SessionRow",

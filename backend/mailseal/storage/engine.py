@@ -9,7 +9,7 @@ module's types: repositories take and return Structs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal, Protocol
 
@@ -93,6 +93,12 @@ class Engine(Executor, Protocol):
         SQLite folds the write-ahead log into the main file and truncates it (`secure_delete` has already
         overwritten the freed pages); PostgreSQL runs a `CHECKPOINT` when permitted, else nothing.
         """
+        ...
+
+    def listen(self, channel: str, wake: Callable[[], None]) -> AbstractAsyncContextManager[bool]:
+        """While the block runs, call `wake` (on this event loop) each time a transaction of any process
+        that announced on `channel` commits; yields whether the engine can. PostgreSQL: LISTEN/NOTIFY on a
+        connection of its own. SQLite cannot (False): the caller polls."""
         ...
 
     async def close(self) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any, Final, Literal, cast
@@ -30,7 +30,7 @@ import asyncpg
 from mailseal.errors import ConfigError
 from mailseal.storage.engine import Params, Row
 
-SCHEMA_VERSION: Final = 12
+SCHEMA_VERSION: Final = 13
 """The version `schema/postgresql.sql` creates: the number of the latest SQLite migration it matches."""
 
 _SCHEMA_LOCK: Final = 0x6D61696C7365616C  # "mailseal": an advisory lock key for creating the schema
@@ -136,6 +136,23 @@ class PostgresEngine:
             await self._pool_here().execute("CHECKPOINT")
         except asyncpg.InsufficientPrivilegeError:
             pass
+
+    @asynccontextmanager
+    async def listen(self, channel: str, wake: Callable[[], None]) -> AsyncIterator[bool]:
+        """LISTEN on `channel` on a pooled connection held for the block; `wake` runs for each NOTIFY.
+
+        A connection lost meanwhile stops the wake-ups silently: the caller's poll still finds the work.
+        """
+        def on_notify(_conn: Any, _pid: int, _channel: str, _payload: str) -> None:
+            wake()
+
+        async with self._pool_here().acquire() as conn:
+            await conn.add_listener(channel, on_notify)
+            try:
+                yield True
+            finally:
+                if not conn.is_closed():
+                    await conn.remove_listener(channel, on_notify)
 
     async def close(self) -> None:
         """Close the pool: wait for connections in use to be released, then close every connection."""

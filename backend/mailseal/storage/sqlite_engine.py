@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -121,6 +121,11 @@ class SqliteEngine:
         async with self._write_lock:
             # Read its result row: a statement left unfinished on the writer would block the next commit.
             await self._writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    @asynccontextmanager
+    async def listen(self, channel: str, wake: Callable[[], None]) -> AsyncIterator[bool]:
+        """SQLite cannot tell another process's commit: nothing to listen to (the caller polls)."""
+        yield False
 
     async def close(self) -> None:
         self._looker.close()

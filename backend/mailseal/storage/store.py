@@ -30,6 +30,7 @@ from mailseal.storage.repositories.forward_addresses import ForwardAddressRows
 from mailseal.storage.repositories.limits import RateEvents
 from mailseal.storage.repositories.mail_queue import MailQueueRows
 from mailseal.storage.repositories.passkeys import PasskeyRows
+from mailseal.storage.repositories.push_queue import PushQueueRows
 from mailseal.storage.repositories.push_subscriptions import PushSubscriptions
 from mailseal.storage.repositories.seals import Seals
 from mailseal.storage.repositories.sessions import SessionRows
@@ -102,6 +103,10 @@ class Repositories:
     @cached_property
     def push_subscriptions(self) -> PushSubscriptions:
         return PushSubscriptions(self._engine, self._conn)
+
+    @cached_property
+    def push_queue(self) -> PushQueueRows:
+        return PushQueueRows(self._engine, self._conn)
 
 
 class Transaction(Repositories):

@@ -1,4 +1,4 @@
--- The current schema of the SQLite engine: what storage/migrations/0001…0012 build, in one place to read.
+-- The current schema of the SQLite engine: what storage/migrations/0001…0013 build, in one place to read.
 -- New installations and old ones both get it through the numbered migrations (the engine applies those
 -- it has not recorded in `schema_version`); tests/test_storage_schema.py checks that applying every
 -- migration to an empty file gives exactly this schema. Change both together: a new migration, and this
@@ -256,3 +256,18 @@ CREATE TABLE sign_in_flows (
     expires_at    INTEGER NOT NULL
 );
 CREATE INDEX sign_in_flows_by_expiry ON sign_in_flows (expires_at);
+
+-- 0013: The push queue (push room): one row per (device, message, kind) still to be notified, written where
+-- the message is recorded and sent by a `worker` process. Ids only: no endpoint, key, address or text.
+-- Times in milliseconds. Claiming a row pushes next_attempt_ms forward by a lease.
+CREATE TABLE push_queue (
+    id              INTEGER PRIMARY KEY,
+    device_id       TEXT NOT NULL,
+    message_id      TEXT NOT NULL,
+    kind            TEXT NOT NULL CHECK (kind IN ('message', 'reply')),
+    queued_ms       INTEGER NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms INTEGER NOT NULL,
+    UNIQUE (device_id, message_id, kind)
+);
+CREATE INDEX push_queue_due ON push_queue (next_attempt_ms, id);
