@@ -258,17 +258,22 @@ class PushService:
         try:
             room = min(config.batch, config.max_pending_deliveries - len(self._deliveries))
             if room > 0:
+                # A read first: an idle queue costs a look at its index, never a write transaction (on
+                # SQLite that would take the one writer several times a second for nothing).
+                due = await self._store.push_queue.next_due_ms()
                 now = self._now_ms()
-                rows = await self._store.push_queue.claim_due(
-                    now_ms=now, lease_until_ms=now + round(config.lease_seconds * 1000), limit=room
-                )
-                for row in rows:
-                    task = asyncio.create_task(self._deliver(row))
-                    self._deliveries[task] = row.id
-                    task.add_done_callback(self._delivery_done)
-                if len(rows) == room:
-                    return  # more may be due
-                delay = max(await self._delay_until_due(poll), MIN_WAIT)
+                if due is not None and due <= now:
+                    rows = await self._store.push_queue.claim_due(
+                        now_ms=now, lease_until_ms=now + round(config.lease_seconds * 1000), limit=room
+                    )
+                    for row in rows:
+                        task = asyncio.create_task(self._deliver(row))
+                        self._deliveries[task] = row.id
+                        task.add_done_callback(self._delivery_done)
+                    if len(rows) == room:
+                        return  # more may be due
+                    due = await self._store.push_queue.next_due_ms()
+                delay = max(poll if due is None else min(max((due - self._now_ms()) / 1000, 0.0), poll), MIN_WAIT)
         except asyncio.CancelledError:
             raise
         except Exception:  # the worker must outlive a bad run (the database away a moment)
@@ -277,12 +282,6 @@ class PushService:
             await asyncio.wait_for(self._wake.wait(), timeout=delay)
         except TimeoutError:
             pass
-
-    async def _delay_until_due(self, poll: float) -> float:
-        due = await self._store.push_queue.next_due_ms()
-        if due is None:
-            return poll
-        return min(max((due - self._now_ms()) / 1000, 0.0), poll)
 
     def _delivery_done(self, task: asyncio.Task[None]) -> None:
         self._deliveries.pop(task, None)
