@@ -24,11 +24,11 @@ from email.utils import format_datetime, formataddr, make_msgid
 from urllib.parse import urlsplit
 
 from mailseal.errors import InputError
-from mailseal.languages import DEFAULT_LANGUAGE, LANGUAGES, MAX_LANGUAGES_PER_MAIL
+from mailseal.languages import DEFAULT_LANGUAGE
 from mailseal.mail.addresses import normalise_address
 from mailseal.mail.branding import Branding, embedded_logo
 from mailseal.mail.headers import header_text
-from mailseal.mail.language import Words, words
+from mailseal.mail.language import words_of
 from mailseal.mail.layout import (
     Frame,
     PasscodeContent,
@@ -72,7 +72,7 @@ def compose_wrapper_mail(
 ) -> bytes:
     """The mail a recipient gets: a branded notice, a "Read the message" button, `message.html` attached;
     in the branding's language, or in two (the first leads: subject, sender line, page language)."""
-    said = _words_for(branding.languages)
+    said = words_of(branding.languages)
     first = said[0]
     sender = header_text(sender_display, limit=100) or first.text("someone")
     real_subject = header_text(subject or "", limit=300)
@@ -132,7 +132,7 @@ def compose_passcode_mail(
         raise InputError("A sign-in reference is 2 to 16 capital letters or digits")
     if not 1 <= expires_minutes <= 24 * 60:
         raise InputError("A passcode lasts between 1 minute and 1 day")
-    said = _words_for((language,))[0]
+    said = words_of((language,))[0]
     frame, logo = _frame(branding, message_id_domain)
     content = PasscodeContent(code=code, reference=reference, expires_minutes=expires_minutes)
     msg = _message(
@@ -173,12 +173,6 @@ def _frame(branding: Branding, message_id_domain: str) -> tuple[Frame, _Logo | N
         disclaimer=body_text(branding.disclaimer),
     )
     return frame, embedded
-
-
-def _words_for(languages: tuple[str, ...]) -> list[Words]:
-    """The words of each language, checked: one or two known languages, else English."""
-    checked = [words(tag) for tag in dict.fromkeys(languages) if tag in LANGUAGES][:MAX_LANGUAGES_PER_MAIL]
-    return checked or [words(DEFAULT_LANGUAGE)]
 
 
 def _message(*, mail_from: tuple[str, str], recipient: str, subject: str, kind: str,

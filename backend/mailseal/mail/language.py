@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
@@ -25,7 +26,7 @@ from babel import Locale
 from babel.dates import format_date, format_time
 
 from mailseal.errors import ConfigError
-from mailseal.languages import DEFAULT_LANGUAGE, LANGUAGES, RIGHT_TO_LEFT
+from mailseal.languages import DEFAULT_LANGUAGE, LANGUAGES, MAX_LANGUAGES_PER_MAIL, RIGHT_TO_LEFT
 
 _PLACEHOLDER: Final = re.compile(r"\{([a-z_]+)\}")
 
@@ -97,6 +98,12 @@ class Words:
 @cache
 def words(tag: str) -> Words:
     return Words(tag)
+
+
+def words_of(languages: Sequence[str]) -> list[Words]:
+    """The words of a mail's languages: one or two known ones, in order, repeats dropped; else English."""
+    known = [words(tag) for tag in dict.fromkeys(languages) if tag in LANGUAGES][:MAX_LANGUAGES_PER_MAIL]
+    return known or [words(DEFAULT_LANGUAGE)]
 
 
 def placeholders(value: str | dict[str, str]) -> set[str]:

@@ -12,8 +12,7 @@ from collections.abc import Sequence
 
 from mailseal.errors import InputError
 from mailseal.format.armor_page import PAGE_END_OF_HEAD, PAGE_START, PAGE_STYLE
-from mailseal.languages import DEFAULT_LANGUAGE, LANGUAGES, MAX_LANGUAGES_PER_MAIL
-from mailseal.mail.language import Words, words
+from mailseal.mail.language import Words, words_of
 
 _EXTRA_STYLE = """section + section { margin-top: 32px; padding-top: 24px; border-top: 1px solid var(--line); }
 """
@@ -25,8 +24,7 @@ def message_page_head(
     """The page up to the armored envelope, in `languages` (the first leads: title and page language)."""
     if not view_url.startswith(("https://", "http://")):
         raise InputError("the view link must be an http(s) URL")
-    said = [words(tag) for tag in dict.fromkeys(languages) if tag in LANGUAGES][:MAX_LANGUAGES_PER_MAIL]
-    said = said or [words(DEFAULT_LANGUAGE)]
+    said = words_of(languages)
     first = said[0]
     sections = "".join(_section(each, view_url=view_url, org_name=org_name, sender=sender,
                                 subject_hint=subject_hint) for each in said)
